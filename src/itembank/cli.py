@@ -1,0 +1,130 @@
+"""The maintainers' command line: itembank validate | coverage | currency | history."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import ItembankError
+from .reporting import coverage_text, findings_text, report_text, to_json
+from .service import Bank, open_bank
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _bank_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bank", metavar="PATH",
+                        help="the bank folder (default: $ITEMBANK_PATH, else ./item_bank)")
+
+
+def _format_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="output format (default: text)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="itembank", description=(
+        "Check and report on an item bank: schema and rule validation, coverage of the "
+        "standards, currency of the law and guidance cited, and each record's history."))
+    parser.add_argument("--version", action="version", version=f"itembank {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("validate", help="check every file of the bank",
+                       description="Check every file against its schema and the bank's rules. "
+                       "Exit 0: no errors; 1: errors found; 2: bad invocation or no bank.")
+    _bank_arg(p)
+    _format_arg(p)
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
+
+    p = sub.add_parser("coverage", help="items per standard, role, section and format",
+                       description="Count items per standards statement and role by workflow "
+                       "state, flag statements without approved items, and with --blueprint say "
+                       "how many disjoint forms the approved items could fill.")
+    _bank_arg(p)
+    p.add_argument("--blueprint", metavar="ID", help="a blueprint id (blueprints/ID.json)")
+    _format_arg(p)
+
+    p = sub.add_parser("currency", help="content citing superseded law or guidance",
+                       description="List content that cites superseded or not-yet-in-force "
+                       "references or uses their flag terms. Exit 1 if any is found.")
+    _bank_arg(p)
+    _format_arg(p)
+
+    p = sub.add_parser("history", help="the git history of one record",
+                       description="Show the commits that changed an item, stimulus or scenario.")
+    p.add_argument("id", help="the record's id, e.g. GK-0012")
+    _bank_arg(p)
+    _format_arg(p)
+    return parser
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"  checked {done} of {total} files", file=sys.stderr, flush=True)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        bank = open_bank(args.bank)
+        return COMMANDS[args.command](bank, args)
+    except ItembankError as exc:
+        print(f"itembank: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("itembank: interrupted; nothing was changed.", file=sys.stderr)
+        return 130
+
+
+def _validate(bank: Bank, args: argparse.Namespace) -> int:
+    quiet = args.quiet or args.format == "json" or not sys.stderr.isatty()
+    report = bank.validate(progress=None if quiet else _progress)
+    print(to_json(report.to_dict()) if args.format == "json" else report_text(report))
+    return EXIT_OK if report.ok else EXIT_FINDINGS
+
+
+def _coverage(bank: Bank, args: argparse.Namespace) -> int:
+    result = bank.coverage(blueprint=args.blueprint)
+    print(to_json(result.to_dict()) if args.format == "json" else coverage_text(result))
+    return EXIT_OK
+
+
+def _currency(bank: Bank, args: argparse.Namespace) -> int:
+    findings = bank.currency()
+    if args.format == "json":
+        print(to_json([f.to_dict() for f in findings]))
+    else:
+        print(findings_text(findings) if findings else "No content cites superseded or "
+              "pending law or guidance.")
+    return EXIT_FINDINGS if findings else EXIT_OK
+
+
+def _history(bank: Bank, args: argparse.Namespace) -> int:
+    commits = bank.history(args.id)
+    if args.format == "json":
+        print(to_json([c.__dict__ for c in commits]))
+    else:
+        for c in commits:
+            print(f"{c.sha[:10]}  {c.date}  {c.author}\n    {c.message}")
+        if not commits:
+            print(f"{args.id} has no committed history yet.")
+    return EXIT_OK
+
+
+COMMANDS = {"validate": _validate, "coverage": _coverage, "currency": _currency,
+            "history": _history}
+
+
+def main() -> None:
+    sys.exit(run())

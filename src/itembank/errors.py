@@ -1,0 +1,49 @@
+"""Exceptions for situations a caller cannot continue from. Problems in bank files are not
+exceptions: they are findings (see findings.py), so one bad file never hides the others."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ItembankError(Exception):
+    """Base class: a clear message for a person, never a traceback."""
+
+
+class BankNotFoundError(ItembankError):
+    """The bank folder does not exist, has no bank.json, or is not inside a git repository."""
+
+
+class InvalidIdError(ItembankError, ValueError):
+    """A string that should be an id is not one (and so must never become a path)."""
+
+
+class UnknownIdError(ItembankError, KeyError):
+    """No record with that id."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown id"
+
+
+class IdentityError(ItembankError):
+    """No usable 'Name <email>' for the person making a change."""
+
+
+class ValidationFailedError(ItembankError):
+    """A record was refused because it has errors; the findings say where and how to fix them."""
+
+    def __init__(self, message: str, findings: list[Any]) -> None:
+        super().__init__(message)
+        self.findings = findings
+
+
+class WorkflowError(ItembankError):
+    """A status change that the workflow does not allow."""
+
+
+class ConflictError(ItembankError):
+    """The file changed since it was loaded. The caller's version is kept at ``kept_at``."""
+
+    def __init__(self, message: str, kept_at: str | None = None) -> None:
+        super().__init__(message)
+        self.kept_at = kept_at

@@ -1,0 +1,39 @@
+"""Turn a file's bytes into a record, or into findings that say exactly what is wrong."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .findings import Finding, error
+
+
+def parse_record(relpath: str, data: bytes) -> tuple[Any | None, list[Finding]]:
+    """Decode and parse one JSON file. Returns (record, []) or (None, [finding])."""
+    if not data.strip():
+        return None, [error(
+            relpath, "", "empty-file",
+            "The file is empty. Restore it from git (git checkout -- FILE) or delete it.",
+        )]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, [error(
+            relpath, "", "not-utf8",
+            f"The file is not UTF-8 text (byte {exc.start}, line {line}: "
+            f"{data[exc.start:exc.start + 1]!r}). Save it as UTF-8 from your editor.",
+        )]
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        return json.loads(text), []
+    except json.JSONDecodeError as exc:
+        return None, [error(
+            relpath, "", "malformed-json",
+            f"Not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}. "
+            "Fix the syntax there (a missing comma, quote or bracket is usual).",
+        )]
+    except RecursionError:
+        return None, [error(relpath, "", "malformed-json",
+                            "The JSON is nested too deeply to be a bank record.")]

@@ -1,0 +1,330 @@
+"""The one facade every face (CLI, widgets, notebooks, apps) calls: open a bank, read records,
+validate, report coverage and currency, and save changes as git commits."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import canonical, workflow
+from .analysis import analyse_file
+from .bankrules import check_bank
+from .coverage import Coverage, blueprint_capacity, coverage
+from .currency import CURRENCY_CODES, build_matcher
+from .errors import (
+    ItembankError,
+    UnknownIdError,
+    ValidationFailedError,
+)
+from .findings import Finding, Report
+from .gitstore import Commit, GitStore
+from .identity import check_person
+from .ids import check_id
+from .layout import CONTENT_KINDS, kind_of, path_for, path_of
+from .parsing import parse_record
+from .validation import (
+    Progress,
+    analyse_many,
+    cache_header,
+    references_of,
+    report_from,
+    to_cache,
+)
+
+Record = dict[str, Any]
+#: Findings that make a record unsafe to save (others are reported by validate).
+_BLOCKING_LINK_CODES = frozenset({"unknown-standard", "unknown-stimulus", "unknown-enemy",
+                                  "unknown-reference", "unknown-role", "unknown-target",
+                                  "self-enemy", "duplicate-id", "self-review"})
+
+
+def open_bank(path: str | os.PathLike[str] | None = None) -> Bank:
+    """Open a bank: `path`, else $ITEMBANK_PATH, else ./item_bank."""
+    chosen = path or os.environ.get("ITEMBANK_PATH") or "item_bank"
+    return Bank(GitStore(Path(chosen)))
+
+
+class Bank:
+    """A bank of items, stimuli, scenarios and their reviews, backed by a git repository."""
+
+    def __init__(self, store: GitStore) -> None:
+        self.store = store
+        self._bases: dict[str, str | None] = {}
+
+    def __repr__(self) -> str:
+        return f"Bank({str(self.path)!r})"
+
+    @property
+    def path(self) -> Path:
+        return self.store.root
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def _load(self, relpath: str) -> Record:
+        data = self.store.read_optional(relpath)
+        if data is None:
+            raise UnknownIdError(f"{relpath} does not exist in the bank at {self.path}.")
+        record, problems = parse_record(relpath, data)
+        if not isinstance(record, dict):
+            detail = problems[0].message if problems else "it is not a JSON object"
+            raise ItembankError(f"{relpath} cannot be read: {detail}")
+        self._bases[relpath] = canonical.git_blob_sha(data)
+        return record
+
+    @property
+    def settings(self) -> Record:
+        """bank.json."""
+        return self._load("bank.json")
+
+    def references(self) -> list[Record]:
+        return references_of(self.store.read_optional("references.json"))
+
+    def frameworks(self) -> dict[str, Record]:
+        out = {}
+        for relpath in self.store.list_files():
+            if relpath.startswith("standards/"):
+                try:
+                    record = self._load(relpath)
+                except ItembankError:
+                    continue
+                out[str(record.get("id", relpath))] = record
+        return out
+
+    def records(self, kind: str) -> list[Record]:
+        """Every readable record of a kind (unreadable files are reported by validate)."""
+        folder = path_for(kind, "XX-0000" if kind in CONTENT_KINDS else "x").split("/")[0]
+        out = []
+        for relpath in self.store.list_files():
+            if relpath.startswith(folder + "/"):
+                try:
+                    out.append(self._load(relpath))
+                except ItembankError:
+                    continue
+        return out
+
+    def items(self) -> list[Record]:
+        """Every readable item, in id order."""
+        return sorted(self.records("item"), key=lambda r: str(r.get("id", "")))
+
+    def get(self, ident: str) -> Record:
+        """The item, stimulus or scenario with this id (the id is checked before use)."""
+        check_id("content_id", ident)
+        for kind in CONTENT_KINDS:
+            relpath = path_for(kind, ident)
+            if self.store.exists(relpath):
+                return self._load(relpath)
+        raise UnknownIdError(f"No item, stimulus or scenario has the id {ident}.")
+
+    def get_record(self, kind: str, ident: str = "", parent: str | None = None) -> Record:
+        """Any record by kind and id(s)."""
+        return self._load(path_for(kind, ident, parent))
+
+    def reviews_of(self, ident: str) -> list[Record]:
+        check_id("content_id", ident)
+        folder = f"reviews/{ident}/"
+        return [self._load(p) for p in self.store.list_files() if p.startswith(folder)]
+
+    def next_id(self, prefix: str, digits: int = 4) -> str:
+        """The next free content id with this prefix (e.g. GK -> GK-0065)."""
+        check_id("content_id", f"{prefix}-{'0' * digits}")
+        used = [int(p.rsplit("-", 1)[1].split(".")[0]) for p in self.store.list_files()
+                if p.split("/")[-1].startswith(prefix + "-") and p.split("/")[0] in
+                ("items", "stimuli", "scenarios")]
+        return f"{prefix}-{max(used, default=0) + 1:0{digits}d}"
+
+    def history(self, ident: str) -> list[Commit]:
+        """Commits that changed this record, newest first."""
+        check_id("content_id", ident)
+        for kind in CONTENT_KINDS:
+            relpath = path_for(kind, ident)
+            if self.store.exists(relpath):
+                return self.store.history(relpath)
+        raise UnknownIdError(f"No item, stimulus or scenario has the id {ident}.")
+
+    # ---- validation ---------------------------------------------------------------------------
+
+    def analyse(self, progress: Progress | None = None) -> tuple[dict[str, Any], int]:
+        """Facts and findings of every file, re-analysing only files git does not vouch for."""
+        files = self.store.list_files()
+        references = self.references()
+        matcher = build_matcher(references)
+        header = cache_header(matcher)
+        cache = self.store.read_cache() or {}
+        entries = cache.get("files", {}) if cache.get("header") == header else {}
+        fingerprints = self.store.fingerprints()
+        results = {}
+        todo = []
+        for relpath in files:
+            blob = fingerprints.get(relpath)
+            entry = entries.get(relpath)
+            if blob is not None and entry is not None and entry[0] == blob:
+                results[relpath] = (entry[1], entry[2])
+            else:
+                todo.append(relpath)
+        fresh = analyse_many([(p, self.store.read(p)) for p in todo], references, progress)
+        new_entries = {p: e for p, e in entries.items() if p in results}
+        for relpath, result in fresh.items():
+            cached = to_cache(fingerprints.get(relpath, ""), result)
+            results[relpath] = (cached[1], cached[2])
+            if relpath in fingerprints:
+                new_entries[relpath] = cached
+        if todo or len(new_entries) != len(entries):
+            self.store.write_cache({"header": header, "files": new_entries})
+        return results, len(files)
+
+    def validate(self, progress: Progress | None = None) -> Report:
+        """Every finding in the bank: structural, semantic, bank-wide and currency."""
+        from .analysis import FileResult
+
+        raw, count = self.analyse(progress)
+        results = {p: FileResult([Finding(*f) for f in fs], facts) for p, (fs, facts) in raw.items()}
+        return report_from(results, count)
+
+    def facts(self) -> dict[str, dict[str, Any]]:
+        """The compact summary of every readable record (what coverage and rules use)."""
+        raw, _ = self.analyse()
+        return {p: facts for p, (_, facts) in raw.items() if facts is not None}
+
+    def currency(self) -> list[Finding]:
+        """Content citing superseded or pending references, or using their flag terms."""
+        return [f for f in self.validate().findings if f.code in CURRENCY_CODES]
+
+    def coverage(self, blueprint: str | None = None) -> Coverage:
+        """Item counts per statement x role x section x format x status."""
+        facts = self.facts()
+        frameworks = {f["file_id"]: f for f in facts.values()
+                      if f["kind"] == "framework" and f["valid"]}
+        result = coverage(facts, frameworks)
+        if blueprint is not None:
+            result.blueprint = blueprint_capacity(self.get_record("blueprint", blueprint), facts)
+        return result
+
+    # ---- writing ------------------------------------------------------------------------------
+
+    def check_record(self, record: Record, kind: str | None = None) -> list[Finding]:
+        """Findings for one record as it would be saved (its own file plus its links)."""
+        kind = kind or kind_of(record)
+        relpath = path_of(record, kind)
+        data = canonical.dumps(record).encode("utf-8")
+        result = analyse_file(relpath, data, build_matcher(self.references()))
+        if result.facts is None or not result.facts.get("valid"):
+            return result.findings
+        context: dict[str, Any] = {relpath: result.facts}
+        for other in self._linked_paths(record, kind):
+            if other != relpath and self.store.exists(other):
+                other_result = analyse_file(other, self.store.read(other),
+                                            build_matcher(self.references()))
+                context[other] = other_result.facts
+        links = [f for f in check_bank(context) if f.path == relpath]
+        return result.findings + links
+
+    def _linked_paths(self, record: Record, kind: str) -> list[str]:
+        paths = ["bank.json", "references.json"]
+        paths += [p for p in self.store.list_files() if p.startswith("standards/")]
+        if kind == "item":
+            if record.get("stimulus"):
+                paths.append(path_for("stimulus", record["stimulus"]))
+            paths += [path_for("item", e) for e in record.get("enemies", [])]
+        elif kind == "stimulus":
+            paths += [path_for("item", i) for i in record.get("items", [])]
+        elif kind == "review":
+            target = str(record.get("target"))
+            paths += [path_for(k, target) for k in CONTENT_KINDS]
+        return paths
+
+    def save(self, record: Record, author: str, message: str | None = None,
+             kind: str | None = None) -> str:
+        """Check, write and commit one record as `author`; returns the commit sha.
+
+        Refuses (ValidationFailedError) a record with errors, (WorkflowError) an illegal status
+        change, and (ConflictError) a record whose file changed since this Bank loaded it.
+        Editing approved content sends it back to review.
+        """
+        author = check_person(author)
+        kind = kind or kind_of(record)
+        relpath = path_of(record, kind)
+        record = dict(record)
+        old = self._previous(relpath)
+        note = self._apply_workflow(kind, record, old)
+        findings = self.check_record(record, kind)
+        errors = [f for f in findings if f.severity == "error"
+                  and (not f.code.startswith(("unknown-", "self-", "duplicate-"))
+                       or f.code in _BLOCKING_LINK_CODES)]
+        if errors:
+            lines = "\n".join(f"  {f.pointer or '/'}: {f.message}" for f in errors)
+            raise ValidationFailedError(f"{relpath} was not saved:\n{lines}", errors)
+        if kind in CONTENT_KINDS and record.get("status") == "approved" and (
+                old is None or old.get("status") != "approved"):
+            self._require_policy(record, kind)
+        data = canonical.dumps(record).encode("utf-8")
+        expected = self._bases.get(relpath)
+        if relpath not in self._bases and old is not None:
+            expected = canonical.git_blob_sha(self.store.read(relpath))
+        summary = message or _describe_change(record, old, kind) + note
+        sha = self.store.save({relpath: data}, {relpath: expected}, author, summary)
+        self._bases[relpath] = canonical.git_blob_sha(data)
+        return sha
+
+    def _previous(self, relpath: str) -> Record | None:
+        data = self.store.read_optional(relpath)
+        if data is None:
+            return None
+        record, _ = parse_record(relpath, data)
+        return record if isinstance(record, dict) else None
+
+    def _apply_workflow(self, kind: str, record: Record, old: Record | None) -> str:
+        if kind not in CONTENT_KINDS:
+            return ""
+        old_status = old.get("status") if old else None
+        if (old is not None and old_status == "approved" and record.get("status") == "approved"
+                and workflow.content_hash(kind, old) != workflow.content_hash(kind, record)):
+            record["status"] = "in_review"
+            return " (content changed after approval: back to review)"
+        workflow.check_move(old_status if isinstance(old_status, str) else None,
+                            str(record.get("status")))
+        return ""
+
+    def _require_policy(self, record: Record, kind: str) -> None:
+        from .analysis import FACTS
+
+        policy = self.settings["review_policy"]
+        blocking = set(policy.get("blocking_criteria", []))
+        reviews = []
+        for review in self.reviews_of(str(record["id"])):
+            f = FACTS["review"](review)
+            reviews.append(workflow.ReviewFacts(
+                id=str(review["id"]), reviewer=f["reviewer"], content_hash=f["hash"],
+                decision=f["decision"], submitted=f["submitted"],
+                blocking_noes=tuple(c for c in f["noes"] if c in blocking),
+                blind_match=f["blind_match"], has_comment=f["has_comment"]))
+        verdict = workflow.evaluate(str(record["author"]), workflow.content_hash(kind, record),
+                                    reviews, policy)
+        if not verdict.approved:
+            raise workflow.WorkflowError(
+                f"{record['id']} cannot be approved: it has {len(verdict.current_approvals)} of "
+                f"{policy.get('approvals_required', 2)} approvals of its current content"
+                + (f" and unresolved concerns ({'; '.join(verdict.blocking)})"
+                   if verdict.blocking else "") + ".")
+
+
+def _describe_change(record: Record, old: Record | None, kind: str) -> str:
+    """A commit message naming the record and what changed."""
+    ident = record.get("id", kind)
+    if kind == "review":
+        return f"{record.get('target')}: {str(record.get('decision', 'review')).replace('_', ' ')}" \
+               f" (review by {str(record.get('reviewer', '')).split('<')[0].strip()})"
+    if old is None:
+        return f"{ident}: create {kind} ({record.get('status', 'new')})"
+    changed = sorted(k for k in set(record) | set(old) if record.get(k) != old.get(k))
+    if old.get("status") != record.get("status"):
+        move = {"in_review": "submit for review", "approved": "approve", "retired": "retire",
+                "draft": "return to draft"}.get(str(record.get("status")),
+                                                 f"set status {record.get('status')}")
+        others = [c for c in changed if c != "status"]
+        return f"{ident}: {move}" + (f"; update {', '.join(others)}" if others else "")
+    return f"{ident}: update {', '.join(changed) or 'nothing'}"
+
+
+ProgressCallback = Callable[[int, int], None]
