@@ -194,8 +194,9 @@ class GitStore:
                 current_sha = None if current is None else git_blob_sha(current)
                 if current_sha != expected.get(relpath):
                     kept = self._keep(relpath, changes[relpath])
-                    raise ConflictError(self._conflict_message(relpath, current is None, kept),
-                                        kept_at=str(kept))
+                    raise ConflictError(
+                        self._conflict_message(relpath, current, expected.get(relpath), kept),
+                        kept_at=str(kept))
             before = {p: self.read_optional(p) for p in changes}
             try:
                 for relpath, data in changes.items():
@@ -233,13 +234,18 @@ class GitStore:
         _atomic_write(kept, data)
         return kept
 
-    def _conflict_message(self, relpath: str, deleted: bool, kept: Path) -> str:
+    def _conflict_message(self, relpath: str, current: bytes | None, expected: str | None,
+                          kept: Path) -> str:
         last = self.history(relpath)[:1]
         by = f" (last change {last[0].sha[:8]} by {last[0].author}, {last[0].date})" if last else ""
-        what = "was deleted" if deleted else "was changed by someone else"
-        return (f"{relpath} {what} since you opened it{by}. Your version was not saved over "
-                f"it and is kept at {kept}. Reload the record, apply your changes again, and "
-                "save.")
+        if expected is None:
+            what = "already exists: it was created by someone else, or was not opened first"
+        elif current is None:
+            what = "was deleted since you opened it"
+        else:
+            what = "was changed by someone else since you opened it"
+        return (f"{relpath} {what}{by}. Your version was not saved over it and is kept at "
+                f"{kept}. Open the record again, apply your changes, and save.")
 
 
 def _split_person(person: str) -> tuple[str, str]:

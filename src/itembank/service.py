@@ -34,10 +34,11 @@ from .validation import (
 )
 
 Record = dict[str, Any]
-#: Findings that make a record unsafe to save (others are reported by validate).
-_BLOCKING_LINK_CODES = frozenset({"unknown-standard", "unknown-stimulus", "unknown-enemy",
-                                  "unknown-reference", "unknown-role", "unknown-target",
-                                  "self-enemy", "duplicate-id", "self-review"})
+#: Errors that do not block a save: they can only be put right by saving another record
+#: (the other side of an enemy pair or of a case set), or are the workflow check's to make.
+#: validate still reports them.
+_DEFERRED_CODES = frozenset({"enemy-not-symmetric", "stimulus-item-mismatch", "unknown-item",
+                             "not-approved", "approval-stale", "workflow-state"})
 
 
 def open_bank(path: str | os.PathLike[str] | None = None) -> Bank:
@@ -249,9 +250,7 @@ class Bank:
         old = self._previous(relpath)
         note = self._apply_workflow(kind, record, old)
         findings = self.check_record(record, kind)
-        errors = [f for f in findings if f.severity == "error"
-                  and (not f.code.startswith(("unknown-", "self-", "duplicate-"))
-                       or f.code in _BLOCKING_LINK_CODES)]
+        errors = [f for f in findings if f.severity == "error" and f.code not in _DEFERRED_CODES]
         if errors:
             lines = "\n".join(f"  {f.pointer or '/'}: {f.message}" for f in errors)
             raise ValidationFailedError(f"{relpath} was not saved:\n{lines}", errors)
@@ -259,9 +258,7 @@ class Bank:
                 old is None or old.get("status") != "approved"):
             self._require_policy(record, kind)
         data = canonical.dumps(record).encode("utf-8")
-        expected = self._bases.get(relpath)
-        if relpath not in self._bases and old is not None:
-            expected = canonical.git_blob_sha(self.store.read(relpath))
+        expected = self._bases.get(relpath)  # None: a new record, so the file must not exist
         summary = message or _describe_change(record, old, kind) + note
         sha = self.store.save({relpath: data}, {relpath: expected}, author, summary)
         self._bases[relpath] = canonical.git_blob_sha(data)
