@@ -11,12 +11,14 @@ from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
+
+if TYPE_CHECKING:  # importing jsonschema costs about a second: only done when a file is invalid
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILES = {
     "bank": "bank.schema.json",
@@ -78,6 +80,8 @@ def _registry() -> Registry:
 @cache
 def python_validator(kind: str) -> Draft202012Validator:
     """The reference validator: slower, but its errors carry paths and context for messages."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(raw_schemas()[SCHEMA_FILES[kind]], registry=_registry())
 
 
@@ -108,6 +112,8 @@ def iter_schema_errors(kind: str, instance: Any) -> Iterator[ValidationError]:
     """Every structural error, with the most relevant branch chosen for oneOf/anyOf/if-then."""
     if is_valid(kind, instance):
         return
+    from jsonschema.exceptions import best_match
+
     for error in python_validator(kind).iter_errors(instance):
         if error.context:
             yield best_match(error.context)
