@@ -8,8 +8,8 @@ from typing import Any
 from .findings import Finding, error
 
 
-def parse_record(relpath: str, data: bytes) -> tuple[Any | None, list[Finding]]:
-    """Decode and parse one JSON file. Returns (record, []) or (None, [finding])."""
+def parse_record(relpath: str, data: bytes) -> tuple[dict[str, Any] | None, list[Finding]]:
+    """Decode and parse one JSON object. Returns (record, []) or (None, [finding])."""
     if not data.strip():
         return None, [error(
             relpath, "", "empty-file",
@@ -27,7 +27,7 @@ def parse_record(relpath: str, data: bytes) -> tuple[Any | None, list[Finding]]:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        return json.loads(text), []
+        record = json.loads(text)
     except json.JSONDecodeError as exc:
         return None, [error(
             relpath, "", "malformed-json",
@@ -37,3 +37,9 @@ def parse_record(relpath: str, data: bytes) -> tuple[Any | None, list[Finding]]:
     except RecursionError:
         return None, [error(relpath, "", "malformed-json",
                             "The JSON is nested too deeply to be a bank record.")]
+    if not isinstance(record, dict):
+        found = "null" if record is None else type(record).__name__
+        return None, [error(relpath, "", "wrong-type",
+                            f"The file must hold one JSON object ({{...}}), but holds {found}. "
+                            "Put the record's fields inside braces.")]
+    return record, []

@@ -1,0 +1,52 @@
+# itembank: two commands on a fresh Debian machine with Python 3.11.
+#   make serve   set up, then start JupyterLab on 127.0.0.1 over the sample bank
+#   make test    set up (virtual environment, package, test tools, Debian chromium), then run
+#                the linters and the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8888
+BANK   ?= $(CURDIR)/item_bank
+
+.PHONY: help setup serve test lint pytest chromium bench clean
+
+help:
+	@echo "make serve   start JupyterLab (127.0.0.1:$(PORT)) on the sample bank"
+	@echo "make test    run linters and the whole test suite"
+	@echo "make bench   run the benchmarks (figures go in benchmarks/README.md)"
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[apps,test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+serve: setup
+	ITEMBANK_PATH=$(BANK) $(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 \
+	  --ServerApp.port=$(PORT) --ServerApp.root_dir=$(CURDIR)/authoring_notebooks \
+	  --LabApp.default_url=/lab/tree/bank_summary.ipynb
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src
+	$(BIN)/mypy
+
+pytest: setup chromium
+	$(BIN)/pytest tests authoring_notebooks --nbval-lax -p no:cacheprovider
+
+test: lint pytest
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
