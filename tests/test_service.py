@@ -44,7 +44,7 @@ def test_bank_paths_that_cannot_work(tmp_path: Path) -> None:
     with pytest.raises(BankNotFoundError, match="does not exist"):
         open_bank(tmp_path / "nowhere")
     (tmp_path / "plain").mkdir()
-    with pytest.raises(BankNotFoundError, match="no bank.json"):
+    with pytest.raises(BankNotFoundError, match=r"no bank\.json"):
         open_bank(tmp_path / "plain")
     (tmp_path / "plain" / "bank.json").write_text("{}")
     with pytest.raises(BankNotFoundError, match="not inside a git repository"):
@@ -181,7 +181,7 @@ def test_a_failed_commit_puts_the_file_back(valid_bank: Path) -> None:
     lock.write_text("")  # git cannot commit while another git holds the index
     item = bank.get("TS-0003")
     item["stem"] = "Changed"
-    with pytest.raises(Exception, match="index.lock"):
+    with pytest.raises(Exception, match=r"index\.lock"):
         bank.save(item, author=WRITER)
     lock.unlink()
     assert path.read_bytes() == before

@@ -21,45 +21,63 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _bank_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bank", metavar="PATH",
-                        help="the bank folder (default: $ITEMBANK_PATH, else ./item_bank)")
+    parser.add_argument(
+        "--bank", metavar="PATH", help="the bank folder (default: $ITEMBANK_PATH, else ./item_bank)"
+    )
 
 
 def _format_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("text", "json"), default="text",
-                        help="output format (default: text)")
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="itembank", description=(
-        "Check and report on an item bank: schema and rule validation, coverage of the "
-        "standards, currency of the law and guidance cited, and each record's history."))
+    parser = _Parser(
+        prog="itembank",
+        description=(
+            "Check and report on an item bank: schema and rule validation, coverage of the "
+            "standards, currency of the law and guidance cited, and each record's history."
+        ),
+    )
     parser.add_argument("--version", action="version", version=f"itembank {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("validate", help="check every file of the bank",
-                       description="Check every file against its schema and the bank's rules. "
-                       "Exit 0: no errors; 1: errors found; 2: bad invocation or no bank.")
+    p = sub.add_parser(
+        "validate",
+        help="check every file of the bank",
+        description="Check every file against its schema and the bank's rules. "
+        "Exit 0: no errors; 1: errors found; 2: bad invocation or no bank.",
+    )
     _bank_arg(p)
     _format_arg(p)
     p.add_argument("--quiet", action="store_true", help="no progress messages")
 
-    p = sub.add_parser("coverage", help="items per standard, role, section and format",
-                       description="Count items per standards statement and role by workflow "
-                       "state, flag statements without approved items, and with --blueprint say "
-                       "how many disjoint forms the approved items could fill.")
+    p = sub.add_parser(
+        "coverage",
+        help="items per standard, role, section and format",
+        description="Count items per standards statement and role by workflow "
+        "state, flag statements without approved items, and with --blueprint say "
+        "how many disjoint forms the approved items could fill.",
+    )
     _bank_arg(p)
     p.add_argument("--blueprint", metavar="ID", help="a blueprint id (blueprints/ID.json)")
     _format_arg(p)
 
-    p = sub.add_parser("currency", help="content citing superseded law or guidance",
-                       description="List content that cites superseded or not-yet-in-force "
-                       "references or uses their flag terms. Exit 1 if any is found.")
+    p = sub.add_parser(
+        "currency",
+        help="content citing superseded law or guidance",
+        description="List content that cites superseded or not-yet-in-force "
+        "references or uses their flag terms. Exit 1 if any is found.",
+    )
     _bank_arg(p)
     _format_arg(p)
 
-    p = sub.add_parser("history", help="the git history of one record",
-                       description="Show the commits that changed an item, stimulus or scenario.")
+    p = sub.add_parser(
+        "history",
+        help="the git history of one record",
+        description="Show the commits that changed an item, stimulus or scenario.",
+    )
     p.add_argument("id", help="the record's id, e.g. GK-0012")
     _bank_arg(p)
     _format_arg(p)
@@ -105,8 +123,11 @@ def _currency(bank: Bank, args: argparse.Namespace) -> int:
     if args.format == "json":
         print(to_json([f.to_dict() for f in findings]))
     else:
-        print(findings_text(findings) if findings else "No content cites superseded or "
-              "pending law or guidance.")
+        print(
+            findings_text(findings)
+            if findings
+            else "No content cites superseded or pending law or guidance."
+        )
     return EXIT_FINDINGS if findings else EXIT_OK
 
 
@@ -122,8 +143,12 @@ def _history(bank: Bank, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"validate": _validate, "coverage": _coverage, "currency": _currency,
-            "history": _history}
+COMMANDS = {
+    "validate": _validate,
+    "coverage": _coverage,
+    "currency": _currency,
+    "history": _history,
+}
 
 
 def main() -> None:

@@ -42,15 +42,18 @@ class Coverage:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "statements": self.statements,
-            "uncovered": [{"framework": s["framework"], "statement": s["statement"]}
-                          for s in self.uncovered],
+            "uncovered": [
+                {"framework": s["framework"], "statement": s["statement"]} for s in self.uncovered
+            ],
             "rows": self.rows,
         }
         if self.blueprint is not None:
-            out["blueprint"] = {"id": self.blueprint.blueprint,
-                                "disjoint_forms_upper_bound": self.blueprint.forms_upper_bound,
-                                "bottleneck": self.blueprint.bottleneck,
-                                "limits": self.blueprint.limits}
+            out["blueprint"] = {
+                "id": self.blueprint.blueprint,
+                "disjoint_forms_upper_bound": self.blueprint.forms_upper_bound,
+                "bottleneck": self.blueprint.bottleneck,
+                "limits": self.blueprint.limits,
+            }
         return out
 
 
@@ -66,51 +69,93 @@ def coverage(facts: Mapping[str, Facts], frameworks: Mapping[str, Facts]) -> Cov
     rows_by: dict[tuple[str, str, str, str, str], Counter[str]] = defaultdict(Counter)
     for (fw, st, role, section, fmt, status), n in counts.items():
         rows_by[(fw, st, role, section, fmt)][status] += n
-    rows = [{"framework": k[0], "statement": k[1], "role": k[2], "section": k[3],
-             "format": k[4], **{s: c.get(s, 0) for s in STATES}}
-            for k, c in sorted(rows_by.items())]
+    rows = [
+        {
+            "framework": k[0],
+            "statement": k[1],
+            "role": k[2],
+            "section": k[3],
+            "format": k[4],
+            **{s: c.get(s, 0) for s in STATES},
+        }
+        for k, c in sorted(rows_by.items())
+    ]
     statements = []
     for fw_id, fw in sorted(frameworks.items()):
         for statement in fw["statements"]:
-            own = [r for r in rows if r["framework"] == fw_id and r["statement"] == statement
-                   and r["role"] == fw["role"]]
-            statements.append({
-                "framework": fw_id, "statement": statement, "role": fw["role"],
-                "title": fw["titles"].get(statement, ""), "assessed": fw["assessed"],
-                **{s: sum(r[s] for r in own) for s in STATES},
-            })
+            own: list[dict[str, Any]] = [
+                r
+                for r in rows
+                if r["framework"] == fw_id
+                and r["statement"] == statement
+                and r["role"] == fw["role"]
+            ]
+            statements.append(
+                {
+                    "framework": fw_id,
+                    "statement": statement,
+                    "role": fw["role"],
+                    "title": fw["titles"].get(statement, ""),
+                    "assessed": fw["assessed"],
+                    **{s: sum(int(r[s]) for r in own) for s in STATES},
+                }
+            )
     return Coverage(rows, statements)
 
 
-def blueprint_capacity(blueprint: Mapping[str, Any], facts: Mapping[str, Facts]) -> BlueprintCapacity:
+def blueprint_capacity(
+    blueprint: Mapping[str, Any], facts: Mapping[str, Facts]
+) -> BlueprintCapacity:
     """Upper bound on disjoint forms: for each constraint, approved eligible supply // demand."""
     role = blueprint["role"]
     excluded = set(blueprint.get("exclude", []))
-    approved = [f for f in facts.values()
-                if f["kind"] == "item" and f["valid"] and f["status"] == "approved"
-                and role in f["roles"] and f["id"] not in excluded]
+    approved = [
+        f
+        for f in facts.values()
+        if f["kind"] == "item"
+        and f["valid"]
+        and f["status"] == "approved"
+        and role in f["roles"]
+        and f["id"] not in excluded
+    ]
     stimuli = {f["id"]: f for f in facts.values() if f["kind"] == "stimulus" and f["valid"]}
     limits: list[dict[str, Any]] = []
 
     def limit(constraint: str, available: int, per_form: int) -> None:
         if per_form > 0:
-            limits.append({"constraint": constraint, "available": available,
-                           "per_form": per_form, "forms": available // per_form})
+            limits.append(
+                {
+                    "constraint": constraint,
+                    "available": available,
+                    "per_form": per_form,
+                    "forms": available // per_form,
+                }
+            )
 
     for section in blueprint["sections"]:
         formats = set(section.get("formats", [])) or None
-        pool = [f for f in approved if f["section"] == section["section"]
-                and (formats is None or f["format"] in formats)]
+        pool = [
+            f
+            for f in approved
+            if f["section"] == section["section"] and (formats is None or f["format"] in formats)
+        ]
         if section["section"] == "general":
             limit(f"section {section['id']}: approved general items", len(pool), section["items"])
         else:
             per_case = section["items"] // max(1, section.get("stimuli", 1))
             by_case = Counter(f["stim"] for f in pool)
-            usable = [s for s, n in by_case.items() if n >= per_case
-                      and stimuli.get(s, {}).get("status") == "approved"
-                      and role in stimuli.get(s, {}).get("roles", [])]
-            limit(f"section {section['id']}: approved cases with {per_case}+ approved items",
-                  len(usable), section.get("stimuli", 1))
+            usable = [
+                s
+                for s, n in by_case.items()
+                if n >= per_case
+                and stimuli.get(s, {}).get("status") == "approved"
+                and role in stimuli.get(s, {}).get("roles", [])
+            ]
+            limit(
+                f"section {section['id']}: approved cases with {per_case}+ approved items",
+                len(usable),
+                section.get("stimuli", 1),
+            )
     for bound in blueprint.get("standards", []):
         n = sum(1 for f in approved if [bound["framework"], bound["statement"]] in f["std"])
         limit(f"standard {bound['statement']}: min {bound['min']} per form", n, bound["min"])

@@ -14,12 +14,35 @@ from .findings import Finding, pointer, warning
 CURRENCY_CODES = frozenset({"superseded-term", "cites-superseded", "cites-pending"})
 
 #: Fields that are ids or metadata, not prose: never scanned for terms.
-_SKIP_KEYS = frozenset({
-    "id", "schema_version", "references", "standards", "tags", "author", "currency_exemptions",
-    "status", "format", "section", "roles", "role", "stimulus", "enemies", "key", "notes",
-    "items", "scoring", "select_count", "fixed_order", "difficulty_estimate", "applies_to",
-    "exercise", "kind", "score",
-})
+_SKIP_KEYS = frozenset(
+    {
+        "id",
+        "schema_version",
+        "references",
+        "standards",
+        "tags",
+        "author",
+        "currency_exemptions",
+        "status",
+        "format",
+        "section",
+        "roles",
+        "role",
+        "stimulus",
+        "enemies",
+        "key",
+        "notes",
+        "items",
+        "scoring",
+        "select_count",
+        "fixed_order",
+        "difficulty_estimate",
+        "applies_to",
+        "exercise",
+        "kind",
+        "score",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -41,8 +64,11 @@ def build_matcher(references: Sequence[Mapping[str, Any]]) -> TermMatcher:
                 if isinstance(term, str) and term.strip():
                     owner.setdefault(term.lower(), ref)
     terms = sorted(owner, key=len, reverse=True)
-    regex = (re.compile(r"(?<!\w)(" + "|".join(map(re.escape, terms)) + r")(?!\w)", re.I)
-             if terms else None)
+    regex = (
+        re.compile(r"(?<!\w)(" + "|".join(map(re.escape, terms)) + r")(?!\w)", re.I)
+        if terms
+        else None
+    )
     by_id = {str(r.get("id")): r for r in references}
     return TermMatcher(regex, owner, by_id, sha256_of([list(references)]))
 
@@ -73,8 +99,11 @@ def term_findings(relpath: str, record: Mapping[str, Any], matcher: TermMatcher)
     """A warning for each flagged term in the record's prose, unless the record exempts it."""
     if matcher.regex is None:
         return []
-    exempt = {str(e.get("term", "")).lower() for e in record.get("currency_exemptions", []) or []
-              if isinstance(e, dict)}
+    exempt = {
+        str(e.get("term", "")).lower()
+        for e in record.get("currency_exemptions", []) or []
+        if isinstance(e, dict)
+    }
     out: list[Finding] = []
     for where, text in _strings(dict(record)):
         for match in matcher.regex.finditer(text):
@@ -82,17 +111,22 @@ def term_findings(relpath: str, record: Mapping[str, Any], matcher: TermMatcher)
             if term.lower() in exempt:
                 continue
             ref = matcher.owner[term.lower()]
-            out.append(warning(
-                relpath, where, "superseded-term",
-                f"'{term}' refers to {ref.get('title')}, which "
-                f"{replacement_text(ref, matcher.by_id)}. Update the text, or if the term is "
-                "used on purpose add it to currency_exemptions with the reason.",
-            ))
+            out.append(
+                warning(
+                    relpath,
+                    where,
+                    "superseded-term",
+                    f"'{term}' refers to {ref.get('title')}, which "
+                    f"{replacement_text(ref, matcher.by_id)}. Update the text, or if the term is "
+                    "used on purpose add it to currency_exemptions with the reason.",
+                )
+            )
     return out
 
 
-def citation_findings(relpath: str, cited: Sequence[str], matcher: TermMatcher,
-                      base: str = "/references") -> list[Finding]:
+def citation_findings(
+    relpath: str, cited: Sequence[str], matcher: TermMatcher, base: str = "/references"
+) -> list[Finding]:
     """A warning for each cited reference that is superseded or pending."""
     out = []
     for index, ref_id in enumerate(cited):
@@ -100,9 +134,13 @@ def citation_findings(relpath: str, cited: Sequence[str], matcher: TermMatcher,
         if ref is None or ref.get("status") == "current":
             continue
         code = "cites-pending" if ref.get("status") == "pending" else "cites-superseded"
-        out.append(warning(
-            relpath, f"{base}/{index}", code,
-            f"Cites {ref.get('title')}, which {replacement_text(ref, matcher.by_id)}. "
-            "Cite the current law or guidance and check the key still holds.",
-        ))
+        out.append(
+            warning(
+                relpath,
+                f"{base}/{index}",
+                code,
+                f"Cites {ref.get('title')}, which {replacement_text(ref, matcher.by_id)}. "
+                "Cite the current law or guidance and check the key still holds.",
+            )
+        )
     return out

@@ -46,17 +46,20 @@ class GitStore:
         if not root.is_dir():
             raise BankNotFoundError(
                 f"No bank at {root}: the folder does not exist. Pass --bank PATH or set "
-                "ITEMBANK_PATH to a bank folder (one with a bank.json).")
+                "ITEMBANK_PATH to a bank folder (one with a bank.json)."
+            )
         if not (root / "bank.json").is_file():
             raise BankNotFoundError(
                 f"{root} is not a bank: it has no bank.json. Pass --bank PATH or set "
-                "ITEMBANK_PATH to a bank folder.")
+                "ITEMBANK_PATH to a bank folder."
+            )
         try:
             self.repo = git.Repo(root, search_parent_directories=True)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
             raise BankNotFoundError(
                 f"The bank {root} is not inside a git repository, so changes cannot be "
-                "recorded. Run 'git init' in it (or clone the bank's repository).") from None
+                "recorded. Run 'git init' in it (or clone the bank's repository)."
+            ) from None
         if self.repo.bare or self.repo.working_tree_dir is None:
             raise BankNotFoundError(f"{root} is in a bare git repository; use a clone.")
         self.worktree = Path(self.repo.working_tree_dir).resolve()
@@ -69,7 +72,7 @@ class GitStore:
 
     def list_files(self) -> list[str]:
         """Every .json file of the bank (relative, '/'-separated), skipping hidden names."""
-        out = []
+        out: list[str] = []
         for folder, dirs, files in os.walk(self.root):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             rel = Path(folder).relative_to(self.root).as_posix()
@@ -102,8 +105,9 @@ class GitStore:
                 continue
             meta, path = entry.split("\t", 1)
             out[path] = meta.split()[1]
-        status = self.repo.git.status("--porcelain=v1", "-z", "--untracked-files=no",
-                                      "--ignore-submodules", "--", spec)
+        status = self.repo.git.status(
+            "--porcelain=v1", "-z", "--untracked-files=no", "--ignore-submodules", "--", spec
+        )
         parts = iter(status.split("\0"))
         for part in parts:
             if len(part) < 4:
@@ -128,12 +132,14 @@ class GitStore:
             return []
         out = []
         for commit in self.repo.iter_commits(paths=self.prefix + relpath):
-            out.append(Commit(
-                sha=commit.hexsha,
-                author=f"{commit.author.name} <{commit.author.email}>",
-                date=commit.authored_datetime.isoformat(),
-                message=str(commit.message).strip(),
-            ))
+            out.append(
+                Commit(
+                    sha=commit.hexsha,
+                    author=f"{commit.author.name} <{commit.author.email}>",
+                    date=commit.authored_datetime.isoformat(),
+                    message=str(commit.message).strip(),
+                )
+            )
         return out
 
     def show(self, sha: str, relpath: str) -> bytes:
@@ -143,18 +149,19 @@ class GitStore:
 
     # ---- the validation cache (kept in the git folder, never committed) -----------------------
 
-    def read_cache(self) -> dict[str, Any] | None:
+    def read_cache(self, name: str = "validation") -> dict[str, Any] | None:
+        """A cache kept in the git folder (never committed); None if absent or unreadable."""
         try:
-            with open(self.state_dir / "validation.cache", "rb") as handle:
+            with open(self.state_dir / f"{name}.cache", "rb") as handle:
                 data = marshal.load(handle)
         except (OSError, EOFError, ValueError, TypeError):
             return None
         return data if isinstance(data, dict) else None
 
-    def write_cache(self, data: dict[str, Any]) -> None:
+    def write_cache(self, data: dict[str, Any], name: str = "validation") -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(OSError):
-            _atomic_write(self.state_dir / "validation.cache", marshal.dumps(data))
+            _atomic_write(self.state_dir / f"{name}.cache", marshal.dumps(data))
 
     # ---- writing ------------------------------------------------------------------------------
 
@@ -174,15 +181,21 @@ class GitStore:
                     if time.monotonic() > deadline:
                         raise ItembankError(
                             "Another save has held the bank's lock for over a minute; nothing "
-                            "was written. Try again shortly.") from None
+                            "was written. Try again shortly."
+                        ) from None
                     time.sleep(0.05)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def save(self, changes: Mapping[str, bytes], expected: Mapping[str, str | None],
-             author: str, message: str) -> str:
+    def save(
+        self,
+        changes: Mapping[str, bytes],
+        expected: Mapping[str, str | None],
+        author: str,
+        message: str,
+    ) -> str:
         """Write the files and commit exactly them as `author`. Returns the commit sha.
 
         `expected` gives, for each path, the blob sha the caller loaded (None for a new file).
@@ -196,7 +209,8 @@ class GitStore:
                     kept = self._keep(relpath, changes[relpath])
                     raise ConflictError(
                         self._conflict_message(relpath, current, expected.get(relpath), kept),
-                        kept_at=str(kept))
+                        kept_at=str(kept),
+                    )
             before = {p: self.read_optional(p) for p in changes}
             try:
                 for relpath, data in changes.items():
@@ -204,11 +218,16 @@ class GitStore:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     _atomic_write(target, data)
                 paths = [self.prefix + p for p in changes]
-                env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
-                       "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+                env = {
+                    "GIT_AUTHOR_NAME": name,
+                    "GIT_AUTHOR_EMAIL": email,
+                    "GIT_COMMITTER_NAME": name,
+                    "GIT_COMMITTER_EMAIL": email,
+                }
                 self.repo.git.add("--", *paths)
-                self.repo.git.commit("--only", "--no-verify", "-q", "-m", message, "--", *paths,
-                                     env=env)
+                self.repo.git.commit(
+                    "--only", "--no-verify", "-q", "-m", message, "--", *paths, env=env
+                )
             except BaseException:
                 self._restore(before)
                 raise
@@ -234,8 +253,9 @@ class GitStore:
         _atomic_write(kept, data)
         return kept
 
-    def _conflict_message(self, relpath: str, current: bytes | None, expected: str | None,
-                          kept: Path) -> str:
+    def _conflict_message(
+        self, relpath: str, current: bytes | None, expected: str | None, kept: Path
+    ) -> str:
         last = self.history(relpath)[:1]
         by = f" (last change {last[0].sha[:8]} by {last[0].author}, {last[0].date})" if last else ""
         if expected is None:
@@ -244,8 +264,10 @@ class GitStore:
             what = "was deleted since you opened it"
         else:
             what = "was changed by someone else since you opened it"
-        return (f"{relpath} {what}{by}. Your version was not saved over it and is kept at "
-                f"{kept}. Open the record again, apply your changes, and save.")
+        return (
+            f"{relpath} {what}{by}. Your version was not saved over it and is kept at "
+            f"{kept}. Open the record again, apply your changes, and save."
+        )
 
 
 def _split_person(person: str) -> tuple[str, str]:

@@ -12,18 +12,22 @@ from .schemas import common_def
 
 def is_person(value: object) -> bool:
     """True for a well-formed 'Name <email>'."""
-    return isinstance(value, str) and re.fullmatch(common_def("person")["pattern"], value) is not None
+    return (
+        isinstance(value, str) and re.fullmatch(common_def("person")["pattern"], value) is not None
+    )
 
 
 def check_person(value: object) -> str:
     if is_person(value):
         return str(value).strip()
     raise IdentityError(
-        f"{value!r} is not a usable identity: give it as 'Full Name <email@example.org>'.")
+        f"{value!r} is not a usable identity: give it as 'Full Name <email@example.org>'."
+    )
 
 
-def resolve_identity(explicit: str | None = None, git_name: str | None = None,
-                     git_email: str | None = None) -> str:
+def resolve_identity(
+    explicit: str | None = None, git_name: str | None = None, git_email: str | None = None
+) -> str:
     """The person to record: explicit, else JUPYTERHUB_USER, else git config's user."""
     if explicit:
         return check_person(explicit)
@@ -38,7 +42,8 @@ def resolve_identity(explicit: str | None = None, git_name: str | None = None,
         return check_person(f"{git_name} <{git_email}>")
     raise IdentityError(
         "Nobody to record this change against: pass author='Name <email>', sign in through "
-        "JupyterHub, or set git config user.name and user.email.")
+        "JupyterHub, or set git config user.name and user.email."
+    )
 
 
 __all__ = ["check_person", "is_id", "is_person", "resolve_identity"]

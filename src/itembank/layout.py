@@ -32,11 +32,19 @@ _RULES: list[tuple[re.Pattern[str], str, str, str | None]] = [
     (re.compile(r"^items/(?P<id>[^/]+)\.json$"), "item", "content_id", None),
     (re.compile(r"^stimuli/(?P<id>[^/]+)\.json$"), "stimulus", "content_id", None),
     (re.compile(r"^scenarios/(?P<id>[^/]+)\.json$"), "scenario", "content_id", None),
-    (re.compile(r"^reviews/(?P<parent>[^/]+)/(?P<id>[^/]+)\.json$"), "review", "review_id",
-     "content_id"),
+    (
+        re.compile(r"^reviews/(?P<parent>[^/]+)/(?P<id>[^/]+)\.json$"),
+        "review",
+        "review_id",
+        "content_id",
+    ),
     (re.compile(r"^standard_setting/(?P<id>[^/]+)/exercise\.json$"), "exercise", "slug", None),
-    (re.compile(r"^standard_setting/(?P<parent>[^/]+)/ratings/(?P<id>[^/]+)\.json$"), "rating",
-     "review_id", "slug"),
+    (
+        re.compile(r"^standard_setting/(?P<parent>[^/]+)/ratings/(?P<id>[^/]+)\.json$"),
+        "rating",
+        "review_id",
+        "slug",
+    ),
     (re.compile(r"^blueprints/(?P<id>[^/]+)\.json$"), "blueprint", "slug", None),
     (re.compile(r"^forms/(?P<id>[^/]+)/manifest\.json$"), "form", "slug", None),
 ]
@@ -82,7 +90,8 @@ def path_for(kind: str, ident: str = "", parent: str | None = None) -> str:
     if kind == "exercise":
         return f"standard_setting/{check_id('slug', ident)}/exercise.json"
     if kind == "rating":
-        return f"standard_setting/{check_id('slug', parent)}/ratings/{check_id('review_id', ident)}.json"
+        exercise = check_id("slug", parent)
+        return f"standard_setting/{exercise}/ratings/{check_id('review_id', ident)}.json"
     if kind == "form":
         return f"forms/{check_id('slug', ident)}/manifest.json"
     raise ValueError(f"unknown kind {kind!r}")

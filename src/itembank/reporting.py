@@ -13,13 +13,16 @@ from .findings import Finding, Report
 def findings_text(findings: Sequence[Finding]) -> str:
     """One line per finding: path:pointer: severity [code] message."""
     return "\n".join(
-        f"{f.path}:{f.pointer or '/'}: {f.severity} [{f.code}] {f.message}" for f in findings)
+        f"{f.path}:{f.pointer or '/'}: {f.severity} [{f.code}] {f.message}" for f in findings
+    )
 
 
 def report_text(report: Report) -> str:
     lines = [findings_text(report.findings)] if report.findings else []
-    lines.append(f"{report.files_checked} files checked: {len(report.errors)} errors, "
-                 f"{len(report.warnings)} warnings.")
+    lines.append(
+        f"{report.files_checked} files checked: {len(report.errors)} errors, "
+        f"{len(report.warnings)} warnings."
+    )
     return "\n".join(lines)
 
 
@@ -34,17 +37,25 @@ def coverage_text(result: Coverage) -> str:
         flag = "  <- no approved items" if s["assessed"] and s["approved"] == 0 else ""
         if not s["assessed"]:
             flag = "  (not assessed)"
-        lines.append(f"{s['statement']:<10} {s['role']:<13} {s['approved']:>4} "
-                     f"{s['in_review']:>4} {s['draft']:>5}  {s['title'][:50]}{flag}")
+        lines.append(
+            f"{s['statement']:<10} {s['role']:<13} {s['approved']:>4} "
+            f"{s['in_review']:>4} {s['draft']:>5}  {s['title'][:50]}{flag}"
+        )
     gaps = result.uncovered
-    lines.append(f"{len(result.statements)} statements; {len(gaps)} assessed statement(s) "
-                 "without an approved item.")
+    lines.append(
+        f"{len(result.statements)} statements; {len(gaps)} assessed statement(s) "
+        "without an approved item."
+    )
     if result.blueprint is not None:
         bp = result.blueprint
         lines.append("")
-        lines.append(f"Blueprint {bp.blueprint}: at most {bp.forms_upper_bound} disjoint "
-                     "form(s) from approved items (each constraint taken on its own):")
+        lines.append(
+            f"Blueprint {bp.blueprint}: at most {bp.forms_upper_bound} disjoint "
+            "form(s) from approved items (each constraint taken on its own):"
+        )
         for limit in sorted(bp.limits, key=lambda x: x["forms"]):
-            lines.append(f"  {limit['forms']:>3} forms  {limit['constraint']} "
-                         f"({limit['available']} available, {limit['per_form']} per form)")
+            lines.append(
+                f"  {limit['forms']:>3} forms  {limit['constraint']} "
+                f"({limit['available']} available, {limit['per_form']} per form)"
+            )
     return "\n".join(lines)

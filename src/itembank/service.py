@@ -17,6 +17,7 @@ from .errors import (
     ItembankError,
     UnknownIdError,
     ValidationFailedError,
+    WorkflowError,
 )
 from .findings import Finding, Report
 from .gitstore import Commit, GitStore
@@ -37,8 +38,16 @@ Record = dict[str, Any]
 #: Errors that do not block a save: they can only be put right by saving another record
 #: (the other side of an enemy pair or of a case set), or are the workflow check's to make.
 #: validate still reports them.
-_DEFERRED_CODES = frozenset({"enemy-not-symmetric", "stimulus-item-mismatch", "unknown-item",
-                             "not-approved", "approval-stale", "workflow-state"})
+_DEFERRED_CODES = frozenset(
+    {
+        "enemy-not-symmetric",
+        "stimulus-item-mismatch",
+        "unknown-item",
+        "not-approved",
+        "approval-stale",
+        "workflow-state",
+    }
+)
 
 
 def open_bank(path: str | os.PathLike[str] | None = None) -> Bank:
@@ -130,9 +139,12 @@ class Bank:
     def next_id(self, prefix: str, digits: int = 4) -> str:
         """The next free content id with this prefix (e.g. GK -> GK-0065)."""
         check_id("content_id", f"{prefix}-{'0' * digits}")
-        used = [int(p.rsplit("-", 1)[1].split(".")[0]) for p in self.store.list_files()
-                if p.split("/")[-1].startswith(prefix + "-") and p.split("/")[0] in
-                ("items", "stimuli", "scenarios")]
+        used = [
+            int(p.rsplit("-", 1)[1].split(".")[0])
+            for p in self.store.list_files()
+            if p.split("/")[-1].startswith(prefix + "-")
+            and p.split("/")[0] in ("items", "stimuli", "scenarios")
+        ]
         return f"{prefix}-{max(used, default=0) + 1:0{digits}d}"
 
     def history(self, ident: str) -> list[Commit]:
@@ -176,12 +188,51 @@ class Bank:
         return results, len(files)
 
     def validate(self, progress: Progress | None = None) -> Report:
-        """Every finding in the bank: structural, semantic, bank-wide and currency."""
+        """Every finding in the bank: structural, semantic, bank-wide and currency.
+
+        When git vouches for every file and nothing changed since the last run, the previous
+        report is returned without reading any file.
+        """
         from .analysis import FileResult
 
+        signature = self._signature()
+        if signature is not None:
+            cached = self.store.read_cache("report")
+            if cached and cached.get("signature") == signature:
+                return Report(cached["files_checked"], [Finding(*f) for f in cached["findings"]])
         raw, count = self.analyse(progress)
-        results = {p: FileResult([Finding(*f) for f in fs], facts) for p, (fs, facts) in raw.items()}
-        return report_from(results, count)
+        results = {
+            p: FileResult([Finding(*f) for f in fs], facts) for p, (fs, facts) in raw.items()
+        }
+        report = report_from(results, count)
+        if signature is not None:
+            self.store.write_cache(
+                {
+                    "signature": signature,
+                    "files_checked": count,
+                    "findings": [
+                        (f.path, f.pointer, f.code, f.severity, f.message) for f in report.findings
+                    ],
+                },
+                "report",
+            )
+        return report
+
+    def _signature(self) -> str | None:
+        """A hash of every file's committed blob and the analysis settings, or None if any file
+        is modified or untracked (then it must be read)."""
+        import hashlib
+
+        files = self.store.list_files()
+        fingerprints = self.store.fingerprints()
+        if any(p not in fingerprints for p in files):
+            return None
+        digest = hashlib.sha256()
+        references = self.store.read_optional("references.json") or b""
+        digest.update(repr(cache_header(build_matcher(references_of(references)))).encode())
+        for relpath in files:
+            digest.update(f"{relpath}\0{fingerprints[relpath]}\n".encode())
+        return digest.hexdigest()
 
     def facts(self) -> dict[str, dict[str, Any]]:
         """The compact summary of every readable record (what coverage and rules use)."""
@@ -195,8 +246,9 @@ class Bank:
     def coverage(self, blueprint: str | None = None) -> Coverage:
         """Item counts per statement x role x section x format x status."""
         facts = self.facts()
-        frameworks = {f["file_id"]: f for f in facts.values()
-                      if f["kind"] == "framework" and f["valid"]}
+        frameworks = {
+            f["file_id"]: f for f in facts.values() if f["kind"] == "framework" and f["valid"]
+        }
         result = coverage(facts, frameworks)
         if blueprint is not None:
             result.blueprint = blueprint_capacity(self.get_record("blueprint", blueprint), facts)
@@ -215,8 +267,9 @@ class Bank:
         context: dict[str, Any] = {relpath: result.facts}
         for other in self._linked_paths(record, kind):
             if other != relpath and self.store.exists(other):
-                other_result = analyse_file(other, self.store.read(other),
-                                            build_matcher(self.references()))
+                other_result = analyse_file(
+                    other, self.store.read(other), build_matcher(self.references())
+                )
                 context[other] = other_result.facts
         links = [f for f in check_bank(context) if f.path == relpath]
         return result.findings + links
@@ -235,8 +288,9 @@ class Bank:
             paths += [path_for(k, target) for k in CONTENT_KINDS]
         return paths
 
-    def save(self, record: Record, author: str, message: str | None = None,
-             kind: str | None = None) -> str:
+    def save(
+        self, record: Record, author: str, message: str | None = None, kind: str | None = None
+    ) -> str:
         """Check, write and commit one record as `author`; returns the commit sha.
 
         Refuses (ValidationFailedError) a record with errors, (WorkflowError) an illegal status
@@ -254,8 +308,11 @@ class Bank:
         if errors:
             lines = "\n".join(f"  {f.pointer or '/'}: {f.message}" for f in errors)
             raise ValidationFailedError(f"{relpath} was not saved:\n{lines}", errors)
-        if kind in CONTENT_KINDS and record.get("status") == "approved" and (
-                old is None or old.get("status") != "approved"):
+        if (
+            kind in CONTENT_KINDS
+            and record.get("status") == "approved"
+            and (old is None or old.get("status") != "approved")
+        ):
             self._require_policy(record, kind)
         data = canonical.dumps(record).encode("utf-8")
         expected = self._bases.get(relpath)  # None: a new record, so the file must not exist
@@ -275,12 +332,17 @@ class Bank:
         if kind not in CONTENT_KINDS:
             return ""
         old_status = old.get("status") if old else None
-        if (old is not None and old_status == "approved" and record.get("status") == "approved"
-                and workflow.content_hash(kind, old) != workflow.content_hash(kind, record)):
+        if (
+            old is not None
+            and old_status == "approved"
+            and record.get("status") == "approved"
+            and workflow.content_hash(kind, old) != workflow.content_hash(kind, record)
+        ):
             record["status"] = "in_review"
             return " (content changed after approval: back to review)"
-        workflow.check_move(old_status if isinstance(old_status, str) else None,
-                            str(record.get("status")))
+        workflow.check_move(
+            old_status if isinstance(old_status, str) else None, str(record.get("status"))
+        )
         return ""
 
     def _require_policy(self, record: Record, kind: str) -> None:
@@ -291,34 +353,52 @@ class Bank:
         reviews = []
         for review in self.reviews_of(str(record["id"])):
             f = FACTS["review"](review)
-            reviews.append(workflow.ReviewFacts(
-                id=str(review["id"]), reviewer=f["reviewer"], content_hash=f["hash"],
-                decision=f["decision"], submitted=f["submitted"],
-                blocking_noes=tuple(c for c in f["noes"] if c in blocking),
-                blind_match=f["blind_match"], has_comment=f["has_comment"]))
-        verdict = workflow.evaluate(str(record["author"]), workflow.content_hash(kind, record),
-                                    reviews, policy)
+            reviews.append(
+                workflow.ReviewFacts(
+                    id=str(review["id"]),
+                    reviewer=f["reviewer"],
+                    content_hash=f["hash"],
+                    decision=f["decision"],
+                    submitted=f["submitted"],
+                    blocking_noes=tuple(c for c in f["noes"] if c in blocking),
+                    blind_match=f["blind_match"],
+                    has_comment=f["has_comment"],
+                )
+            )
+        verdict = workflow.evaluate(
+            str(record["author"]), workflow.content_hash(kind, record), reviews, policy
+        )
         if not verdict.approved:
-            raise workflow.WorkflowError(
+            raise WorkflowError(
                 f"{record['id']} cannot be approved: it has {len(verdict.current_approvals)} of "
                 f"{policy.get('approvals_required', 2)} approvals of its current content"
-                + (f" and unresolved concerns ({'; '.join(verdict.blocking)})"
-                   if verdict.blocking else "") + ".")
+                + (
+                    f" and unresolved concerns ({'; '.join(verdict.blocking)})"
+                    if verdict.blocking
+                    else ""
+                )
+                + "."
+            )
 
 
 def _describe_change(record: Record, old: Record | None, kind: str) -> str:
     """A commit message naming the record and what changed."""
     ident = record.get("id", kind)
     if kind == "review":
-        return f"{record.get('target')}: {str(record.get('decision', 'review')).replace('_', ' ')}" \
-               f" (review by {str(record.get('reviewer', '')).split('<')[0].strip()})"
+        return (
+            f"{record.get('target')}: {str(record.get('decision', 'review')).replace('_', ' ')}"
+            f" (review by {str(record.get('reviewer', '')).split('<')[0].strip()})"
+        )
     if old is None:
         return f"{ident}: create {kind} ({record.get('status', 'new')})"
     changed = sorted(k for k in set(record) | set(old) if record.get(k) != old.get(k))
     if old.get("status") != record.get("status"):
-        move = {"in_review": "submit for review", "approved": "approve", "retired": "retire",
-                "draft": "return to draft"}.get(str(record.get("status")),
-                                                 f"set status {record.get('status')}")
+        move = {
+            "in_review": "submit for review",
+            "approved": "approve",
+            "retired": "retire",
+            "draft": "return to draft",
+        }.get(str(record.get("status")), f"set status {record.get('status')}")
         others = [c for c in changed if c != "status"]
         return f"{ident}: {move}" + (f"; update {', '.join(others)}" if others else "")
     return f"{ident}: update {', '.join(changed) or 'nothing'}"

@@ -13,8 +13,15 @@ if TYPE_CHECKING:
 from .findings import Finding, error, pointer
 from .schemas import iter_schema_errors
 
-_JSON_TYPES = {dict: "an object", list: "a list", str: "text", bool: "true/false",
-               int: "a number", float: "a number", type(None): "null"}
+_JSON_TYPES = {
+    dict: "an object",
+    list: "a list",
+    str: "text",
+    bool: "true/false",
+    int: "a number",
+    float: "a number",
+    type(None): "null",
+}
 
 
 def _type_name(value: Any) -> str:
@@ -47,50 +54,74 @@ def _messages(root: Any, err: ValidationError) -> Iterator[tuple[str, str, str]]
         match = re.match(r"'(.+)' is a required property", err.message)
         name = match.group(1) if match else str(value)
         desc = _describe(err.schema.get("properties", {}).get(name, {}))
-        yield (where + pointer(name), "missing-field",
-               f"Missing required field '{name}'{ctx}{desc}. Add it.")
+        yield (
+            where + pointer(name),
+            "missing-field",
+            f"Missing required field '{name}'{ctx}{desc}. Add it.",
+        )
     elif kind == "additionalProperties" and isinstance(inst, dict):
         allowed = sorted(err.schema.get("properties", {}))
         for name in sorted(set(inst) - set(allowed)):
             hint = f" Allowed here: {', '.join(allowed)}." if allowed else ""
-            yield (where + pointer(name), "unknown-field",
-                   f"Unknown field '{name}'. Remove it or correct its spelling.{hint}")
+            yield (
+                where + pointer(name),
+                "unknown-field",
+                f"Unknown field '{name}'. Remove it or correct its spelling.{hint}",
+            )
     elif kind == "type":
-        yield (where, "wrong-type",
-               f"Expected {_describe_type(value)} here{ctx}, found {_type_name(inst)} "
-               f"{_short(inst)}.")
+        yield (
+            where,
+            "wrong-type",
+            f"Expected {_describe_type(value)} here{ctx}, found {_type_name(inst)} {_short(inst)}.",
+        )
     elif kind == "enum":
-        yield (where, "not-allowed-value",
-               f"{_short(inst)} is not allowed here. Use one of: "
-               f"{', '.join(map(str, value))}.")
+        yield (
+            where,
+            "not-allowed-value",
+            f"{_short(inst)} is not allowed here. Use one of: {', '.join(map(str, value))}.",
+        )
     elif kind == "const":
         yield (where, "not-allowed-value", f"Must be {value!r}, found {_short(inst)}.")
     elif kind == "pattern":
-        yield (where, "bad-format",
-               f"{_short(inst)} does not have the expected form{_describe(err.schema)}.")
+        yield (
+            where,
+            "bad-format",
+            f"{_short(inst)} does not have the expected form{_describe(err.schema)}.",
+        )
     elif kind == "minLength":
         msg = "Must not be empty." if value == 1 else f"Too short: at least {value} characters."
         yield (where, "too-short", msg + " Write the text here.")
     elif kind == "maxLength":
-        yield (where, "too-long",
-               f"Too long: {len(inst)} characters, at most {value}. Shorten it.")
+        yield (where, "too-long", f"Too long: {len(inst)} characters, at most {value}. Shorten it.")
     elif kind in ("minItems", "minProperties"):
-        yield (where, "too-few",
-               f"Has {len(inst)} entries; needs at least {value}{ctx}. Add more.")
+        yield (where, "too-few", f"Has {len(inst)} entries; needs at least {value}{ctx}. Add more.")
     elif kind in ("maxItems", "maxProperties"):
-        yield (where, "too-many",
-               f"Has {len(inst)} entries; at most {value} allowed{ctx}. Remove some.")
+        yield (
+            where,
+            "too-many",
+            f"Has {len(inst)} entries; at most {value} allowed{ctx}. Remove some.",
+        )
     elif kind == "uniqueItems":
-        yield (where, "duplicate-entries",
-               "The same entry appears more than once. Keep one of each.")
+        yield (
+            where,
+            "duplicate-entries",
+            "The same entry appears more than once. Keep one of each.",
+        )
     elif kind in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
-        word = {"minimum": "at least", "exclusiveMinimum": "more than",
-                "maximum": "at most", "exclusiveMaximum": "less than"}[kind]
+        word = {
+            "minimum": "at least",
+            "exclusiveMinimum": "more than",
+            "maximum": "at most",
+            "exclusiveMaximum": "less than",
+        }[kind]
         yield (where, "out-of-range", f"{_short(inst)} is out of range: must be {word} {value}.")
     elif kind == "not" and isinstance(value, dict) and list(value) == ["required"]:
         for name in value["required"]:
-            yield (where + pointer(name), "not-allowed-here",
-                   f"Remove '{name}': it is not used{ctx or ' here'}.")
+            yield (
+                where + pointer(name),
+                "not-allowed-here",
+                f"Remove '{name}': it is not used{ctx or ' here'}.",
+            )
     elif kind == "propertyNames":
         yield (where, "bad-format", f"{_short(inst)} is not an allowed name here.")
     else:
@@ -99,9 +130,16 @@ def _messages(root: Any, err: ValidationError) -> Iterator[tuple[str, str, str]]
 
 def _describe_type(value: Any) -> str:
     names = value if isinstance(value, list) else [value]
-    words = {"object": "an object", "array": "a list", "string": "text", "boolean": "true/false",
-             "integer": "a whole number", "number": "a number", "null": "null"}
-    return " or ".join(words.get(n, n) for n in names)
+    words = {
+        "object": "an object",
+        "array": "a list",
+        "string": "text",
+        "boolean": "true/false",
+        "integer": "a whole number",
+        "number": "a number",
+        "null": "null",
+    }
+    return " or ".join(words.get(str(n), str(n)) for n in names)
 
 
 def structural_findings(relpath: str, kind: str, record: Any) -> list[Finding]:

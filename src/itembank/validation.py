@@ -8,7 +8,6 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from .analysis import FileResult, analyse_file
@@ -36,8 +35,12 @@ def references_of(data: bytes | None) -> list[dict[str, Any]]:
 
 def cache_header(matcher: TermMatcher) -> dict[str, str]:
     """What cached results depend on besides the file itself."""
-    return {"analysis": ANALYSIS_VERSION, "schemas": schema_fingerprint(),
-            "terms": matcher.fingerprint, "python": sys.version.split()[0]}
+    return {
+        "analysis": ANALYSIS_VERSION,
+        "schemas": schema_fingerprint(),
+        "terms": matcher.fingerprint,
+        "python": sys.version.split()[0],
+    }
 
 
 _worker_matcher: TermMatcher | None = None
@@ -53,8 +56,11 @@ def _analyse_chunk(chunk: list[tuple[str, bytes]]) -> list[tuple[str, FileResult
     return [(path, analyse_file(path, data, _worker_matcher)) for path, data in chunk]
 
 
-def analyse_many(files: Sequence[tuple[str, bytes]], references: list[dict[str, Any]],
-                 progress: Progress | None = None) -> dict[str, FileResult]:
+def analyse_many(
+    files: Sequence[tuple[str, bytes]],
+    references: list[dict[str, Any]],
+    progress: Progress | None = None,
+) -> dict[str, FileResult]:
     """Analyse many files, on every core when there are enough to be worth it."""
     matcher = build_matcher(references)
     total = len(files)
@@ -67,12 +73,13 @@ def analyse_many(files: Sequence[tuple[str, bytes]], references: list[dict[str, 
                 progress(done, total)
         return out
     size = max(200, total // (workers * 8))
-    chunks = [list(files[i:i + size]) for i in range(0, total, size)]
+    chunks = [list(files[i : i + size]) for i in range(0, total, size)]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     out = {}
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(references,)) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(references,)
+    ) as pool:
         for results in pool.map(_analyse_chunk, chunks):
             out.update(results)
             if progress:
@@ -80,21 +87,12 @@ def analyse_many(files: Sequence[tuple[str, bytes]], references: list[dict[str, 
     return out
 
 
-@dataclass
-class CachedFile:
-    """A file's analysis as kept between runs, keyed by its git blob sha."""
-
-    blob: str
-    findings: list[tuple[str, str, str, str, str]]
-    facts: dict[str, Any] | None
-
-    def result(self) -> FileResult:
-        return FileResult([Finding(*f) for f in self.findings], self.facts)
-
-
 def to_cache(blob: str, result: FileResult) -> tuple[str, list[Any], Any]:
-    return (blob, [(f.path, f.pointer, f.code, f.severity, f.message) for f in result.findings],
-            result.facts)
+    return (
+        blob,
+        [(f.path, f.pointer, f.code, f.severity, f.message) for f in result.findings],
+        result.facts,
+    )
 
 
 def report_from(results: Mapping[str, FileResult], files_checked: int) -> Report:

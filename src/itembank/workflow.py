@@ -23,17 +23,29 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
 #: The fields of each content kind that an approval covers: what a candidate sees plus the key
 #: (for scenarios, everything an actor, assessor or candidate is given).
 HASHED_FIELDS: Mapping[str, tuple[str, ...]] = {
-    "item": ("format", "section", "stimulus", "stem", "options", "select_count", "key",
-             "scoring"),
+    "item": ("format", "section", "stimulus", "stem", "options", "select_count", "key", "scoring"),
     "stimulus": ("title", "text"),
-    "scenario": ("title", "role", "background", "exercises", "reflective", "written",
-                 "marking_scheme"),
+    "scenario": (
+        "title",
+        "role",
+        "background",
+        "exercises",
+        "reflective",
+        "written",
+        "marking_scheme",
+    ),
 }
 
 #: Review criteria that apply to each kind of content.
 CRITERIA: Mapping[str, tuple[str, ...]] = {
-    "item": ("key_correct", "maps_to_standard", "clear", "distractors_plausible", "fair",
-             "current"),
+    "item": (
+        "key_correct",
+        "maps_to_standard",
+        "clear",
+        "distractors_plausible",
+        "fair",
+        "current",
+    ),
     "stimulus": ("maps_to_standard", "clear", "fair", "current", "realistic"),
     "scenario": ("maps_to_standard", "clear", "fair", "current", "realistic", "marking_scheme"),
 }
@@ -96,8 +108,9 @@ class Verdict:
     approved: bool = False
 
 
-def evaluate(author: str, current_hash: str, reviews: Iterable[ReviewFacts],
-             policy: Mapping[str, Any]) -> Verdict:
+def evaluate(
+    author: str, current_hash: str, reviews: Iterable[ReviewFacts], policy: Mapping[str, Any]
+) -> Verdict:
     """Apply the review policy to the reviews of one record.
 
     An approval counts only if it is of the current content, by someone other than the author,
@@ -136,6 +149,8 @@ def evaluate(author: str, current_hash: str, reviews: Iterable[ReviewFacts],
 
 def _same_person(a: str, b: str) -> bool:
     """Same email (case-insensitive), or same full 'Name <email>' string."""
+
     def email(person: str) -> str:
         return person.rsplit("<", 1)[-1].rstrip(">").strip().lower()
+
     return a.strip().lower() == b.strip().lower() or email(a) == email(b)

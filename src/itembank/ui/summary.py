@@ -16,11 +16,15 @@ def status_table(bank: Bank) -> pd.DataFrame:
     facts = bank.facts().values()
     rows: list[dict[str, Any]] = [
         {"kind": f["kind"], "status": f.get("status", "unreadable")}
-        for f in facts if f["kind"] in CONTENT_KINDS]
+        for f in facts
+        if f["kind"] in CONTENT_KINDS
+    ]
     if not rows:
         return pd.DataFrame()
-    table = pd.crosstab(pd.Series([r["kind"] for r in rows], name="kind"),
-                        pd.Series([r["status"] for r in rows], name="status"))
+    table = pd.crosstab(
+        pd.Series([r["kind"] for r in rows], name="kind"),
+        pd.Series([r["status"] for r in rows], name="status"),
+    )
     return table
 
 
