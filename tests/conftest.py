@@ -61,11 +61,3 @@ def shared() -> Path:
         pytest.skip(f"../shared is not present at {SHARED} (it is in CI)")
     return SHARED
 
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Notebooks run by nbval open the bank from ITEMBANK_PATH: give them a throwaway copy."""
-    if "ITEMBANK_PATH" not in os.environ:
-        import tempfile
-
-        tmp = Path(tempfile.mkdtemp(prefix="itembank-nb-"))
-        os.environ["ITEMBANK_PATH"] = str(make_repo(tmp, SAMPLE_BANK, "item_bank"))

@@ -38,6 +38,9 @@ def test_open_bank_uses_env_then_default(valid_bank: Path, monkeypatch: pytest.M
     monkeypatch.chdir(valid_bank.parent)
     (valid_bank.parent / "item_bank").symlink_to(valid_bank)
     assert open_bank().path == valid_bank.resolve()
+    (valid_bank.parent / "notebooks").mkdir()
+    monkeypatch.chdir(valid_bank.parent / "notebooks")  # the nearest item_bank above is found
+    assert open_bank().path == valid_bank.resolve()
 
 
 def test_bank_paths_that_cannot_work(tmp_path: Path) -> None:

@@ -51,8 +51,14 @@ _DEFERRED_CODES = frozenset(
 
 
 def open_bank(path: str | os.PathLike[str] | None = None) -> Bank:
-    """Open a bank: `path`, else $ITEMBANK_PATH, else ./item_bank."""
-    chosen = path or os.environ.get("ITEMBANK_PATH") or "item_bank"
+    """Open a bank: `path`, else $ITEMBANK_PATH, else ./item_bank (or the nearest item_bank/
+    in a folder above, so a notebook opened from a subfolder finds the project's bank)."""
+    chosen = path or os.environ.get("ITEMBANK_PATH")
+    if not chosen:
+        here = Path.cwd()
+        found = next((d / "item_bank" for d in (here, *here.parents)
+                      if (d / "item_bank" / "bank.json").is_file()), None)
+        chosen = found or "item_bank"
     return Bank(GitStore(Path(chosen)))
 
 
