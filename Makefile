@@ -33,6 +33,7 @@ chromium:
 serve: setup
 	ITEMBANK_PATH=$(BANK) $(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 \
 	  --ServerApp.port=$(PORT) --ServerApp.root_dir=$(CURDIR)/authoring_notebooks \
+	  --ServerApp.allow_root=True \
 	  --LabApp.default_url=/lab/tree/bank_summary.ipynb
 
 lint: setup
