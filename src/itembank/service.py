@@ -56,8 +56,14 @@ def open_bank(path: str | os.PathLike[str] | None = None) -> Bank:
     chosen = path or os.environ.get("ITEMBANK_PATH")
     if not chosen:
         here = Path.cwd()
-        found = next((d / "item_bank" for d in (here, *here.parents)
-                      if (d / "item_bank" / "bank.json").is_file()), None)
+        found = next(
+            (
+                d / "item_bank"
+                for d in (here, *here.parents)
+                if (d / "item_bank" / "bank.json").is_file()
+            ),
+            None,
+        )
         chosen = found or "item_bank"
     return Bank(GitStore(Path(chosen)))
 
