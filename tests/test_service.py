@@ -247,3 +247,41 @@ def test_unchanged_bank_reuses_cached_analysis(valid_bank: Path) -> None:
 
 def test_reader_tolerates_tester_identity() -> None:
     assert TESTER.endswith(">")
+
+
+_SLOW_SAVE = """
+import os, sys, time
+from itembank import open_bank
+bank = open_bank(sys.argv[1])
+item = bank.get("TS-0003")
+item["stem"] = "y" * 10000
+real_fsync = os.fsync
+def slow_fsync(fd):
+    print("writing", flush=True)
+    time.sleep(30)  # killed here, with the temporary file half done
+os.fsync = slow_fsync
+bank.save(item, author="Wendy Writer <wendy@example.org>")
+"""
+
+
+def test_a_killed_save_leaves_the_bank_as_it_was(valid_bank: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    path = valid_bank / "items" / "TS-0003.json"
+    before = path.read_bytes()
+    head = git(valid_bank, "rev-parse", "HEAD")
+    child = subprocess.Popen([sys.executable, "-c", _SLOW_SAVE, str(valid_bank)],
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdout.readline().strip() == "writing"
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    assert path.read_bytes() == before
+    assert git(valid_bank, "rev-parse", "HEAD") == head
+    bank = open_bank(valid_bank)
+    assert bank.validate().ok  # the orphaned hidden temporary file is not a bank file
+    item = bank.get("TS-0003")  # and the lock died with the process
+    item["stem"] = "After the crash"
+    bank.save(item, author=WRITER)
+    assert json.loads(path.read_text())["stem"] == "After the crash"
