@@ -11,7 +11,7 @@ from typing import Any
 from .currency import build_matcher, citation_findings
 from .findings import Finding, error, pointer, warning
 from .layout import CONTENT_KINDS
-from .workflow import ReviewFacts, evaluate
+from .workflow import verdict_for
 
 Facts = dict[str, Any]
 
@@ -281,24 +281,11 @@ def _review_links(index: BankIndex) -> Iterator[Finding]:
 def _workflow_states(index: BankIndex) -> Iterator[Finding]:
     """A record's status must be backed by its reviews under the bank's policy."""
     policy: dict[str, Any] = index.settings["policy"] if index.settings else {}
-    blocking = set(policy.get("blocking_criteria", []))
     for path, f in sorted(index.facts.items()):
         if f["kind"] not in CONTENT_KINDS or not f["valid"]:
             continue
-        reviews = [
-            ReviewFacts(
-                id=r["file_id"],
-                reviewer=r["reviewer"],
-                content_hash=r["hash"],
-                decision=r["decision"],
-                submitted=r["submitted"],
-                blocking_noes=tuple(c for c in r["noes"] if c in blocking),
-                blind_match=r["blind_match"],
-                has_comment=r["has_comment"],
-            )
-            for _, r in index.reviews.get(f["id"] or "", [])
-        ]
-        verdict = evaluate(f["author"], f["hash"], reviews, policy)
+        reviews = [(r["file_id"], r) for _, r in index.reviews.get(f["id"] or "", [])]
+        verdict = verdict_for(f["author"], f["hash"], reviews, policy)
         for review_id in verdict.self_reviews:
             yield error(
                 f"reviews/{f['id']}/{review_id}.json",
@@ -336,7 +323,7 @@ def _workflow_states(index: BankIndex) -> Iterator[Finding]:
                 )
         elif status in ("changes_requested", "rejected"):
             decision = "request_changes" if status == "changes_requested" else "reject"
-            if not any(r.decision == decision for r in reviews):
+            if not any(r["decision"] == decision for _, r in reviews):
                 yield error(
                     path,
                     "/status",
@@ -344,7 +331,7 @@ def _workflow_states(index: BankIndex) -> Iterator[Finding]:
                     f"Status is {status}, but no review made that decision. Set the "
                     "status from the reviews (usually in_review).",
                 )
-        elif status == "retired" and not any(r.decision == "approve" for r in reviews):
+        elif status == "retired" and not any(r["decision"] == "approve" for _, r in reviews):
             yield warning(
                 path,
                 "/status",

@@ -361,23 +361,8 @@ class Bank:
         from .analysis import FACTS
 
         policy = self.settings["review_policy"]
-        blocking = set(policy.get("blocking_criteria", []))
-        reviews = []
-        for review in self.reviews_of(str(record["id"])):
-            f = FACTS["review"](review)
-            reviews.append(
-                workflow.ReviewFacts(
-                    id=str(review["id"]),
-                    reviewer=f["reviewer"],
-                    content_hash=f["hash"],
-                    decision=f["decision"],
-                    submitted=f["submitted"],
-                    blocking_noes=tuple(c for c in f["noes"] if c in blocking),
-                    blind_match=f["blind_match"],
-                    has_comment=f["has_comment"],
-                )
-            )
-        verdict = workflow.evaluate(
+        reviews = [(str(r["id"]), FACTS["review"](r)) for r in self.reviews_of(str(record["id"]))]
+        verdict = workflow.verdict_for(
             str(record["author"]), workflow.content_hash(kind, record), reviews, policy
         )
         if not verdict.approved:

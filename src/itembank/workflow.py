@@ -147,6 +147,31 @@ def evaluate(
     return verdict
 
 
+def verdict_for(
+    author: str,
+    current_hash: str,
+    reviews: Iterable[tuple[str, Mapping[str, Any]]],
+    policy: Mapping[str, Any],
+) -> Verdict:
+    """evaluate() over reviews given as (review id, review facts) pairs, as the per-file
+    analysis records them; the policy's blocking criteria pick which 'no' ratings block."""
+    blocking = set(policy.get("blocking_criteria", []))
+    facts = [
+        ReviewFacts(
+            id=review_id,
+            reviewer=f["reviewer"],
+            content_hash=f["hash"],
+            decision=f["decision"],
+            submitted=f["submitted"],
+            blocking_noes=tuple(c for c in f["noes"] if c in blocking),
+            blind_match=f["blind_match"],
+            has_comment=f["has_comment"],
+        )
+        for review_id, f in reviews
+    ]
+    return evaluate(author, current_hash, facts, policy)
+
+
 def _same_person(a: str, b: str) -> bool:
     """Same email (case-insensitive), or same full 'Name <email>' string."""
 
