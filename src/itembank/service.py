@@ -23,7 +23,7 @@ from .findings import Finding, Report
 from .gitstore import Commit, GitStore
 from .identity import check_person
 from .ids import check_id
-from .layout import CONTENT_KINDS, kind_of, path_for, path_of
+from .layout import CONTENT_KINDS, kind_of, locate, path_for, path_of
 from .parsing import parse_record
 from .validation import (
     Progress,
@@ -104,26 +104,18 @@ class Bank:
         return references_of(self.store.read_optional("references.json"))
 
     def frameworks(self) -> dict[str, Record]:
-        out = {}
-        for relpath in self.store.list_files():
-            if relpath.startswith("standards/"):
-                try:
-                    record = self._load(relpath)
-                except ItembankError:
-                    continue
-                out[str(record.get("id", relpath))] = record
-        return out
+        return {str(r.get("id")): r for r in self.records("framework")}
 
     def records(self, kind: str) -> list[Record]:
         """Every readable record of a kind (unreadable files are reported by validate)."""
-        folder = path_for(kind, "XX-0000" if kind in CONTENT_KINDS else "x").split("/")[0]
         out = []
         for relpath in self.store.list_files():
-            if relpath.startswith(folder + "/"):
-                try:
+            try:
+                location = locate(relpath)
+                if location is not None and location.kind == kind:
                     out.append(self._load(relpath))
-                except ItembankError:
-                    continue
+            except ItembankError:
+                continue
         return out
 
     def items(self) -> list[Record]:
@@ -170,15 +162,22 @@ class Bank:
 
     # ---- validation ---------------------------------------------------------------------------
 
-    def analyse(self, progress: Progress | None = None) -> tuple[dict[str, Any], int]:
+    def _snapshot(self) -> tuple[list[str], dict[str, str]]:
+        """The bank's files, and the git blob of each one git knows to be unchanged."""
+        return self.store.list_files(), self.store.fingerprints()
+
+    def analyse(
+        self,
+        progress: Progress | None = None,
+        snapshot: tuple[list[str], dict[str, str]] | None = None,
+    ) -> tuple[dict[str, Any], int]:
         """Facts and findings of every file, re-analysing only files git does not vouch for."""
-        files = self.store.list_files()
+        files, fingerprints = snapshot or self._snapshot()
         references = self.references()
         matcher = build_matcher(references)
         header = cache_header(matcher)
         cache = self.store.read_cache() or {}
         entries = cache.get("files", {}) if cache.get("header") == header else {}
-        fingerprints = self.store.fingerprints()
         results = {}
         todo = []
         for relpath in files:
@@ -207,12 +206,13 @@ class Bank:
         """
         from .analysis import FileResult
 
-        signature = self._signature()
+        snapshot = self._snapshot()
+        signature = self._signature(*snapshot)
         if signature is not None:
             cached = self.store.read_cache("report")
             if cached and cached.get("signature") == signature:
                 return Report(cached["files_checked"], [Finding(*f) for f in cached["findings"]])
-        raw, count = self.analyse(progress)
+        raw, count = self.analyse(progress, snapshot)
         results = {
             p: FileResult([Finding(*f) for f in fs], facts) for p, (fs, facts) in raw.items()
         }
@@ -230,13 +230,11 @@ class Bank:
             )
         return report
 
-    def _signature(self) -> str | None:
+    def _signature(self, files: list[str], fingerprints: dict[str, str]) -> str | None:
         """A hash of every file's committed blob and the analysis settings, or None if any file
         is modified or untracked (then it must be read)."""
         import hashlib
 
-        files = self.store.list_files()
-        fingerprints = self.store.fingerprints()
         if any(p not in fingerprints for p in files):
             return None
         digest = hashlib.sha256()
