@@ -126,6 +126,20 @@ CASES: dict[str, tuple[str, list[tuple[str, bytes]], list[str], list[tuple[str, 
                               ("stimuli/CS-0001.json", b"")], [],
                              [(T3, "", "malformed-json"), (T2, "/colour", "unknown-field"),
                               ("stimuli/CS-0001.json", "", "empty-file")]),
+    "crosswalk-unknown-framework": (
+        "a crosswalk to a framework that does not exist",
+        [edit("standards/fw-a.json", lambda r: r.update(
+            crosswalk={"to": "fw-next", "mappings": [{"from": "FA-01", "to": ["FN-01"]}]}))], [],
+        [("standards/fw-a.json", "/crosswalk/to", "unknown-framework")]),
+    "crosswalk-unknown-statement": (
+        "a crosswalk naming statements neither framework has",
+        [edit("standards/fw-a.json", lambda r: r.update(
+            crosswalk={"to": "fw-next", "mappings": [{"from": "FA-09", "to": ["FN-07"]}]})),
+         ("standards/fw-next.json", dump({**load("standards/fw-a.json"), "id": "fw-next",
+                                          "version": "2", "statements": [
+                                              {"id": "FN-01", "number": 1, "title": "New"}]}))],
+        [], [("standards/fw-a.json", "/crosswalk/mappings/0/from", "unknown-standard"),
+             ("standards/fw-a.json", "/crosswalk/mappings/0/to/0", "unknown-standard")]),
     "missing-references": ("no reference catalogue", [], ["references.json"],
                            [("references.json", "", "missing-file")]),
 }
