@@ -21,7 +21,7 @@ from itembank import (
 )
 from itembank.canonical import dumps
 
-from .conftest import TESTER, git
+from .conftest import git
 
 WRITER = "Wendy Writer <wendy@example.org>"
 
@@ -244,9 +244,6 @@ def test_unchanged_bank_reuses_cached_analysis(valid_bank: Path) -> None:
     (valid_bank / "items" / "TS-0003.json").write_text("{broken")  # uncommitted edit is seen
     assert "malformed-json" in bank.validate().codes()
 
-
-def test_reader_tolerates_tester_identity() -> None:
-    assert TESTER.endswith(">")
 
 
 _SLOW_SAVE = """

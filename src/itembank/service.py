@@ -271,16 +271,15 @@ class Bank:
         kind = kind or kind_of(record)
         relpath = path_of(record, kind)
         data = canonical.dumps(record).encode("utf-8")
-        result = analyse_file(relpath, data, build_matcher(self.references()))
+        matcher = build_matcher(self.references())
+        result = analyse_file(relpath, data, matcher)
         if result.facts is None or not result.facts.get("valid"):
             return result.findings
         context: dict[str, Any] = {relpath: result.facts}
         for other in self._linked_paths(record, kind):
-            if other != relpath and self.store.exists(other):
-                other_result = analyse_file(
-                    other, self.store.read(other), build_matcher(self.references())
-                )
-                context[other] = other_result.facts
+            data = self.store.read_optional(other) if other != relpath else None
+            if data is not None:
+                context[other] = analyse_file(other, data, matcher).facts
         links = [f for f in check_bank(context) if f.path == relpath]
         return result.findings + links
 
