@@ -277,9 +277,9 @@ class Bank:
             return result.findings
         context: dict[str, Any] = {relpath: result.facts}
         for other in self._linked_paths(record, kind):
-            data = self.store.read_optional(other) if other != relpath else None
-            if data is not None:
-                context[other] = analyse_file(other, data, matcher).facts
+            linked = self.store.read_optional(other) if other != relpath else None
+            if linked is not None:
+                context[other] = analyse_file(other, linked, matcher).facts
         links = [f for f in check_bank(context) if f.path == relpath]
         return result.findings + links
 
