@@ -147,6 +147,34 @@ class GitStore:
         blob = self.repo.commit(sha).tree / (self.prefix + relpath)
         return bytes(blob.data_stream.read())
 
+    def versions(self, relpath: str, limit: int = 50) -> list[tuple[Commit, bytes]]:
+        """The file's committed versions, newest first, with the commit of each."""
+        out = []
+        for commit in self.history(relpath)[:limit]:
+            with contextlib.suppress(KeyError):
+                out.append((commit, self.show(commit.sha, relpath)))
+        return out
+
+    # ---- local drafts: unsaved work kept per person, outside the working tree ------------------
+
+    def _draft_file(self, owner: str, relpath: str) -> Path:
+        return self.state_dir / "drafts" / owner / relpath.replace("/", "__")
+
+    def write_draft(self, owner: str, relpath: str, data: bytes) -> None:
+        """Keep a person's unsaved version of a record (overwritten at each change)."""
+        target = self._draft_file(owner, relpath)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(target, data)
+
+    def read_draft(self, owner: str, relpath: str) -> bytes | None:
+        try:
+            return self._draft_file(owner, relpath).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def delete_draft(self, owner: str, relpath: str) -> None:
+        self._draft_file(owner, relpath).unlink(missing_ok=True)
+
     # ---- the validation cache (kept in the git folder, never committed) -----------------------
 
     def read_cache(self, name: str = "validation") -> dict[str, Any] | None:
@@ -191,14 +219,15 @@ class GitStore:
 
     def save(
         self,
-        changes: Mapping[str, bytes],
+        changes: Mapping[str, bytes | None],
         expected: Mapping[str, str | None],
         author: str,
         message: str,
     ) -> str:
-        """Write the files and commit exactly them as `author`. Returns the commit sha.
+        """Write (or, for None, delete) the files and commit exactly them as `author`.
 
         `expected` gives, for each path, the blob sha the caller loaded (None for a new file).
+        Returns the commit sha.
         """
         name, email = _split_person(author)
         with self.lock():
@@ -206,7 +235,7 @@ class GitStore:
                 current = self.read_optional(relpath)
                 current_sha = None if current is None else git_blob_sha(current)
                 if current_sha != expected.get(relpath):
-                    kept = self._keep(relpath, changes[relpath])
+                    kept = self._keep(relpath, changes[relpath] or current or b"")
                     raise ConflictError(
                         self._conflict_message(relpath, current, expected.get(relpath), kept),
                         kept_at=str(kept),
@@ -215,6 +244,9 @@ class GitStore:
             try:
                 for relpath, data in changes.items():
                     target = self.root / relpath
+                    if data is None:
+                        target.unlink()
+                        continue
                     target.parent.mkdir(parents=True, exist_ok=True)
                     _atomic_write(target, data)
                 paths = [self.prefix + p for p in changes]

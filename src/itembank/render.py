@@ -12,11 +12,43 @@ from typing import Any
 import nh3
 from markdown_it import MarkdownIt
 
-ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "blockquote", "code", "pre",
-                "h3", "h4", "table", "thead", "tbody", "tr", "th", "td", "span", "div",
-                "a", "hr", "del", "sup", "sub", "label"}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "span": {"class"}, "div": {"class"},
-                      "li": {"class"}, "td": {"class"}, "th": {"class"}, "label": {"class"}}
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "code",
+    "pre",
+    "h3",
+    "h4",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "span",
+    "div",
+    "a",
+    "hr",
+    "del",
+    "sup",
+    "sub",
+    "label",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "span": {"class"},
+    "div": {"class"},
+    "li": {"class"},
+    "td": {"class"},
+    "th": {"class"},
+    "label": {"class"},
+}
 
 
 @cache
@@ -26,8 +58,13 @@ def _markdown() -> MarkdownIt:
 
 def sanitise(fragment: str) -> str:
     """Remove anything but plain formatting from an HTML fragment."""
-    return nh3.clean(fragment, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                     url_schemes={"https", "mailto"}, link_rel="noopener noreferrer")
+    return nh3.clean(
+        fragment,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
 
 
 def markdown_html(text: object) -> str:
@@ -55,8 +92,11 @@ def instruction(item: Mapping[str, Any]) -> str:
     return "Choose one answer."
 
 
-def candidate_html(item: Mapping[str, Any], stimulus: Mapping[str, Any] | None = None,
-                   order: Sequence[str] | None = None) -> str:
+def candidate_html(
+    item: Mapping[str, Any],
+    stimulus: Mapping[str, Any] | None = None,
+    order: Sequence[str] | None = None,
+) -> str:
     """The item exactly as a candidate sees it: no key, no rationale, no mappings."""
     parts = ['<div class="ib-item ib-candidate">']
     if stimulus is not None:
@@ -80,8 +120,11 @@ def key_text(item: Mapping[str, Any]) -> str:
     return ""
 
 
-def reviewer_html(item: Mapping[str, Any], stimulus: Mapping[str, Any] | None = None,
-                  titles: Mapping[tuple[str, str], str] | None = None) -> str:
+def reviewer_html(
+    item: Mapping[str, Any],
+    stimulus: Mapping[str, Any] | None = None,
+    titles: Mapping[tuple[str, str], str] | None = None,
+) -> str:
     """The item with its key, every option's rationale, standards and references."""
     key = item.get("key")
     keyed = set(key) if isinstance(key, (list, Mapping)) else set()
@@ -99,10 +142,13 @@ def reviewer_html(item: Mapping[str, Any], stimulus: Mapping[str, Any] | None = 
         parts.append(
             f'<li class="ib-option {mark}">{markdown_html(option.get("text", ""))}'
             f"<strong>{html.escape(answer)}</strong>"
-            f'<div class="ib-rationale">{markdown_html(option.get("rationale", ""))}</div></li>')
+            f'<div class="ib-rationale">{markdown_html(option.get("rationale", ""))}</div></li>'
+        )
     parts.append("</ol>")
-    parts.append(f'<div class="ib-rationale"><strong>Rationale:</strong>'
-                 f'{markdown_html(item.get("rationale", ""))}</div>')
+    parts.append(
+        f'<div class="ib-rationale"><strong>Rationale:</strong>'
+        f"{markdown_html(item.get('rationale', ''))}</div>"
+    )
     standards = []
     for mapping in item.get("standards", []) or []:
         if isinstance(mapping, Mapping):

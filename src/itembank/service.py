@@ -19,12 +19,14 @@ from .errors import (
     ValidationFailedError,
     WorkflowError,
 )
-from .findings import Finding, Report
+from .findings import Finding, Report, warning
 from .gitstore import Commit, GitStore
 from .identity import check_person
-from .ids import check_id
+from .ids import check_id, slugify
 from .layout import CONTENT_KINDS, kind_of, locate, path_for, path_of
+from .lint import lint_item
 from .parsing import parse_record
+from .similarity import Match, SimilarityIndex
 from .validation import (
     Progress,
     analyse_many,
@@ -74,6 +76,7 @@ class Bank:
     def __init__(self, store: GitStore) -> None:
         self.store = store
         self._bases: dict[str, str | None] = {}
+        self._similarity: SimilarityIndex | None = None
 
     def __repr__(self) -> str:
         return f"Bank({str(self.path)!r})"
@@ -159,6 +162,98 @@ class Bank:
             if self.store.exists(relpath):
                 return self.store.history(relpath)
         raise UnknownIdError(f"No item, stimulus or scenario has the id {ident}.")
+
+    # ---- authoring ----------------------------------------------------------------------------
+
+    def check_draft(self, record: Record, kind: str | None = None) -> list[Finding]:
+        """What a writer should see while writing: schema and rules (with links to the rest of
+        the bank), item-writing checks and near-duplicates of existing items."""
+        kind = kind or kind_of(record)
+        findings = self.check_record(record, kind)
+        if kind == "item":
+            relpath = path_of(record, kind)
+            findings += lint_item(relpath, record)
+            enemies = set(record.get("enemies", []) or [])
+            for match in self.similar_items(record):
+                if match.id not in enemies:
+                    findings.append(
+                        warning(
+                            relpath,
+                            "/stem",
+                            "near-duplicate",
+                            f"Very like {match.id} (similarity {match.score:.2f}): "
+                            f"{match.stem[:120]!r}. Make sure it is not the same question; if both "
+                            "stay, list each as the other's enemy.",
+                        )
+                    )
+        return sorted(set(findings))
+
+    def similar_items(self, record: Record) -> list[Match]:
+        """Existing items most like this one (the index is built once per Bank and save)."""
+        if self._similarity is None:
+            self._similarity = SimilarityIndex(self.items())
+        return self._similarity.similar(record)
+
+    def versions(self, ident: str) -> list[tuple[Commit, Record]]:
+        """Every committed version of a record, newest first."""
+        relpath = self._content_path(ident)
+        out = []
+        for commit, data in self.store.versions(relpath):
+            record, _ = parse_record(relpath, data)
+            if record is not None:
+                out.append((commit, record))
+        return out
+
+    def _content_path(self, ident: str) -> str:
+        check_id("content_id", ident)
+        for kind in CONTENT_KINDS:
+            relpath = path_for(kind, ident)
+            if self.store.exists(relpath):
+                return relpath
+        raise UnknownIdError(f"No item, stimulus or scenario has the id {ident}.")
+
+    def save_draft(self, owner: str, record: Record, kind: str | None = None) -> None:
+        """Keep a writer's unsaved work (outside the working tree, per person)."""
+        relpath = path_of(record, kind or kind_of(record))
+        self.store.write_draft(slugify(owner), relpath, canonical.dumps(record).encode("utf-8"))
+
+    def load_draft(self, owner: str, kind: str, ident: str) -> Record | None:
+        """The writer's kept unsaved version, if any and readable."""
+        relpath = path_for(kind, ident)
+        data = self.store.read_draft(slugify(owner), relpath)
+        if data is None:
+            return None
+        record, _ = parse_record(relpath, data)
+        return record
+
+    def discard_draft(self, owner: str, kind: str, ident: str) -> None:
+        self.store.delete_draft(slugify(owner), path_for(kind, ident))
+
+    def items_by(self, author: str) -> list[dict[str, Any]]:
+        """One row per item this person wrote: status, last change, open review comments."""
+        rows = []
+        email = author.rsplit("<", 1)[-1].rstrip(">").strip().lower()
+        for item in self.items():
+            if str(item.get("author", "")).lower().rsplit("<", 1)[-1].rstrip(">") != email:
+                continue
+            ident = str(item["id"])
+            last = self.store.history(path_for("item", ident))[:1]
+            comments = [
+                f"{str(r['reviewer']).split('<')[0].strip()}: {r['comment']}"
+                for r in sorted(self.reviews_of(ident), key=lambda r: str(r["submitted"]))
+                if r.get("decision") in ("request_changes", "reject") and r.get("comment")
+            ]
+            rows.append(
+                {
+                    "id": ident,
+                    "status": item.get("status"),
+                    "format": item.get("format"),
+                    "stem": str(item.get("stem", ""))[:80],
+                    "last_change": last[0].date[:10] if last else "",
+                    "comments": " | ".join(comments[-2:]),
+                }
+            )
+        return rows
 
     # ---- validation ---------------------------------------------------------------------------
 
@@ -306,10 +401,50 @@ class Bank:
         change, and (ConflictError) a record whose file changed since this Bank loaded it.
         Editing approved content sends it back to review.
         """
+        return self.save_many([record], author, message, kinds=[kind] if kind else None)
+
+    def save_many(
+        self,
+        records: list[Record],
+        author: str,
+        message: str | None = None,
+        delete: list[tuple[str, str]] | None = None,
+        kinds: list[str] | None = None,
+    ) -> str:
+        """Check all, then write and commit several records (and delete draft records given as
+        (kind, id)) in ONE commit, e.g. a case and the question added to it."""
         author = check_person(author)
-        kind = kind or kind_of(record)
+        changes: dict[str, bytes | None] = {}
+        summaries = []
+        for index, given in enumerate(records):
+            kind = kinds[index] if kinds else kind_of(given)
+            relpath, data, summary = self._prepare(dict(given), kind)
+            changes[relpath] = data
+            summaries.append(summary)
+        for kind, ident in delete or []:
+            relpath = path_for(kind, ident)
+            old = self._previous(relpath)
+            if old is None or old.get("status") != "draft":
+                raise WorkflowError(
+                    f"{ident} is not a draft: only drafts can be deleted (ids of content that "
+                    "has been reviewed are permanent; retire it instead)."
+                )
+            changes[relpath] = None
+            summaries.append(f"{ident}: delete draft")
+        expected = {p: self._bases.get(p) for p in changes}  # None: new, so must not exist
+        summary = message or "; ".join(summaries)
+        sha = self.store.save(changes, expected, author, summary)
+        for relpath, written in changes.items():
+            if written is None:
+                self._bases.pop(relpath, None)
+            else:
+                self._bases[relpath] = canonical.git_blob_sha(written)
+        self._similarity = None
+        return sha
+
+    def _prepare(self, record: Record, kind: str) -> tuple[str, bytes, str]:
+        """Check one record for saving: path, canonical bytes and the commit message part."""
         relpath = path_of(record, kind)
-        record = dict(record)
         old = self._previous(relpath)
         note = self._apply_workflow(kind, record, old)
         findings = self.check_record(record, kind)
@@ -323,12 +458,11 @@ class Bank:
             and (old is None or old.get("status") != "approved")
         ):
             self._require_policy(record, kind)
-        data = canonical.dumps(record).encode("utf-8")
-        expected = self._bases.get(relpath)  # None: a new record, so the file must not exist
-        summary = message or _describe_change(record, old, kind) + note
-        sha = self.store.save({relpath: data}, {relpath: expected}, author, summary)
-        self._bases[relpath] = canonical.git_blob_sha(data)
-        return sha
+        return (
+            relpath,
+            canonical.dumps(record).encode("utf-8"),
+            _describe_change(record, old, kind) + note,
+        )
 
     def _previous(self, relpath: str) -> Record | None:
         data = self.store.read_optional(relpath)
