@@ -120,6 +120,13 @@ class GitStore:
         size = len(self.prefix)
         return {p[size:]: sha for p, sha in out.items() if p.startswith(self.prefix)}
 
+    def git_identity(self) -> tuple[str | None, str | None]:
+        """user.name and user.email from git config, if set."""
+        reader = self.repo.config_reader()
+        name = reader.get_value("user", "name", default="") or None
+        email = reader.get_value("user", "email", default="") or None
+        return (str(name) if name else None, str(email) if email else None)
+
     def head(self) -> str | None:
         try:
             return str(self.repo.head.commit.hexsha)

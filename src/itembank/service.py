@@ -21,7 +21,7 @@ from .errors import (
 )
 from .findings import Finding, Report, warning
 from .gitstore import Commit, GitStore
-from .identity import check_person
+from .identity import check_person, resolve_identity
 from .ids import check_id, slugify
 from .layout import CONTENT_KINDS, kind_of, locate, path_for, path_of
 from .lint import lint_item
@@ -211,6 +211,10 @@ class Bank:
             if self.store.exists(relpath):
                 return relpath
         raise UnknownIdError(f"No item, stimulus or scenario has the id {ident}.")
+
+    def identity(self, explicit: str | None = None) -> str:
+        """Who is working: explicit, else JUPYTERHUB_USER, else git config (IdentityError)."""
+        return resolve_identity(explicit, *self.store.git_identity())
 
     def save_draft(self, owner: str, record: Record, kind: str | None = None) -> None:
         """Keep a writer's unsaved work (outside the working tree, per person)."""

@@ -1,0 +1,187 @@
+"""The item editor, driven as a writer would (values set, buttons clicked), without a browser."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from itembank import open_bank
+from itembank.ui.item_editor import ItemEditor
+
+from .conftest import git
+
+WRITER = "Wendy Writer <wendy@example.org>"
+
+
+def subjects(bank: Path) -> list[str]:
+    return git(bank, "log", "--format=%an <%ae>|%s").splitlines()
+
+
+def fill_new_item(editor: ItemEditor) -> str:
+    editor.new("GK")
+    ident = str(editor.record["id"])
+    editor.stem.value = "Under which section of the Children Act 1989 must a local authority make enquiries?"
+    for row, text in zip(editor.options, ["Section 17", "Section 20", "Section 47", "Section 31"]):
+        row.text.value = text
+        row.rationale.value = f"{text}: explained."
+    editor.options[2].keyed.value = True
+    editor.rationale.value = "Section 47 sets the duty to make enquiries."
+    editor.standards.add({"framework": "fw-a", "statement": "FA-01", "primary": True})
+    editor.references.value = ("children-act-1989",)
+    return ident
+
+
+def test_open_fills_the_form_and_previews_hide_the_key(valid_bank: Path) -> None:
+    editor = ItemEditor(open_bank(valid_bank), author=WRITER)
+    editor.open("TS-0002")
+    assert editor.stem.value == "Which order?"
+    assert [r.keyed.value for r in editor.options] == [c in "ADF" for c in "ABCDEFGH"]
+    assert editor.findings == []
+    assert "Why A." not in editor.candidate_preview.value
+    assert "Why A." in editor.reviewer_preview.value
+    assert not editor.dirty
+
+
+def test_a_new_item_is_saved_as_one_commit_then_submitted(valid_bank: Path) -> None:
+    editor = ItemEditor(open_bank(valid_bank), author=WRITER)
+    ident = fill_new_item(editor)
+    assert ident == "TS-0005" or ident.startswith("GK-")
+    editor.save_button.click()
+    assert "Saved" in editor.result.value, editor.result.value
+    saved = json.loads((valid_bank / "items" / f"{ident}.json").read_text())
+    assert saved["key"] == ["C"] and saved["status"] == "draft" and saved["author"] == WRITER
+    assert subjects(valid_bank)[0] == f"{WRITER}|{ident}: create item (draft)"
+    editor.submit_button.click()
+    assert json.loads((valid_bank / "items" / f"{ident}.json").read_text())["status"] == "in_review"
+    assert subjects(valid_bank)[0] == f"{WRITER}|{ident}: submit for review"
+    assert not editor.dirty
+
+
+def test_live_checks_appear_next_to_their_field(valid_bank: Path) -> None:
+    editor = ItemEditor(open_bank(valid_bank), author=WRITER)
+    editor.open("TS-0002")
+    editor.options[7].text.value = "All of the above"
+    editor.enemies.value = "TS-0001, TS-0999"
+    editor.stem.value = "Which is not required by Working Together 2018?"
+    assert "all-none-of-above" in editor.options[7].message.value
+    assert "TS-0999" in editor.messages["enemies"].value
+    assert "superseded-term" in editor.messages["stem"].value
+    assert "negative-stem" in editor.messages["stem"].value
+    assert editor.dirty and "unsaved changes" in editor.status.value
+
+
+def test_near_duplicate_is_shown_with_the_matching_item(valid_bank: Path) -> None:
+    editor = ItemEditor(open_bank(valid_bank), author=WRITER)
+    editor.open("TS-0001")
+    editor.new("GK")
+    original = open_bank(valid_bank).get("TS-0001")
+    editor.stem.value = original["stem"]
+    for row, option in zip(editor.options, original["options"]):
+        row.text.value = option["text"]
+    assert "near-duplicate" in editor.messages["stem"].value
+    assert "TS-0001" in editor.messages["stem"].value
+
+
+@pytest.mark.parametrize("text", [
+    "<script>alert('x')</script> **bold**",
+    "Emoji 👶🏽 and right-to-left: مرحبا بالعالم",
+    "x" * 19000,
+    "",
+])
+def test_anything_typed_is_shown_safely_and_kept_exactly(valid_bank: Path, text: str) -> None:
+    editor = ItemEditor(open_bank(valid_bank), author=WRITER)
+    editor.open("TS-0003")
+    editor.stem.value = text
+    assert "<script" not in editor.candidate_preview.value
+    editor.save_button.click()
+    stored = json.loads((valid_bank / "items" / "TS-0003.json").read_text())
+    if text:
+        assert stored["stem"] == text, editor.result.value
+    else:
+        assert "Not saved" in editor.result.value
+        assert "too-short" in editor.messages["stem"].value
+        assert stored["stem"] == "Which order?"
+
+
+def test_a_conflicting_save_says_so_and_keeps_the_writers_text(valid_bank: Path) -> None:
+    first = ItemEditor(open_bank(valid_bank), author="Ann One <ann@example.org>")
+    second = ItemEditor(open_bank(valid_bank), author="Ben Two <ben@example.org>")
+    first.open("TS-0003")
+    second.open("TS-0003")
+    first.stem.value = "Ann's version?"
+    first.save_button.click()
+    second.stem.value = "Ben's version?"
+    second.save_button.click()
+    assert "changed by someone else" in second.result.value
+    assert second.stem.value == "Ben's version?"
+    assert json.loads((valid_bank / "items" / "TS-0003.json").read_text())["stem"] == "Ann's version?"
+    kept = list((valid_bank.parent / ".git" / "itembank" / "kept").glob("items__TS-0003*"))
+    assert len(kept) == 1 and json.loads(kept[0].read_text())["stem"] == "Ben's version?"
+
+
+def test_switching_items_with_unsaved_changes_asks_first(valid_bank: Path) -> None:
+    editor = ItemEditor(open_bank(valid_bank), author=WRITER)
+    editor.open("TS-0003")
+    editor.stem.value = "Changed but not saved"
+    editor.picker.value = "TS-0001"
+    editor.open_button.click()
+    assert "unsaved changes" in editor.confirm.children[0].value
+    stay = next(b for b in editor.confirm.children if "ib-confirm-stay" in b._dom_classes)
+    stay.click()
+    assert editor.record["id"] == "TS-0003" and editor.stem.value == "Changed but not saved"
+    editor.open_button.click()
+    discard = next(b for b in editor.confirm.children if "ib-confirm-discard" in b._dom_classes)
+    discard.click()
+    assert editor.record["id"] == "TS-0001"
+
+
+def test_unsaved_work_survives_as_a_local_draft(valid_bank: Path) -> None:
+    editor = ItemEditor(open_bank(valid_bank), author=WRITER)
+    editor.open("TS-0003")
+    editor.stem.value = "Half-written thought"
+    later = ItemEditor(open_bank(valid_bank), author=WRITER)  # e.g. after the kernel died
+    later.open("TS-0003")
+    assert later.stem.value == "Which order?"
+    restore = next(b for b in later.confirm.children if "ib-restore" in b._dom_classes)
+    restore.click()
+    assert later.stem.value == "Half-written thought" and later.dirty
+    assert git(valid_bank, "status", "--porcelain") == ""  # drafts live outside the tree
+
+
+def test_submit_is_refused_while_there_are_errors(valid_bank: Path) -> None:
+    editor = ItemEditor(open_bank(valid_bank), author=WRITER)
+    editor.new("GK")
+    editor.stem.value = "A question with no key yet?"
+    editor.submit_button.click()
+    assert "Not submitted" in editor.result.value
+    assert not list((valid_bank / "items").glob(f"{editor.record['id']}.json"))
+
+
+def test_identity_is_asked_once_when_nothing_gives_it(valid_bank: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    editor = ItemEditor(open_bank(valid_bank))
+    assert editor.author is None and editor.identity_row.layout.display == ""
+    editor.open("TS-0003")
+    editor.save_button.click()
+    assert "Tell us who you are" in editor.result.value
+    editor.name_box.value, editor.email_box.value = "Pat Writer", "pat@example.org"
+    editor.identity_button.click()
+    assert editor.author == "Pat Writer <pat@example.org>"
+    assert editor.identity_row.layout.display == "none"
+
+
+def test_hub_user_is_the_identity(valid_bank: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUPYTERHUB_USER", "amara.okafor@example.org")
+    assert ItemEditor(open_bank(valid_bank)).author == "amara.okafor <amara.okafor@example.org>"
+
+
+def test_a_crafted_id_never_becomes_a_path(valid_bank: Path) -> None:
+    editor = ItemEditor(open_bank(valid_bank), author=WRITER)
+    editor.open("../../etc/passwd")
+    assert "not an item id" in editor.result.value
+    assert editor.record == {}
