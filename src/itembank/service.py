@@ -512,6 +512,253 @@ class Bank:
                 + "."
             )
 
+    # ---- panels: expert review and standard setting (issue 4) ---------------------------------
+    # Faces (the Voila apps) call only these. Every id and person is checked again here, since a
+    # panel member can send any value from a browser.
+
+    def panels(self, kind: str | None = None) -> list[Record]:
+        """The panels in bank.json, optionally of one kind ("review", "standard_setting")."""
+        found = self.settings.get("panels", [])
+        return [p for p in found if kind is None or p.get("kind") == kind]
+
+    def panel_members(self, kind: str) -> list[str]:
+        """Everyone on a panel of this kind, in name order (the local sign-in list)."""
+        return sorted({str(m) for p in self.panels(kind) for m in p.get("members", [])})
+
+    def panel_of(self, person: str, kind: str = "review") -> str | None:
+        """The id of the first panel of this kind the person is on, or None."""
+        for panel in self.panels(kind):
+            if any(str(m).lower() == person.strip().lower() for m in panel.get("members", [])):
+                return str(panel["id"])
+        return None
+
+    def sign_in(self, login: str | None = None, kind: str = "review") -> str:
+        """The panel member using an app: JUPYTERHUB_USER behind a hub (it always wins), else
+        the name chosen locally. IdentityError when that person is on no panel of this kind."""
+        from .errors import IdentityError
+        from .review import member_for_login
+
+        hub = os.environ.get("JUPYTERHUB_USER", "").strip()
+        chosen = hub or (login if isinstance(login, str) else "")
+        member = member_for_login(self.panel_members(kind), chosen)
+        if member is None:
+            where = "signed in to the hub as" if hub else "chose"
+            raise IdentityError(
+                f"You {where} {chosen!r}, who is not on a {kind.replace('_', '-')} panel in "
+                "bank.json. Ask the panel's chair to add you to the panel."
+            )
+        return member
+
+    def _panel_for(self, person: str, kind: str) -> str:
+        from .errors import IdentityError
+
+        person = check_person(person)
+        panel = self.panel_of(person, kind)
+        if panel is None:
+            raise IdentityError(
+                f"{person} is not on a {kind.replace('_', '-')} panel in bank.json, so cannot "
+                "take part. Ask the panel's chair to add you."
+            )
+        return panel
+
+    def _panel_content_path(self, ident: object) -> tuple[str, str]:
+        """(kind, relative path) of an existing item, stimulus or scenario with a checked id."""
+        ident = check_id("content_id", ident)
+        for kind in CONTENT_KINDS:
+            relpath = path_for(kind, ident)
+            if self.store.exists(relpath):
+                return kind, relpath
+        raise UnknownIdError(f"No item, stimulus or scenario has the id {ident}.")
+
+    def review_queue(self, reviewer: str) -> list[Any]:
+        """Content in review for this reviewer's panel (every review panel reviews all content
+        in review), never their own; each entry says whether they have reviewed this version."""
+        from .review import QueueEntry, same_person
+
+        self._panel_for(reviewer, "review")
+        facts = self.facts()
+        mine: dict[str, list[str]] = {}
+        for f in facts.values():
+            if f["kind"] == "review" and f["valid"] and same_person(f["reviewer"], reviewer):
+                mine.setdefault(f["target"], []).append(f["hash"])
+        out = []
+        for f in sorted(facts.values(), key=lambda x: str(x.get("id") or x.get("file_id"))):
+            if f["kind"] not in CONTENT_KINDS or not f["valid"] or f["status"] != "in_review":
+                continue
+            if same_person(f["author"], reviewer):
+                continue
+            ident = str(f.get("id") or f["file_id"])
+            hashes = mine.get(ident, [])
+            out.append(
+                QueueEntry(
+                    id=ident,
+                    kind=f["kind"],
+                    format=str(f.get("format", f["kind"])),
+                    roles=tuple(f.get("roles", [])),
+                    standards=tuple(sorted({s for _, s in f.get("std", [])})),
+                    reviewed=f["hash"] in hashes,
+                    changed=bool(hashes) and f["hash"] not in hashes,
+                )
+            )
+        return out
+
+    def open_review(self, target: object, reviewer: str) -> Any:
+        """Open content for review: checks the reviewer may review it and returns a ticket with
+        the record, the version seen and, if they reviewed an older version, what changed."""
+        from .review import ReviewInputError, ReviewTicket, content_diff, same_person
+
+        self._panel_for(reviewer, "review")
+        kind, relpath = self._panel_content_path(target)
+        record = self._load(relpath)
+        seen = self._bases[relpath]
+        if record.get("status") != "in_review":
+            raise ReviewInputError(
+                f"{record['id']} is not in review (it is {record.get('status')}): it has "
+                "left your queue. Choose another."
+            )
+        if same_person(str(record.get("author", "")), reviewer):
+            raise ReviewInputError(
+                f"You wrote {record['id']}: reviewers never review their own content."
+            )
+        stimulus = None
+        if kind == "item" and record.get("stimulus"):
+            try:
+                stimulus = self.get_record("stimulus", str(record["stimulus"]))
+            except ItembankError:
+                stimulus = None
+        changes: list[str] = []
+        current = workflow.content_hash(kind, record)
+        older = sorted(
+            (r for r in self.reviews_of(str(record["id"])) if same_person(r["reviewer"], reviewer)),
+            key=lambda r: str(r["submitted"]),
+        )
+        if older and older[-1]["content_hash"] != current:
+            for commit in self.store.history(relpath):
+                old = parse_record(relpath, self.store.show(commit.sha, relpath))[0]
+                if isinstance(old, dict) and (
+                    workflow.content_hash(kind, old) == older[-1]["content_hash"]
+                ):
+                    changes = content_diff(kind, old, record)
+                    break
+            else:
+                changes = ["(the version you reviewed is not in this bank's history)"]
+        titles = {
+            (str(fw), str(s["id"])): str(s.get("title", ""))
+            for fw, f in self.frameworks().items()
+            for s in f.get("statements", [])
+        }
+        return ReviewTicket(
+            id=str(record["id"]),
+            kind=kind,
+            record=record,
+            seen=seen or "",
+            stimulus=stimulus,
+            panel=self._panel_for(reviewer, "review"),
+            changes=tuple(changes),
+            titles=titles,
+        )
+
+    def submit_review(self, target: object, answers: Any, reviewer: str, when: Any = None) -> Any:
+        """Record one review: the review file and any status change of the content in ONE
+        commit by the reviewer. Refused clearly (nothing written) when the content changed or
+        left review since it was opened, or this reviewer already reviewed this version."""
+        from datetime import UTC, datetime
+
+        from .review import (
+            ReviewInputError,
+            ReviewOutcome,
+            build_review,
+            next_status,
+            policy_verdict,
+            same_person,
+        )
+
+        reviewer = check_person(reviewer)
+        panel = self._panel_for(reviewer, "review")
+        kind, relpath = self._panel_content_path(target)
+        data = self.store.read(relpath)
+        record, _ = parse_record(relpath, data)
+        if not isinstance(record, dict):
+            raise ItembankError(f"{relpath} cannot be read, so it cannot be reviewed now.")
+        ident = str(record["id"])
+        if record.get("status") != "in_review":
+            raise ReviewInputError(
+                f"{ident} left review since you opened it (it is now {record.get('status')}); "
+                "your review was not recorded."
+            )
+        if canonical.git_blob_sha(data) != answers.seen:
+            raise ReviewInputError(
+                f"{ident} was changed by someone else since you opened it, so your review was "
+                "not recorded (it would not be of what you read). Your answers are still on "
+                "screen: open the item again, check what changed, and submit."
+            )
+        if same_person(str(record.get("author", "")), reviewer):
+            raise ReviewInputError(f"You wrote {ident}: reviewers never review their own content.")
+        current = workflow.content_hash(kind, record)
+        earlier = self.reviews_of(ident)
+        done = [
+            r
+            for r in earlier
+            if same_person(r["reviewer"], reviewer) and r["content_hash"] == current
+        ]
+        if done:
+            raise ReviewInputError(
+                f"You already reviewed this version of {ident} (review {done[0]['id']}); it is "
+                "recorded once. Nothing more was written."
+            )
+        policy = self.settings["review_policy"]
+        review = build_review(
+            kind, record, answers, reviewer, panel, when or datetime.now(UTC), policy
+        )
+        findings = self.check_record(review, "review")
+        errors = [f for f in findings if f.severity == "error" and f.code not in _DEFERRED_CODES]
+        if errors:
+            lines = "\n".join(f"  {f.pointer or '/'}: {f.message}" for f in errors)
+            raise ValidationFailedError(f"The review was not recorded:\n{lines}", errors)
+        status = next_status(kind, record, review, earlier, policy)
+        review_path = path_of(review, "review")
+        # The content file is always part of the commit, so the check that it is still the
+        # version the reviewer read happens under the store's lock.
+        changed = dict(record, status=status) if status else record
+        if status:
+            workflow.check_move("in_review", status)
+        changes = {
+            review_path: canonical.dumps(review).encode("utf-8"),
+            relpath: canonical.dumps(changed).encode("utf-8") if status else data,
+        }
+        expected: dict[str, str | None] = {review_path: None, relpath: answers.seen}
+        name = reviewer.split("<")[0].strip()
+        words = {"approve": "approve", "request_changes": "request changes", "reject": "reject"}
+        message = f"{ident}: {words[review['decision']]} (review by {name})"
+        if status == "approved":
+            message += "; approved: review policy met"
+        elif status:
+            message += f"; status {status}"
+        commit = self.store.save(changes, expected, reviewer, message)
+        verdict = policy_verdict(kind, changed, [*earlier, review], policy)
+        if status is None and not verdict.approved:
+            # Two reviewers submitting at the same moment each see one approval fewer than
+            # there now are: look again, and approve if the policy is met after all.
+            latest = self._previous(relpath)
+            reviews = self.reviews_of(ident)
+            if latest is not None and latest.get("status") == "in_review":
+                verdict = policy_verdict(kind, latest, reviews, policy)
+                if verdict.approved:
+                    status = "approved"
+                    commit = self.store.save(
+                        {relpath: canonical.dumps(dict(latest, status=status)).encode("utf-8")},
+                        {relpath: canonical.git_blob_sha(canonical.dumps(latest).encode())},
+                        reviewer,
+                        f"{ident}: approve (review policy met)",
+                    )
+        return ReviewOutcome(
+            review=review,
+            status=status,
+            commit=commit,
+            approvals=len(verdict.current_approvals),
+            needed=int(policy.get("approvals_required", 2)),
+        )
+
 
 def _describe_change(record: Record, old: Record | None, kind: str) -> str:
     """A commit message naming the record and what changed."""

@@ -1,0 +1,287 @@
+"""Expert review: the core (blind answer, ratings, decision, next status) and the service
+(queue, one commit per review with the status change, refusals that record nothing)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from itembank import open_bank
+from itembank.errors import IdentityError, InvalidIdError, UnknownIdError
+from itembank.review import (
+    ReviewAnswers,
+    ReviewInputError,
+    build_review,
+    check_blind_response,
+    content_diff,
+    matches_key,
+    member_for_login,
+    review_id,
+)
+from itembank.workflow import CRITERIA
+from tests.conftest import git
+
+HELEN = "Helen Marsh <helen.marsh@example.org>"
+RUTH = "Ruth Adeyemi <ruth.adeyemi@example.org>"
+GARETH = "Gareth Price <gareth.price@example.org>"
+TOM = "Tom Whitfield <tom.whitfield@example.org>"  # writer of GK-0044, GK-0064, SIM-0003
+JUDGE = "Joanne Kelly <joanne.kelly@example.org>"
+WHEN = datetime(2026, 11, 23, 9, 45, 0, tzinfo=UTC)
+YES = {c: "yes" for c in CRITERIA["item"]}
+POLICY = {"approvals_required": 2, "blind_key_mismatch_blocks": True,
+          "blocking_criteria": ["key_correct", "fair", "current"]}
+MTF = {"id": "GK-0006", "author": "Daniel Hughes <daniel.hughes@example.org>",
+       "format": "multiple_true_false", "stem": "s", "section": "general",
+       "options": [{"id": k, "text": k} for k in "ABCD"],
+       "key": {"A": True, "B": False, "C": True, "D": False}}
+SBA = {"id": "GK-0064", "author": TOM, "format": "single_best_answer", "stem": "s",
+       "options": [{"id": k, "text": k} for k in "ABCD"], "key": ["A"]}
+MR = {"id": "GK-0099", "author": TOM, "format": "multiple_response", "select_count": 2,
+      "stem": "s", "options": [{"id": k, "text": k} for k in "ABCDE"], "key": ["B", "D"]}
+
+
+def answers(seen: str = "x", decision: str = "approve", **kw: object) -> ReviewAnswers:
+    base: dict[str, object] = {"seen": seen, "ratings": dict(YES), "decision": decision}
+    base.update(kw)
+    return ReviewAnswers(**base)  # type: ignore[arg-type]
+
+
+# ---- core ---------------------------------------------------------------------------------------
+
+def test_review_id_is_utc_stamp_and_name_slug() -> None:
+    assert review_id(HELEN, WHEN) == "20261123T094500Z-helen-marsh"
+
+
+@pytest.mark.parametrize(("item", "response", "match"), [
+    (SBA, ["A"], True), (SBA, ["B"], False),
+    (MR, ["D", "B"], True), (MR, ["B", "C"], False),
+    (MTF, {"A": True, "B": False, "C": True, "D": False}, True),
+    (MTF, {"A": True, "B": True, "C": True, "D": False}, False),
+])
+def test_blind_answer_is_compared_with_the_key(item: dict, response: object, match: bool) -> None:
+    checked = check_blind_response(item, response)
+    assert matches_key(item, checked) is match
+
+
+@pytest.mark.parametrize(("item", "response", "words"), [
+    (SBA, [], "Choose one answer"),
+    (SBA, ["A", "B"], "Choose one answer"),
+    (SBA, ["Z"], "not an option"),
+    (SBA, None, "Choose your answer"),
+    (MR, ["B"], "exactly 2"),
+    (MTF, {"A": True}, "B, C, D"),
+    (MTF, ["A"], "true or false"),
+    (MTF, {"A": True, "B": False, "C": True, "D": False, "Q": True}, "not a statement"),
+])
+def test_incomplete_or_crafted_blind_answers_are_refused(item: dict, response: object, words: str) -> None:
+    with pytest.raises(ReviewInputError, match=words):
+        check_blind_response(item, response)
+
+
+def test_build_review_records_blind_answer_ratings_and_hash() -> None:
+    review = build_review("item", SBA, answers(blind_response=["B"], comment="B is arguable, but A is right under s47."),
+                          HELEN, "expert-panel-a", WHEN, POLICY)
+    assert review["blind_response"] == ["B"] and review["blind_match"] is False
+    assert review["ratings"]["clear"] == {"rating": "yes"}
+    assert review["content_hash"].startswith("sha256:")
+    assert review["id"] == "20261123T094500Z-helen-marsh" and review["submitted"] == "2026-11-23T09:45:00Z"
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"ratings": {**YES, "fair": "maybe"}}, "yes, no or unsure"),
+    ({"ratings": {k: v for k, v in YES.items() if k != "current"}}, "current"),
+    ({"ratings": {**YES, "realistic": "yes"}}, "not a review criterion"),
+    ({"decision": "request_changes", "comment": "   "}, "Say in the comment"),
+    ({"decision": "reject"}, "Say in the comment"),
+    ({"decision": "publish"}, "Choose a decision"),
+    ({"comment": "x" * 10001}, "longer than"),
+    ({"criterion_comments": {"clear": "y" * 5001}}, "at most 5000"),
+    ({"blind_response": ["B"]}, "differed from the key"),  # mismatch, approve, no comment
+])
+def test_bad_answers_are_refused_with_a_clear_message(change: dict, words: str) -> None:
+    given = {"blind_response": ["A"], **change}
+    with pytest.raises(ReviewInputError, match=words):
+        build_review("item", SBA, answers(**given), HELEN, "expert-panel-a", WHEN, POLICY)
+
+
+def test_scenario_review_has_its_own_criteria_and_no_blind_answer() -> None:
+    scenario = {"id": "SIM-0003", "author": TOM, "title": "t", "exercises": []}
+    ratings = {c: "yes" for c in CRITERIA["scenario"]}
+    review = build_review("scenario", scenario, answers(ratings=ratings), HELEN, "p", WHEN, POLICY)
+    assert "blind_response" not in review and set(review["ratings"]) == set(CRITERIA["scenario"])
+    with pytest.raises(ReviewInputError, match="no key"):
+        build_review("scenario", scenario, answers(ratings=ratings, blind_response=["A"]), HELEN, "p", WHEN, POLICY)
+
+
+def test_member_for_login_matches_hub_names() -> None:
+    members = [HELEN, RUTH]
+    assert member_for_login(members, "helen.marsh") == HELEN
+    assert member_for_login(members, "ruth.adeyemi@example.org") == RUTH
+    assert member_for_login(members, "ruth-adeyemi") == RUTH
+    assert member_for_login(members, "mallory") is None and member_for_login(members, "") is None
+
+
+def test_content_diff_shows_what_changed() -> None:
+    diff = content_diff("item", SBA, {**SBA, "stem": "new stem", "key": ["B"]})
+    assert "-stem: s" in diff and "+stem: new stem" in diff
+    assert '-key: ["A"]' in diff and '+key: ["B"]' in diff
+    assert content_diff("item", SBA, dict(SBA)) == []
+
+
+# ---- service ------------------------------------------------------------------------------------
+
+def log(bank_path: Path, *args: str) -> str:
+    return git(bank_path.parent, "log", *args)
+
+
+def item(bank_path: Path, ident: str) -> dict:
+    return json.loads((bank_path / "items" / f"{ident}.json").read_text())
+
+
+def test_queue_lists_content_in_review_never_the_reviewers_own(sample_bank_copy: Path) -> None:
+    bank = open_bank(sample_bank_copy)
+    queue = {e.id: e for e in bank.review_queue(HELEN)}
+    assert set(queue) == {"GK-0006", "GK-0044", "GK-0064", "SIM-0003"}
+    assert queue["GK-0006"].reviewed and queue["GK-0044"].changed and not queue["GK-0064"].reviewed
+    assert queue["SIM-0003"].kind == "scenario"
+    with pytest.raises(IdentityError, match="not on a review panel"):
+        bank.review_queue(TOM)
+    with pytest.raises(IdentityError):
+        bank.review_queue(JUDGE)
+
+
+def test_sign_in_uses_the_hub_user_over_the_local_choice(sample_bank_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bank = open_bank(sample_bank_copy)
+    assert bank.sign_in(HELEN) == HELEN
+    monkeypatch.setenv("JUPYTERHUB_USER", "ruth.adeyemi")
+    assert bank.sign_in(HELEN) == RUTH
+    monkeypatch.setenv("JUPYTERHUB_USER", "mallory")
+    with pytest.raises(IdentityError, match="signed in to the hub as 'mallory'"):
+        bank.sign_in(HELEN)
+
+
+def test_second_approval_approves_in_one_commit_by_the_reviewer(sample_bank_rw: Path) -> None:
+    bank = open_bank(sample_bank_rw)
+    ticket = bank.open_review("GK-0006", RUTH)
+    blind = {"A": True, "B": False, "C": True, "D": False}
+    out = bank.submit_review("GK-0006", answers(ticket.seen, blind_response=blind), RUTH, WHEN)
+    assert out.status == "approved" and out.approvals == 2
+    assert item(sample_bank_rw, "GK-0006")["status"] == "approved"
+    stat = log(sample_bank_rw, "-1", "--name-only", "--format=%an <%ae>|%s")
+    assert stat.splitlines()[0] == f"{RUTH}|GK-0006: approve (review by Ruth Adeyemi); approved: review policy met"
+    assert sorted(stat.splitlines()[2:]) == ["item_bank/items/GK-0006.json",
+                                             "item_bank/reviews/GK-0006/20261123T094500Z-ruth-adeyemi.json"]
+    assert open_bank(sample_bank_rw).validate().ok or not [
+        f for f in open_bank(sample_bank_rw).validate().errors if "GK-0006" in f.path]
+
+
+def test_first_approval_keeps_it_in_review_and_writes_only_the_review(sample_bank_rw: Path) -> None:
+    bank = open_bank(sample_bank_rw)
+    ticket = bank.open_review("GK-0064", HELEN)
+    out = bank.submit_review("GK-0064", answers(ticket.seen, blind_response=list(ticket.record["key"])), HELEN, WHEN)
+    assert out.status is None and out.approvals == 1 and out.needed == 2
+    assert item(sample_bank_rw, "GK-0064")["status"] == "in_review"
+    assert log(sample_bank_rw, "-1", "--name-only", "--format=").split() == [
+        "item_bank/reviews/GK-0064/20261123T094500Z-helen-marsh.json"]
+
+
+def test_request_changes_sends_it_back_with_the_comment(sample_bank_rw: Path) -> None:
+    bank = open_bank(sample_bank_rw)
+    ticket = bank.open_review("GK-0064", GARETH)
+    ratings = {**YES, "clear": "no"}
+    out = bank.submit_review("GK-0064", answers(ticket.seen, "request_changes", ratings=ratings,
+                             comment="Option C is <script>alert(1)</script> ambiguous.",
+                             blind_response=["A"]), GARETH, WHEN)
+    assert out.status == "changes_requested"
+    assert item(sample_bank_rw, "GK-0064")["status"] == "changes_requested"
+    review = json.loads((sample_bank_rw / "reviews/GK-0064/20261123T094500Z-gareth-price.json").read_text())
+    assert review["comment"] == "Option C is <script>alert(1)</script> ambiguous."  # stored as text; escaped when shown
+    assert "request changes" in log(sample_bank_rw, "-1", "--format=%s")
+
+
+def test_reject_rejects(sample_bank_rw: Path) -> None:
+    bank = open_bank(sample_bank_rw)
+    ratings = {c: "yes" for c in CRITERIA["scenario"]}
+    ticket = bank.open_review("SIM-0003", RUTH)
+    out = bank.submit_review("SIM-0003", answers(ticket.seen, "reject", ratings=ratings, comment="Out of date."), RUTH, WHEN)
+    assert out.status == "rejected"
+
+
+def test_double_submission_is_recorded_once(sample_bank_rw: Path) -> None:
+    bank = open_bank(sample_bank_rw)
+    ticket = bank.open_review("GK-0064", HELEN)
+    given = answers(ticket.seen, blind_response=["A"])
+    bank.submit_review("GK-0064", given, HELEN, WHEN)
+    head = log(sample_bank_rw, "-1", "--format=%H")
+    with pytest.raises(ReviewInputError, match="already reviewed this version"):
+        bank.submit_review("GK-0064", given, HELEN, datetime(2026, 11, 23, 9, 46, tzinfo=UTC))
+    other_tab = open_bank(sample_bank_rw)  # a second tab is a second kernel with its own Bank
+    with pytest.raises(ReviewInputError, match="already reviewed"):
+        other_tab.submit_review("GK-0064", given, HELEN, datetime(2026, 11, 23, 9, 47, tzinfo=UTC))
+    assert log(sample_bank_rw, "-1", "--format=%H") == head
+    assert len(list((sample_bank_rw / "reviews/GK-0064").iterdir())) == 1
+
+
+def test_review_of_changed_or_departed_content_is_refused(sample_bank_rw: Path) -> None:
+    bank = open_bank(sample_bank_rw)
+    ticket = bank.open_review("GK-0064", HELEN)
+    writer = open_bank(sample_bank_rw)
+    record = writer.get("GK-0064")
+    record["stem"] = record["stem"] + " (revised)"
+    writer.save(record, TOM)
+    with pytest.raises(ReviewInputError, match="changed by someone else"):
+        bank.submit_review("GK-0064", answers(ticket.seen, blind_response=["A"]), HELEN, WHEN)
+    assert not (sample_bank_rw / "reviews" / "GK-0064").exists()
+    ticket = bank.open_review("GK-0064", HELEN)
+    record = writer.get("GK-0064")
+    record["status"] = "draft"
+    writer.save(record, TOM)
+    with pytest.raises(ReviewInputError, match="left review"):
+        bank.submit_review("GK-0064", answers(ticket.seen, blind_response=["A"]), HELEN, WHEN)
+    with pytest.raises(ReviewInputError, match="not in review"):
+        bank.open_review("GK-0064", HELEN)
+
+
+def test_refusals_for_people_and_ids(sample_bank_rw: Path) -> None:
+    bank = open_bank(sample_bank_rw)
+    with pytest.raises(IdentityError):
+        bank.submit_review("GK-0064", answers("x", blind_response=["A"]), JUDGE, WHEN)
+    with pytest.raises(InvalidIdError):
+        bank.open_review("../../etc/passwd", HELEN)
+    with pytest.raises(InvalidIdError):
+        bank.submit_review("items/GK-0064", answers("x"), HELEN, WHEN)
+    with pytest.raises(UnknownIdError):
+        bank.open_review("GK-9999", HELEN)
+    assert not (sample_bank_rw / "reviews" / "GK-0064").exists()
+
+
+def test_own_item_is_refused(sample_bank_rw: Path) -> None:
+    """A panel member who wrote an item never gets it (make Tom a reviewer to show it)."""
+    settings = json.loads((sample_bank_rw / "bank.json").read_text())
+    settings["panels"][0]["members"].append(TOM)
+    (sample_bank_rw / "bank.json").write_text(json.dumps(settings))
+    bank = open_bank(sample_bank_rw)
+    assert "GK-0064" not in {e.id for e in bank.review_queue(TOM)}
+    with pytest.raises(ReviewInputError, match="You wrote GK-0064"):
+        bank.open_review("GK-0064", TOM)
+    with pytest.raises(ReviewInputError, match="You wrote GK-0064"):
+        bank.submit_review("GK-0064", answers(bank.open_review("GK-0064", HELEN).seen, blind_response=["A"]), TOM, WHEN)
+
+
+def test_changed_since_last_review_shows_a_diff(sample_bank_rw: Path) -> None:
+    bank = open_bank(sample_bank_rw)
+    ticket = bank.open_review("GK-0064", HELEN)
+    bank.submit_review("GK-0064", answers(ticket.seen, "request_changes", blind_response=["A"],
+                                          comment="Say which Act."), HELEN, WHEN)
+    writer = open_bank(sample_bank_rw)
+    record = writer.get("GK-0064")
+    record["stem"] = "Under the Children Act 1989, " + record["stem"]
+    record["status"] = "in_review"
+    writer.save(record, TOM)
+    entry = {e.id: e for e in bank.review_queue(HELEN)}["GK-0064"]
+    assert entry.changed and not entry.reviewed
+    changes = bank.open_review("GK-0064", HELEN).changes
+    assert any(line.startswith("+stem: Under the Children Act 1989") for line in changes)
