@@ -23,7 +23,7 @@ def fill_new_item(editor: ItemEditor) -> str:
     editor.new("GK")
     ident = str(editor.record["id"])
     editor.stem.value = "Under which section of the Children Act 1989 must a local authority make enquiries?"
-    for row, text in zip(editor.options, ["Section 17", "Section 20", "Section 47", "Section 31"]):
+    for row, text in zip(editor.options, ["Section 17", "Section 20", "Section 47", "Section 31"], strict=False):
         row.text.value = text
         row.rationale.value = f"{text}: explained."
     editor.options[2].keyed.value = True
@@ -78,7 +78,7 @@ def test_near_duplicate_is_shown_with_the_matching_item(valid_bank: Path) -> Non
     editor.new("GK")
     original = open_bank(valid_bank).get("TS-0001")
     editor.stem.value = original["stem"]
-    for row, option in zip(editor.options, original["options"]):
+    for row, option in zip(editor.options, original["options"], strict=False):
         row.text.value = option["text"]
     assert "near-duplicate" in editor.messages["stem"].value
     assert "TS-0001" in editor.messages["stem"].value

@@ -70,10 +70,11 @@ class GitStore:
 
     # ---- reading ------------------------------------------------------------------------------
 
-    def list_files(self) -> list[str]:
-        """Every .json file of the bank (relative, '/'-separated), skipping hidden names."""
+    def list_files(self, under: str = "") -> list[str]:
+        """Every .json file of the bank, or of one folder of it (relative, '/'-separated),
+        skipping hidden names."""
         out: list[str] = []
-        for folder, dirs, files in os.walk(self.root):
+        for folder, dirs, files in os.walk(self.root / under):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             rel = Path(folder).relative_to(self.root).as_posix()
             base = "" if rel == "." else rel + "/"

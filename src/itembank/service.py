@@ -22,7 +22,7 @@ from .errors import (
 from .findings import Finding, Report, warning
 from .gitstore import Commit, GitStore
 from .identity import check_person, resolve_identity
-from .ids import check_id, slugify
+from .ids import check_id, is_id, slugify
 from .layout import CONTENT_KINDS, kind_of, locate, path_for, path_of
 from .lint import lint_item
 from .parsing import parse_record
@@ -383,17 +383,24 @@ class Bank:
         return result.findings + links
 
     def _linked_paths(self, record: Record, kind: str) -> list[str]:
-        paths = ["bank.json", "references.json"]
-        paths += [p for p in self.store.list_files() if p.startswith("standards/")]
+        """The files a record's links are checked against (ids that are not ids are skipped:
+        the record's own findings already say so)."""
+        paths = ["bank.json", "references.json", *self.store.list_files("standards")]
+
+        def ids(value: object) -> list[str]:
+            values = value if isinstance(value, list) else [value]
+            return [v for v in values if is_id("content_id", v)]
+
         if kind == "item":
-            if record.get("stimulus"):
-                paths.append(path_for("stimulus", record["stimulus"]))
-            paths += [path_for("item", e) for e in record.get("enemies", [])]
+            paths += [path_for("stimulus", s) for s in ids(record.get("stimulus"))]
+            paths += [path_for("item", e) for e in ids(record.get("enemies", []))]
         elif kind == "stimulus":
-            paths += [path_for("item", i) for i in record.get("items", [])]
+            paths += [path_for("item", i) for i in ids(record.get("items", []))]
         elif kind == "review":
-            target = str(record.get("target"))
-            paths += [path_for(k, target) for k in CONTENT_KINDS]
+            paths += [path_for(k, t) for t in ids(record.get("target")) for k in CONTENT_KINDS]
+        if kind in CONTENT_KINDS:
+            for ident in ids(record.get("id")):
+                paths += self.store.list_files(f"reviews/{ident}")
         return paths
 
     def save(

@@ -84,7 +84,7 @@ class ItemEditor:
         self.findings: list[Finding] = []
         self._loading = False
         self._pending: Callable[[], None] | None = None
-        self.on_open: list[Callable[[str], None]] = []
+        self.on_open: list[Callable[[str], None]] = []  # called with the id on open and save
 
         # choosing an item
         self.picker = css(
@@ -676,6 +676,8 @@ class ItemEditor:
         self.load(self.bank.get(ident))
         if ident in [v for _, v in self.picker.options]:
             self.picker.value = ident
+        for callback in self.on_open:
+            callback(ident)
         action = "Submitted" if submit else "Saved"
         self._say(f"{action} {ident} (commit {sha[:8]}, status {self.record.get('status')}).", "ok")
         return True
