@@ -389,7 +389,7 @@ class Bank:
 
         def ids(value: object) -> list[str]:
             values = value if isinstance(value, list) else [value]
-            return [v for v in values if is_id("content_id", v)]
+            return [str(v) for v in values if is_id("content_id", v)]
 
         if kind == "item":
             paths += [path_for("stimulus", s) for s in ids(record.get("stimulus"))]
