@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from . import __version__
+from .csvimport import COLUMNS
 from .errors import ItembankError
 from .reporting import coverage_text, findings_text, report_text, to_json
 from .service import Bank, open_bank
@@ -81,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", help="the record's id, e.g. GK-0012")
     _bank_arg(p)
     _format_arg(p)
+    _add_import_command(sub)
     return parser
 
 
@@ -149,6 +153,80 @@ COMMANDS = {
     "currency": _currency,
     "history": _history,
 }
+
+
+# ---- bulk import of drafted items (issue 3) ----------------------------------------------------
+
+
+def _add_import_command(sub: Any) -> None:
+    p = sub.add_parser(
+        "import",
+        help="draft items from a spreadsheet (CSV)",
+        description="Create draft items from a CSV file in one commit. Every bad row is "
+        "reported by line and column; if any row is bad nothing is imported (unless "
+        "--skip-bad). Columns: " + ", ".join(COLUMNS) + ". Exit 0: imported; 1: bad rows; "
+        "2: bad call, unreadable file or no bank.",
+        epilog="Column details: python -c 'import itembank.csvimport as m; print(m.__doc__)'",
+    )
+    p.add_argument("file", help="the CSV file (UTF-8, header row first)")
+    _bank_arg(p)
+    p.add_argument(
+        "--author",
+        metavar="'NAME <EMAIL>'",
+        help="who the commit is recorded against (default: JUPYTERHUB_USER or git config)",
+    )
+    p.add_argument(
+        "--skip-bad", action="store_true", help="import the good rows even if some are bad"
+    )
+    p.add_argument("--dry-run", action="store_true", help="check every row, import nothing")
+    _format_arg(p)
+
+
+def _import(bank: Bank, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ItembankError(f"cannot read {path}: {exc.strerror}") from None
+    result = bank.import_items(
+        data, str(path), bank.identity(args.author), skip_bad=args.skip_bad, dry_run=args.dry_run
+    )
+    bad = [{"line": r.line, "problems": r.problems} for r in result.bad]
+    if args.format == "json":
+        print(
+            to_json(
+                {
+                    "imported": result.imported,
+                    "commit": result.commit,
+                    "bad_rows": bad,
+                    "file_errors": [f.to_dict() for f in result.file_findings],
+                }
+            )
+        )
+    else:
+        for finding in result.file_findings:
+            print(f"{path}: {finding.message}")
+        for row in result.bad:
+            for problem in row.problems:
+                print(f"{path}:{row.line}: {problem}")
+        if result.imported:
+            print(
+                f"Imported {len(result.imported)} draft item(s) "
+                f"({', '.join(result.imported)}) in commit {str(result.commit)[:8]}."
+            )
+        elif args.dry_run and not result.bad and not result.file_findings:
+            print(f"{len(result.rows)} row(s) checked: all good (dry run, nothing imported).")
+        elif result.bad and not args.skip_bad:
+            print(
+                f"{len(result.bad)} bad row(s): nothing was imported. Fix them, or use "
+                "--skip-bad to import the rest."
+            )
+    if result.file_findings:
+        return EXIT_USAGE
+    return EXIT_FINDINGS if result.bad else EXIT_OK
+
+
+COMMANDS["import"] = _import
 
 
 def main() -> None:

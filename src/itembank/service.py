@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from . import canonical, workflow
 from .analysis import analyse_file
 from .bankrules import check_bank
 from .coverage import Coverage, blueprint_capacity, coverage
+from .csvimport import Row, column_of, read_rows
 from .currency import CURRENCY_CODES, build_matcher
 from .errors import (
     ItembankError,
@@ -258,6 +260,72 @@ class Bank:
                 }
             )
         return rows
+
+    def import_items(
+        self,
+        data: bytes,
+        source: str,
+        author: str,
+        skip_bad: bool = False,
+        dry_run: bool = False,
+    ) -> ImportResult:
+        """Draft items from a spreadsheet (CSV) in ONE commit by `author`. Every bad row is
+        reported by line and column; if any row is bad nothing is imported, unless skip_bad.
+        Applied items are added to their case's question list in the same commit."""
+        author = check_person(author)
+        frameworks = self.frameworks().values()
+        roles = sorted({str(f["role"]) for f in frameworks if f.get("assessed", True)})
+        rows, problems = read_rows(data, source, roles, author)
+        result = ImportResult(rows=rows, file_findings=problems)
+        if problems:
+            return result
+        used = {p.rsplit("/", 1)[-1][:-5] for p in self.store.list_files("items")}
+        seen: set[str] = set()
+        for row in rows:
+            record = row.record
+            if not record:
+                continue
+            if not record["id"]:
+                prefix = "AK" if record["section"] == "applied" else "GK"
+                number = (
+                    max([int(i[3:]) for i in used | seen if i.startswith(prefix + "-")] + [0]) + 1
+                )
+                record["id"] = f"{prefix}-{number:04d}"
+            elif record["id"] in used:
+                row.problems.append(
+                    f"id: {record['id']} already exists; leave id empty to get the next free one"
+                )
+            elif record["id"] in seen:
+                row.problems.append(f"id: {record['id']} is used on an earlier line")
+            seen.add(str(record["id"]))
+            if row.problems or not is_id("content_id", record["id"]):
+                if not is_id("content_id", record["id"]):
+                    row.problems.append(f"id: {record['id']!r} is not an item id (e.g. GK-0123)")
+                continue
+            for finding in self.check_record(record, "item"):
+                if finding.severity == "error" and finding.code not in _DEFERRED_CODES:
+                    row.problems.append(f"{column_of(finding.pointer)}: {finding.message}")
+        good = [row.record for row in rows if row.record and not row.problems]
+        if (result.bad and not skip_bad) or not good or dry_run:
+            return result
+        cases: dict[str, Record] = {}
+        for record in good:
+            stimulus = record.get("stimulus")
+            if record["section"] == "applied" and is_id("content_id", stimulus):
+                try:
+                    case = cases.setdefault(str(stimulus), self.get(str(stimulus)))
+                except ItembankError:
+                    continue
+                if record["id"] not in case["items"]:
+                    case["items"] = [*case["items"], record["id"]]
+        result.imported = [str(r["id"]) for r in good]
+        result.commit = self.save_many(
+            [*good, *cases.values()],
+            author,
+            message=f"Import {len(good)} draft item(s) from {Path(source).name}",
+            kinds=["item"] * len(good) + ["stimulus"] * len(cases),
+        )
+        return result
 
     # ---- validation ---------------------------------------------------------------------------
 
@@ -765,6 +833,20 @@ class Bank:
             approvals=len(verdict.current_approvals),
             needed=int(policy.get("approvals_required", 2)),
         )
+
+
+@dataclass
+class ImportResult:
+    """What an import found and did."""
+
+    rows: list[Row]
+    file_findings: list[Finding]
+    imported: list[str] = field(default_factory=list)
+    commit: str | None = None
+
+    @property
+    def bad(self) -> list[Row]:
+        return [row for row in self.rows if row.problems]
 
 
 def _describe_change(record: Record, old: Record | None, kind: str) -> str:

@@ -1,0 +1,239 @@
+"""Form manifests: exactly what was assembled (bank commit, blueprint and its hash, seed, solver,
+every item's content hash, the option order shown and the key in the letters shown), built from
+an assembly and checked again later against the bank.
+
+Options are shuffled per form and item with a seeded, version-independent generator (SHA-256),
+unless the item fixes its order (``fixed_order``, and every true/false item). The k-th option
+shown is labelled with the k-th letter; the manifest's key uses those labels, so it follows the
+shuffle. Pure: records in, records out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .assembly import AssembledForm
+from .canonical import sha256_of
+from .errors import ItembankError
+from .workflow import content_hash
+
+Record = dict[str, Any]
+LETTERS = string.ascii_uppercase
+SCHEMA_VERSION = "1.0"
+
+
+def blueprint_hash(blueprint: Mapping[str, Any]) -> str:
+    """The hash that ties a form to the exact blueprint it was built for."""
+    return sha256_of(dict(blueprint))
+
+
+def form_ids(blueprint_id: str, seed: int, n_forms: int) -> list[str]:
+    """Ids of the forms one assembly makes: <blueprint>-<seed>-<k>."""
+    return [f"{blueprint_id}-{seed}-{k}" for k in range(1, n_forms + 1)]
+
+
+def _draw(seed: int, salt: str, counter: int) -> int:
+    digest = hashlib.sha256(f"{seed}:{salt}:{counter}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def option_order(item: Mapping[str, Any], seed: int, form_id: str) -> list[str]:
+    """The order the item's options are shown on this form (ids in authored terms)."""
+    ids = [str(o["id"]) for o in item["options"]]
+    if item.get("fixed_order") or item.get("format") == "true_false":
+        return ids
+    order = list(ids)
+    for k in range(len(order) - 1, 0, -1):  # Fisher-Yates with hash-derived draws
+        j = _draw(seed, f"{form_id}:{item['id']}", k) % (k + 1)
+        order[k], order[j] = order[j], order[k]
+    return order
+
+
+def shown_key(item: Mapping[str, Any], order: Sequence[str]) -> list[str] | dict[str, bool]:
+    """The key in the letters shown on the form (the k-th option shown is the k-th letter)."""
+    label = {orig: LETTERS[k] for k, orig in enumerate(order)}
+    key = item["key"]
+    if isinstance(key, Mapping):
+        return {label[s]: bool(v) for s, v in sorted(key.items(), key=lambda kv: label[kv[0]])}
+    return sorted(label[k] for k in key)
+
+
+def build_manifest(
+    form_id: str,
+    form: AssembledForm,
+    blueprint: Mapping[str, Any],
+    items: Mapping[str, Mapping[str, Any]],
+    stimuli: Mapping[str, Mapping[str, Any]],
+    difficulty: Mapping[str, float],
+    seed: int,
+    bank_commit: str,
+    created: str,
+    solver: Mapping[str, Any],
+    siblings: Sequence[str],
+) -> Record:
+    """The manifest of one assembled form (schemas/form_manifest.schema.json)."""
+    sections = []
+    for section in form.sections:
+        entry: Record = {"id": section.id, "title": section.title, "items": []}
+        if section.time_minutes:
+            entry["time_minutes"] = section.time_minutes
+        if section.stimulus:
+            entry["stimulus"] = section.stimulus
+            entry["stimulus_hash"] = content_hash("stimulus", stimuli[section.stimulus])
+        for ident in section.items:
+            item = items[ident]
+            order = option_order(item, seed, form_id)
+            entry["items"].append(
+                {
+                    "id": ident,
+                    "content_hash": content_hash("item", item),
+                    "option_order": order,
+                    "key": shown_key(item, order),
+                    "max_score": item["scoring"]["max_score"],
+                }
+            )
+        sections.append(entry)
+    ids = form.items
+    totals: Record = {
+        "items": len(ids),
+        "max_score": sum(float(items[i]["scoring"]["max_score"]) for i in ids),
+        "time_minutes": int(blueprint["time_minutes"]),
+        "difficulty_mean": round(sum(difficulty[i] for i in ids) / len(ids), 6),
+    }
+    manifest: Record = {
+        "schema_version": SCHEMA_VERSION,
+        "id": form_id,
+        "blueprint": blueprint["id"],
+        "blueprint_hash": blueprint_hash(blueprint),
+        "bank_commit": bank_commit,
+        "seed": seed,
+        "created": created,
+        "siblings": [s for s in siblings if s != form_id],
+        "solver": {k: solver[k] for k in ("name", "version", "status", "objective") if k in solver},
+        "sections": sections,
+        "totals": totals,
+    }
+    return manifest
+
+
+class StaleFormError(ItembankError):
+    """A form no longer matches the bank (items changed, retired or missing)."""
+
+
+@dataclass
+class FormCheck:
+    """What verify found: content changed or retired since assembly, and other mismatches."""
+
+    form: str
+    changed: list[str] = field(default_factory=list)
+    not_approved: list[tuple[str, str]] = field(default_factory=list)  # (id, status)
+    missing: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.changed or self.not_approved or self.missing or self.problems)
+
+    def lines(self) -> list[str]:
+        out = [f"{i}: content changed since the form was assembled" for i in self.changed]
+        out += [f"{i}: no longer approved ({s})" for i, s in self.not_approved]
+        out += [f"{i}: no longer in the bank" for i in self.missing]
+        return out + self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "form": self.form,
+            "ok": self.ok,
+            "changed": self.changed,
+            "not_approved": [{"id": i, "status": s} for i, s in self.not_approved],
+            "missing": self.missing,
+            "problems": self.problems,
+            "notes": self.notes,
+        }
+
+
+def check_manifest(
+    manifest: Mapping[str, Any],
+    items: Mapping[str, Mapping[str, Any]],
+    stimuli: Mapping[str, Mapping[str, Any]],
+    blueprint: Mapping[str, Any] | None,
+) -> FormCheck:
+    """Re-derive every hash, option order, key and total from the bank as it is now and list
+    whatever no longer matches the manifest."""
+    check = FormCheck(str(manifest["id"]))
+    seed = int(manifest["seed"])
+    total_items = 0
+    total_score = 0.0
+    for section in manifest["sections"]:
+        sid = section.get("stimulus")
+        if sid:
+            stim = stimuli.get(sid)
+            if stim is None:
+                check.missing.append(sid)
+            else:
+                if content_hash("stimulus", stim) != section.get("stimulus_hash"):
+                    check.changed.append(sid)
+                if stim.get("status") != "approved":
+                    check.not_approved.append((sid, str(stim.get("status"))))
+        for entry in section["items"]:
+            ident = entry["id"]
+            total_items += 1
+            total_score += float(entry["max_score"])
+            item = items.get(ident)
+            if item is None:
+                check.missing.append(ident)
+                continue
+            if content_hash("item", item) != entry["content_hash"]:
+                check.changed.append(ident)
+                continue
+            if item.get("status") != "approved":
+                check.not_approved.append((ident, str(item.get("status"))))
+            order = option_order(item, seed, check.form)
+            if entry["option_order"] != order:
+                check.problems.append(
+                    f"{ident}: the recorded option order {entry['option_order']} is not the one "
+                    f"the seed gives ({order})"
+                )
+            if entry["key"] != shown_key(item, entry["option_order"]):
+                check.problems.append(f"{ident}: the recorded key does not follow the options")
+            if float(entry["max_score"]) != float(item["scoring"]["max_score"]):
+                check.problems.append(f"{ident}: the recorded max score differs from the item's")
+    totals = manifest["totals"]
+    if totals["items"] != total_items or abs(float(totals["max_score"]) - total_score) > 1e-9:
+        check.problems.append("the totals do not add up to the items listed")
+    if blueprint is None:
+        check.notes.append(f"the blueprint {manifest['blueprint']} is no longer in the bank")
+    elif blueprint_hash(blueprint) != manifest["blueprint_hash"]:
+        check.notes.append(
+            f"the blueprint {manifest['blueprint']} has changed since this form was assembled "
+            "(the form still stands as built)"
+        )
+    return check
+
+
+__all__ = [
+    "FormCheck",
+    "FormsOutcome",
+    "StaleFormError",
+    "blueprint_hash",
+    "build_manifest",
+    "check_manifest",
+    "form_ids",
+    "option_order",
+    "shown_key",
+]
+
+
+@dataclass
+class FormsOutcome:
+    """What one assembly produced: the manifests, the solver's result, and where they went."""
+
+    manifests: list[Record]
+    assembly: Any
+    commit: str | None  # the commit that added them to the bank, or
+    written: list[Any] | None  # the files written with --out
