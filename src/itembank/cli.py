@@ -229,5 +229,195 @@ def _import(bank: Bank, args: argparse.Namespace) -> int:
 COMMANDS["import"] = _import
 
 
+# ---- form assembly and export (issue 5): assemble | form verify | export ----------------------
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the seed must be a whole number, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("the seed must be 0 or more")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError("ask for between 1 and 100 forms")
+    return value
+
+
+def _add_form_commands(sub: Any) -> None:
+    p = sub.add_parser(
+        "assemble",
+        help="build parallel test forms from a blueprint",
+        description="Build N parallel forms for a blueprint at once (a mixed-integer programme), "
+        "and commit their manifests to forms/<id>/manifest.json, or with --out write them to a "
+        "new folder instead. The same bank commit, blueprint and seed give identical forms. "
+        "Exit 0: forms built; 1: the blueprint cannot be met (the conflicts are listed); "
+        "2: bad invocation, unknown or invalid blueprint, or no bank.",
+    )
+    p.add_argument("--blueprint", metavar="ID", required=True, help="blueprints/ID.json")
+    p.add_argument("--forms", metavar="N", type=_count, default=1, help="how many forms (1)")
+    p.add_argument("--seed", metavar="S", type=_seed, required=True, help="a whole number")
+    p.add_argument("--out", metavar="DIR", help="write manifests here instead of committing")
+    p.add_argument("--force", action="store_true", help="replace existing forms or --out folder")
+    p.add_argument("--author", metavar="'NAME <EMAIL>'", help="who commits (default: git config)")
+    p.add_argument(
+        "--time-limit",
+        metavar="SECONDS",
+        type=float,
+        default=60.0,
+        help="the solver's time limit (60)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    _bank_arg(p)
+    _format_arg(p)
+
+    p = sub.add_parser(
+        "form",
+        help="check an assembled form",
+        description="Work with assembled forms. 'form verify FORM' re-derives a form from its "
+        "manifest and confirms nothing changed since it was assembled.",
+    )
+    form_sub = p.add_subparsers(dest="form_command", metavar="ACTION", parser_class=_Parser)
+    v = form_sub.add_parser(
+        "verify",
+        help="confirm a form still matches the bank",
+        description="Re-derive every content hash, option order, key and total of a form from "
+        "the bank as it is now. Exit 0: unchanged; 1: items changed, retired or missing "
+        "(listed); 2: no such form or no bank.",
+    )
+    v.add_argument("form", metavar="FORM", help="a form id (forms/FORM/manifest.json) or a path")
+    _bank_arg(v)
+    _format_arg(v)
+    p.set_defaults(bank=None, form_command=None)
+
+    p = sub.add_parser(
+        "export",
+        help="export a form to QTI 2.1, QTI 3.0, HTML or PDF",
+        description="Export a verified form: qti21 and qti30 write a content package (zip) for "
+        "a delivery platform; html and pdf write the candidate paper, and the answer key and "
+        "marking scheme as a separate document. Given a scenario id (e.g. SIM-0001), html and "
+        "pdf write the candidate brief, the actor briefs and the assessor's marking sheet. "
+        "Exit 0: written; 1: the form no longer matches the bank (listed); 2: bad invocation, "
+        "existing output folder (use --force) or no bank.",
+    )
+    p.add_argument("form", metavar="FORM", help="a form id or manifest path, or a scenario id")
+    p.add_argument(
+        "--format",
+        dest="export_format",
+        required=True,
+        choices=("qti21", "qti30", "html", "pdf"),
+        help="what to write",
+    )
+    p.add_argument("--out", metavar="DIR", required=True, help="a new folder for the files")
+    p.add_argument("--force", action="store_true", help="replace the folder if it exists")
+    _bank_arg(p)
+
+
+def _assemble(bank: Bank, args: argparse.Namespace) -> int:
+    from .assembly import AssemblyError
+
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(f"  {message}", file=sys.stderr, flush=True)
+
+    try:
+        outcome = bank.assemble(
+            args.blueprint,
+            args.forms,
+            args.seed,
+            out=args.out,
+            force=args.force,
+            author=args.author,
+            time_limit=args.time_limit,
+            progress=progress,
+        )
+    except AssemblyError as exc:
+        print(f"itembank: {exc}", file=sys.stderr)
+        return EXIT_FINDINGS
+    summary = {
+        "forms": [
+            {
+                "id": m["id"],
+                "items": m["totals"]["items"],
+                "max_score": m["totals"]["max_score"],
+                "difficulty_mean": m["totals"]["difficulty_mean"],
+                "cases": [s["stimulus"] for s in m["sections"] if s.get("stimulus")],
+            }
+            for m in outcome.manifests
+        ],
+        "overlap": outcome.assembly.overlap(),
+        "solver": outcome.assembly.solver,
+        "commit": outcome.commit,
+        "written": [str(p) for p in outcome.written or []],
+    }
+    if args.format == "json":
+        print(to_json(summary))
+        return EXIT_OK
+    for f in summary["forms"]:
+        print(
+            f"{f['id']}: {f['items']} items, max score {f['max_score']:g}, mean difficulty "
+            f"{f['difficulty_mean']:.3f}, case(s) {', '.join(f['cases']) or 'none'}"
+        )
+    for o in summary["overlap"]:
+        shared = ", ".join(o["shared_cases"]) or "none"
+        print(
+            f"  forms {o['forms'][0]} and {o['forms'][1]} share {o['shared_items']} item(s): "
+            f"{o['shared_items_outside_cases']} outside cases; shared case(s): {shared}"
+        )
+    solver = summary["solver"]
+    print(
+        f"Solver: {solver['name']} {solver['version']}, {solver['status']}, {solver['seconds']}s."
+    )
+    if outcome.commit:
+        print(f"Committed {len(outcome.manifests)} manifest(s) in {outcome.commit[:10]}.")
+    else:
+        print(f"Wrote {len(summary['written'])} manifest(s) under {args.out} (not committed).")
+    return EXIT_OK
+
+
+def _form(bank: Bank, args: argparse.Namespace) -> int:
+    if args.form_command is None:
+        print("itembank form: say what to do: itembank form verify FORM", file=sys.stderr)
+        return EXIT_USAGE
+    check = bank.verify_form(args.form)
+    if args.format == "json":
+        print(to_json(check.to_dict()))
+    elif check.ok:
+        print(f"{check.form}: every item, option order, key and total matches the bank.")
+    else:
+        print(f"{check.form}: does NOT match the bank:")
+        for line in check.lines():
+            print(f"  - {line}")
+    if args.format != "json":
+        for note in check.notes:
+            print(f"  note: {note}")
+    return EXIT_OK if check.ok else EXIT_FINDINGS
+
+
+def _export(bank: Bank, args: argparse.Namespace) -> int:
+    from .forms import StaleFormError
+
+    try:
+        written = bank.export_form(args.form, args.export_format, args.out, args.force)
+    except StaleFormError as exc:
+        print(f"itembank: {exc}", file=sys.stderr)
+        return EXIT_FINDINGS
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
+FORM_COMMANDS = {"assemble": _assemble, "form": _form, "export": _export}
+COMMANDS.update(FORM_COMMANDS)
+
+
 def main() -> None:
     sys.exit(run())

@@ -848,6 +848,236 @@ class ImportResult:
     def bad(self) -> list[Row]:
         return [row for row in self.rows if row.problems]
 
+    # ---- form assembly and export (issue 5) ---------------------------------------------------
+
+    def blueprint(self, ident: str) -> Record:
+        """A blueprint, refused with its findings when it is invalid or names unknown things."""
+        from .assembly import AssemblyError
+
+        record = self.get_record("blueprint", check_id("slug", ident))
+        errors = [f for f in self.check_record(record, "blueprint") if f.severity == "error"]
+        if errors:
+            raise AssemblyError(
+                f"blueprints/{ident}.json cannot be used:",
+                [f"{f.pointer or '/'}: {f.message}" for f in errors],
+            )
+        return record
+
+    def blueprints(self) -> list[str]:
+        """Ids of the bank's blueprints."""
+        return sorted(str(r.get("id")) for r in self.records("blueprint"))
+
+    def committed_forms(self) -> list[Record]:
+        """Every form manifest under forms/ (what exposure counts are taken from)."""
+        return sorted(self.records("form"), key=lambda r: str(r.get("id")))
+
+    def form_pool(self, blueprint: Record, skip_forms: frozenset[str] = frozenset()) -> Any:
+        """The approved items and cases a blueprint may use, with their exposure so far."""
+        from .assembly import build_pool, difficulty_values, exposure_counts
+
+        items = self.items()
+        ratings = self.records("rating") if blueprint.get("difficulty", {}).get("source") else []
+        source = blueprint.get("difficulty", {}).get("source", "writer")
+        exposure = exposure_counts(
+            m for m in self.committed_forms() if str(m.get("id")) not in skip_forms
+        )
+        return build_pool(
+            blueprint,
+            items,
+            self.records("stimulus"),
+            difficulty_values(source, items, ratings),
+            exposure,
+        )
+
+    def feasibility(self, blueprint_id: str, n_forms: int) -> list[str]:
+        """Constraint families whose demand for n_forms exceeds what the bank supplies."""
+        from .assembly import supply_conflicts
+
+        blueprint = self.blueprint(blueprint_id)
+        pool = self.form_pool(blueprint)
+        cap = blueprint.get("exposure_cap")
+        left = {
+            i: max(0, int(cap) - c.exposure) if cap is not None else n_forms
+            for i, c in pool.items.items()
+        }
+        return list(supply_conflicts(blueprint, pool, n_forms, left))
+
+    def _commit_facts(self) -> tuple[str, str]:
+        """HEAD's sha and its commit time in UTC (what makes a form's `created` reproducible)."""
+        import datetime as dt
+
+        head = self.store.head()
+        if head is None:
+            raise ItembankError("The bank's repository has no commits yet: commit the bank first.")
+        stamp = self.store.repo.commit(head).committed_date
+        when = dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return head, when
+
+    def _require_clean(self, prefixes: tuple[str, ...]) -> None:
+        """Refuse when content a form depends on differs from the commit it would record."""
+        files, fingerprints = self._snapshot()
+        dirty = [p for p in files if p.startswith(prefixes) and p not in fingerprints]
+        if dirty:
+            shown = ", ".join(dirty[:5]) + (" ..." if len(dirty) > 5 else "")
+            raise ItembankError(
+                f"{len(dirty)} file(s) differ from the last commit ({shown}). A form records "
+                "the commit it was built from: commit or discard those changes first."
+            )
+
+    def assemble(
+        self,
+        blueprint_id: str,
+        n_forms: int,
+        seed: int,
+        *,
+        out: str | os.PathLike[str] | None = None,
+        force: bool = False,
+        author: str | None = None,
+        time_limit: float = 60.0,
+        progress: Callable[[str], None] | None = None,
+    ) -> Any:
+        """Build n_forms parallel forms and commit their manifests (one commit), or with `out`
+        write them to that folder instead. Returns a FormsOutcome."""
+        from .assembly import assemble
+        from .exporters import write_tree
+        from .forms import FormsOutcome, build_manifest, form_ids
+
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ItembankError(f"The seed must be a whole number 0 or more, not {seed!r}.")
+        blueprint = self.blueprint(blueprint_id)
+        ids = form_ids(blueprint_id, seed, n_forms)
+        paths = {i: path_for("form", i) for i in ids}
+        existing = [i for i in ids if self.store.exists(paths[i])]
+        if existing and out is None and not force:
+            raise ItembankError(
+                f"Form(s) {', '.join(existing)} already exist in the bank. Use another seed, "
+                "or --force to replace them."
+            )
+        self._require_clean(("items/", "stimuli/", "blueprints/", "forms/"))
+        head, created = self._commit_facts()
+        pool = self.form_pool(blueprint, frozenset(existing) if force else frozenset())
+        result = assemble(blueprint, pool, n_forms, seed, time_limit, progress)
+        items = {str(r["id"]): r for r in self.items()}
+        stimuli = {str(r["id"]): r for r in self.records("stimulus")}
+        difficulty = {i: c.difficulty for i, c in pool.items.items()}
+        manifests = [
+            build_manifest(
+                form_id,
+                form,
+                blueprint,
+                items,
+                stimuli,
+                difficulty,
+                seed,
+                head,
+                created,
+                result.solver,
+                ids,
+            )
+            for form_id, form in zip(ids, result.forms, strict=True)
+        ]
+        files = {f"{m['id']}/manifest.json": canonical.dumps(m).encode() for m in manifests}
+        commit = None
+        written = None
+        if out is not None:
+            written = write_tree(Path(out), files, force)
+        else:
+            who = self.identity(author)
+            expected = {
+                paths[i]: canonical.git_blob_sha(self.store.read(paths[i])) for i in existing
+            }
+            changes = {f"forms/{rel}": data for rel, data in files.items()}
+            commit = self.store.save(
+                changes,
+                {p: expected.get(p) for p in changes},
+                who,
+                f"Assemble {n_forms} form(s) for {blueprint_id} (seed {seed}): {', '.join(ids)}",
+            )
+        return FormsOutcome(manifests, result, commit, written)
+
+    def form(self, form: str) -> Record:
+        """A form manifest: a form id in this bank, or the path of a manifest.json (or of the
+        folder holding one) written with assemble --out."""
+        if "/" in form or form.endswith(".json") or Path(form).exists():
+            path = Path(form)
+            path = path / "manifest.json" if path.is_dir() else path
+            if not path.is_file():
+                raise UnknownIdError(f"No form manifest at {path}.")
+            from .schemas import iter_schema_errors
+
+            record, problems = parse_record("forms/x/manifest.json", path.read_bytes())
+            if not isinstance(record, dict):
+                raise ItembankError(f"{path} cannot be read: {problems[0].message}")
+            errors = list(iter_schema_errors("form", record))
+            if errors:
+                raise ItembankError(f"{path} is not a valid form manifest: {errors[0].message}")
+            return record
+        relpath = path_for("form", check_id("slug", form))
+        if not self.store.exists(relpath):
+            raise UnknownIdError(f"No form {form} in the bank (looked for {relpath}).")
+        return self._load(relpath)
+
+    def verify_form(self, form: str) -> Any:
+        """Re-derive a form from its manifest against the bank as it is now (a FormCheck)."""
+        from .forms import check_manifest
+
+        manifest = self.form(form)
+        items = {str(r["id"]): r for r in self.items()}
+        stimuli = {str(r["id"]): r for r in self.records("stimulus")}
+        try:
+            blueprint: Record | None = self.get_record("blueprint", str(manifest["blueprint"]))
+        except ItembankError:
+            blueprint = None
+        return check_manifest(manifest, items, stimuli, blueprint)
+
+    def export_form(
+        self, form: str, fmt: str, out: str | os.PathLike[str], force: bool = False
+    ) -> list[Path]:
+        """Export a verified form (or, for html/pdf, a scenario id) to the folder `out`."""
+        from .exporters import FormBundle, ScenarioBundle, export, write_tree
+
+        titles = {
+            (fw_id, s["id"]): s["title"]
+            for fw_id, fw in self.frameworks().items()
+            for s in fw.get("statements", [])
+        }
+        bank_title = str(self.settings.get("title", "Item bank"))
+        bundle: FormBundle | ScenarioBundle
+        from .ids import is_id
+
+        if is_id("content_id", form):
+            scenario = self.get(form)
+            if "exercises" not in scenario:
+                raise ItembankError(f"{form} is not a form or a scenario: export takes either.")
+            if scenario.get("status") != "approved":
+                raise ItembankError(
+                    f"{form} is {scenario.get('status')}: only approved scenarios are exported."
+                )
+            bundle = ScenarioBundle(scenario, titles, bank_title)
+        else:
+            check = self.verify_form(form)
+            if not check.ok:
+                from .forms import StaleFormError
+
+                raise StaleFormError(
+                    f"The form {check.form} cannot be exported: it no longer matches the bank.\n"
+                    + "\n".join(f"  - {line}" for line in check.lines())
+                )
+            manifest = self.form(form)
+            ids = {e["id"] for s in manifest["sections"] for e in s["items"]}
+            items = {i: self.get_record("item", i) for i in sorted(ids)}
+            stimuli = {
+                str(s["stimulus"]): self.get_record("stimulus", str(s["stimulus"]))
+                for s in manifest["sections"]
+                if s.get("stimulus")
+            }
+            try:
+                blueprint: Record | None = self.get_record("blueprint", str(manifest["blueprint"]))
+            except ItembankError:
+                blueprint = None
+            bundle = FormBundle(manifest, blueprint, items, stimuli, titles, bank_title)
+        return write_tree(Path(out), export(fmt, bundle), force)
+
 
 def _describe_change(record: Record, old: Record | None, kind: str) -> str:
     """A commit message naming the record and what changed."""

@@ -1,0 +1,542 @@
+"""The panel review app (Voila): sign in, pick content from the queue, answer an item blind, then
+see the key, rate each criterion and decide. State lives in ReviewModel (plain Python); the
+view only shows it. The key reaches no widget until the reviewer has answered."""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import ipywidgets as w
+
+from ..errors import ItembankError
+from ..render import candidate_html, markdown_html, reviewer_html, sanitise
+from ..review import (
+    CRITERION_TEXT,
+    DECISIONS,
+    QueueEntry,
+    ReviewAnswers,
+    ReviewInputError,
+    ReviewOutcome,
+    ReviewTicket,
+    check_blind_response,
+    matches_key,
+    option_ids,
+    valid_target,
+)
+from ..service import Bank
+from ..workflow import CRITERIA
+
+ALL = "(all)"
+FORMAT_NAMES = {
+    "single_best_answer": "single best answer",
+    "multiple_response": "multiple response",
+    "true_false": "true/false",
+    "multiple_true_false": "multiple true/false",
+    "scenario": "simulation scenario",
+    "stimulus": "case",
+}
+
+
+def css(widget: Any, *names: str) -> Any:
+    """Stable CSS classes for browser tests (never generated ids)."""
+    for name in names:
+        widget.add_class(name)
+    return widget
+
+
+def scenario_html(scenario: Mapping[str, Any]) -> str:
+    """A scenario as a reviewer reads it: background, each exercise's briefs, the reflective and
+    written tasks and the marking scheme (all text through the Markdown sanitiser)."""
+    md = markdown_html
+    parts = [f'<div class="ib-scenario"><h3>{html.escape(str(scenario.get("title", "")))}</h3>']
+    parts.append(f"<h4>Background</h4>{md(scenario.get('background', ''))}")
+    for exercise in scenario.get("exercises", []) or []:
+        if not isinstance(exercise, Mapping):
+            continue
+        title = f"Exercise {exercise.get('id')}: {exercise.get('title', '')}"
+        parts.append(f"<h4>{html.escape(title)}</h4>")
+        parts.append(
+            f"<p><strong>Candidate brief</strong></p>{md(exercise.get('candidate_brief', ''))}"
+        )
+        for brief in exercise.get("actor_briefs", []) or []:
+            if not isinstance(brief, Mapping):
+                continue
+            parts.append(f"<p><strong>Actor brief</strong></p>{md(brief.get('character', ''))}")
+            parts.append(f"<p><em>Demeanour</em></p>{md(brief.get('demeanour', ''))}")
+            for step in brief.get("disclose", []) or []:
+                if isinstance(step, Mapping):
+                    parts.append(
+                        f"<blockquote>{md('**When:** ' + str(step.get('when', '')))}"
+                        f"{md(step.get('what', ''))}</blockquote>"
+                    )
+            donts = "".join(f"<li>{md(x)}</li>" for x in brief.get("do_not_say", []) or [])
+            parts.append(f"<p><em>Do not</em></p><ul>{donts}</ul>")
+    for part in ("reflective", "written"):
+        task = scenario.get(part)
+        if isinstance(task, Mapping):
+            text = task.get("prompt") or task.get("task") or ""
+            parts.append(f"<h4>{part.title()} task</h4>{md(text)}")
+    scheme = scenario.get("marking_scheme")
+    if isinstance(scheme, Mapping):
+        parts.append("<h4>Marking scheme</h4>")
+        for criterion in scheme.get("criteria", []) or []:
+            if not isinstance(criterion, Mapping):
+                continue
+            name = criterion.get("title") or criterion.get("id") or ""
+            parts.append(f"<p><strong>{html.escape(str(name))}</strong></p><ul>")
+            for band in criterion.get("bands", []) or []:
+                if isinstance(band, Mapping):
+                    label = f"{band.get('score')}: {band.get('label', '')}"
+                    parts.append(
+                        f"<li><strong>{html.escape(label)}</strong>"
+                        f"{md(band.get('descriptor', ''))}</li>"
+                    )
+            parts.append("</ul>")
+    parts.append("</div>")
+    return sanitise("".join(parts))
+
+
+@dataclass
+class ReviewModel:
+    """Everything the review app knows, with no widgets: tests drive it directly or via the view."""
+
+    bank: Bank
+    reviewer: str | None = None
+    queue: list[QueueEntry] = field(default_factory=list)
+    ticket: ReviewTicket | None = None
+    blind: list[str] | dict[str, bool] | None = None
+    revealed: bool = False
+    last: ReviewOutcome | None = None
+
+    def sign_in(self, login: str | None) -> str:
+        self.reviewer = self.bank.sign_in(login, "review")
+        self.refresh()
+        return self.reviewer
+
+    def refresh(self) -> None:
+        if self.reviewer is None:
+            raise ReviewInputError("Sign in first.")
+        self.queue = self.bank.review_queue(self.reviewer)
+
+    def progress(self) -> tuple[int, int]:
+        return sum(e.reviewed for e in self.queue), len(self.queue)
+
+    def filtered(self, standard: str, role: str, fmt: str) -> list[QueueEntry]:
+        return [
+            e
+            for e in self.queue
+            if (standard == ALL or standard in e.standards)
+            and (role == ALL or role in e.roles)
+            and (fmt == ALL or fmt == e.format)
+        ]
+
+    def open(self, target: object) -> ReviewTicket:
+        """Open an entry of this reviewer's queue (any other value is refused)."""
+        if self.reviewer is None:
+            raise ReviewInputError("Sign in first.")
+        if not valid_target(target) or target not in {e.id for e in self.queue}:
+            raise ReviewInputError("Choose an item from your queue.")
+        self.ticket = self.bank.open_review(target, self.reviewer)
+        self.blind, self.revealed, self.last = None, False, None
+        return self.ticket
+
+    def answer_blind(self, response: object) -> bool:
+        """Record the blind answer; returns whether it matched the key (the key is shown next)."""
+        ticket = self._ticket()
+        if ticket.kind != "item":
+            raise ReviewInputError("Only items are answered blind.")
+        self.blind = check_blind_response(ticket.record, response)
+        self.revealed = True
+        return matches_key(ticket.record, self.blind)
+
+    def submit(
+        self,
+        ratings: Mapping[str, Any],
+        decision: object,
+        comment: object,
+        notes: Mapping[str, Any],
+    ) -> ReviewOutcome:
+        ticket = self._ticket()
+        if ticket.kind == "item" and not self.revealed:
+            raise ReviewInputError("Answer the item first: the key is shown after your answer.")
+        answers = ReviewAnswers(
+            seen=ticket.seen,
+            ratings={k: v for k, v in ratings.items() if isinstance(k, str)},
+            decision=decision if isinstance(decision, str) else "",
+            comment=comment if isinstance(comment, str) else "",
+            blind_response=self.blind if ticket.kind == "item" else None,
+            criterion_comments={k: v for k, v in notes.items() if isinstance(v, str)},
+        )
+        assert self.reviewer is not None
+        outcome: ReviewOutcome = self.bank.submit_review(ticket.id, answers, self.reviewer)
+        self.last, self.ticket, self.blind, self.revealed = outcome, None, None, False
+        self.refresh()
+        return outcome
+
+    def _ticket(self) -> ReviewTicket:
+        if self.ticket is None:
+            raise ReviewInputError("Nothing is open: choose an item from your queue.")
+        return self.ticket
+
+
+class ReviewApp:
+    """The view: ReviewApp(open_bank()).show() in a Voila notebook."""
+
+    def __init__(self, bank: Bank) -> None:
+        self.model = ReviewModel(bank)
+        self.message = css(w.HTML(""), "ib-message")
+        hub = os.environ.get("JUPYTERHUB_USER", "").strip()
+        members = bank.panel_members("review")
+        self.who = css(
+            w.Dropdown(
+                options=[("Choose your name", "")]
+                + [(m.split("<")[0].strip(), m) for m in members],
+                value="",
+                description="Reviewer",
+            ),
+            "ib-signin-name",
+        )
+        self.sign_in_button = css(
+            w.Button(description="Sign in", button_style="primary"), "ib-signin"
+        )
+        self.sign_in_button.on_click(lambda _: self._sign_in(self.who.value))
+        self.signed = css(w.HTML(""), "ib-signed-in")
+        self.sign_in_box = w.HBox([self.who, self.sign_in_button])
+        self.standard = css(w.Dropdown(options=[ALL], description="Standard"), "ib-filter-standard")
+        self.role = css(w.Dropdown(options=[ALL], description="Role"), "ib-filter-role")
+        self.format = css(w.Dropdown(options=[ALL], description="Format"), "ib-filter-format")
+        for box in (self.standard, self.role, self.format):
+            box.observe(lambda _: self._show_queue(), names="value")
+        self.progress = css(w.HTML(""), "ib-progress")
+        self.queue = css(w.Select(options=[], rows=8, layout=w.Layout(width="95%")), "ib-queue")
+        self.open_button = css(w.Button(description="Open for review"), "ib-open")
+        self.open_button.on_click(lambda _: self._open(self.queue.value))
+        self.queue_box = w.VBox(
+            [
+                self.progress,
+                w.HBox([self.standard, self.role, self.format]),
+                self.queue,
+                self.open_button,
+            ],
+            layout=w.Layout(display="none"),
+        )
+        self.content = css(w.HTML(""), "ib-content")
+        self.changes = css(w.HTML(""), "ib-changes")
+        self.blind_box = css(w.VBox([]), "ib-blind")
+        self.reveal_button = css(
+            w.Button(description="Record my answer and show the key", button_style="primary"),
+            "ib-reveal",
+        )
+        self.reveal_button.on_click(lambda _: self._reveal())
+        self.match = css(w.HTML(""), "ib-match")
+        self.ratings: dict[str, w.RadioButtons] = {}
+        self.notes: dict[str, w.Textarea] = {}
+        self.rating_box = w.VBox([])
+        self.decision = css(
+            w.RadioButtons(
+                options=[
+                    ("Approve", "approve"),
+                    ("Request changes", "request_changes"),
+                    ("Reject", "reject"),
+                ],
+                value=None,
+                description="Decision",
+            ),
+            "ib-decision",
+        )
+        self.comment = css(
+            w.Textarea(
+                placeholder="Comment for the writer (required to request "
+                "changes or reject; explain any blind-key mismatch)",
+                rows=4,
+                layout=w.Layout(width="95%"),
+            ),
+            "ib-comment",
+        )
+        self.submit_button = css(
+            w.Button(description="Submit review", button_style="success"), "ib-submit"
+        )
+        self.submit_button.on_click(lambda _: self._submit())
+        self.judge_box = w.VBox(
+            [self.match, self.rating_box, self.decision, self.comment, self.submit_button],
+            layout=w.Layout(display="none"),
+        )
+        self.review_box = w.VBox(
+            [self.changes, self.content, self.blind_box, self.reveal_button, self.judge_box],
+            layout=w.Layout(display="none"),
+        )
+        self.root = css(
+            w.VBox(
+                [
+                    w.HTML("<h2>Item review</h2>"),
+                    self.sign_in_box,
+                    self.signed,
+                    self.message,
+                    self.queue_box,
+                    self.review_box,
+                ]
+            ),
+            "ib-review-app",
+        )
+        if hub:
+            self.sign_in_box.layout.display = "none"
+            self._sign_in(None)
+
+    def show(self) -> w.Widget:
+        """The app's root widget (the notebook cell displays it)."""
+        return self.root
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def _say(self, text: str, kind: str = "info") -> None:
+        colour = {"error": "#a40000", "ok": "#1b5e20", "info": "#333"}[kind]
+        self.message.value = (
+            f'<div class="ib-msg-{kind}" style="color:{colour}">{html.escape(text)}</div>'
+            if text
+            else ""
+        )
+
+    def _run(self, action: Any) -> Any:
+        try:
+            return action()
+        except ItembankError as exc:
+            self._say(str(exc), "error")
+        return None
+
+    # ---- flow ---------------------------------------------------------------------------------
+
+    def _sign_in(self, login: object) -> None:
+        if self.model.reviewer is not None:
+            return
+        name = self._run(lambda: self.model.sign_in(login if isinstance(login, str) else None))
+        if name is None:
+            return
+        self.sign_in_box.layout.display = "none"
+        self.signed.value = f"Signed in as <strong>{html.escape(name)}</strong>"
+        self._say("")
+        self.queue_box.layout.display = ""
+        self._fill_filters()
+        self._show_queue()
+
+    def _fill_filters(self) -> None:
+        queue = self.model.queue
+        self.standard.options = [ALL, *sorted({s for e in queue for s in e.standards})]
+        self.role.options = [ALL, *sorted({r for e in queue for r in e.roles})]
+        self.format.options = [ALL, *sorted({e.format for e in queue})]
+
+    def _show_queue(self) -> None:
+        done, total = self.model.progress()
+        self.progress.value = f"<strong>{done} of {total}</strong> reviewed"
+        entries = self.model.filtered(
+            str(self.standard.value), str(self.role.value), str(self.format.value)
+        )
+        self.queue.options = [(self._label(e), e.id) for e in entries]
+
+    @staticmethod
+    def _label(e: QueueEntry) -> str:
+        state = (
+            "reviewed ✓"
+            if e.reviewed
+            else ("changed since your review" if e.changed else "to review")
+        )
+        what = FORMAT_NAMES.get(e.format, e.format)
+        return f"{e.id} · {what} · {', '.join(e.standards)} · {state}"
+
+    def _open(self, target: object) -> None:
+        ticket = self._run(lambda: self.model.open(target))
+        if ticket is None:
+            return
+        self._say("")
+        self.judge_box.layout.display = "none"
+        self.match.value = ""
+        self.decision.value = None
+        self.comment.value = ""
+        self.changes.value = self._changes_html(ticket) if ticket.kind != "item" else ""
+        if ticket.kind == "item":
+            self.content.value = candidate_html(ticket.record, ticket.stimulus)
+            self._blind_widgets(ticket.record)
+            self.blind_box.layout.display = ""
+            self.reveal_button.layout.display = ""
+        else:
+            body = (
+                scenario_html(ticket.record)
+                if ticket.kind == "scenario"
+                else markdown_html(ticket.record.get("text", ""))
+            )
+            self.content.value = body
+            self.blind_box.children = ()
+            self.reveal_button.layout.display = "none"
+            self._rating_widgets(ticket.kind)
+            self.judge_box.layout.display = ""
+        self.review_box.layout.display = ""
+
+    def _blind_widgets(self, item: Mapping[str, Any]) -> None:
+        ids = option_ids(item)
+        letters = "ABCDEFGHI"
+        fmt = item.get("format")
+        if fmt == "multiple_true_false":
+            rows = [
+                css(
+                    w.ToggleButtons(
+                        options=[("True", True), ("False", False)],
+                        value=None,
+                        description=f"Statement {i}",
+                    ),
+                    "ib-blind-tf",
+                    f"ib-blind-tf-{i}",
+                )
+                for i in ids
+            ]
+            self.blind_box.children = rows
+        elif fmt == "multiple_response":
+            boxes = [
+                css(
+                    w.Checkbox(
+                        value=False,
+                        description=f"{letters[n]} ({i})" if letters[n] != i else i,
+                        indent=False,
+                    ),
+                    "ib-blind-mr",
+                    f"ib-blind-mr-{i}",
+                )
+                for n, i in enumerate(ids)
+            ]
+            self.blind_box.children = [w.HTML(f"Choose {item.get('select_count')}:"), *boxes]
+        else:
+            radio = css(
+                w.RadioButtons(options=ids, value=None, description="Your answer"), "ib-blind-one"
+            )
+            self.blind_box.children = [radio]
+
+    def _blind_value(self) -> object:
+        ticket = self.model.ticket
+        if ticket is None:
+            return None
+        ids = option_ids(ticket.record)
+        kids = [c for c in self.blind_box.children if not isinstance(c, w.HTML)]
+        fmt = ticket.record.get("format")
+        if fmt == "multiple_true_false":
+            return {i: c.value for i, c in zip(ids, kids, strict=False) if c.value is not None}
+        if fmt == "multiple_response":
+            return [i for i, c in zip(ids, kids, strict=False) if c.value is True]
+        value = kids[0].value if kids else None
+        return [value] if isinstance(value, str) else []
+
+    def _reveal(self) -> None:
+        ticket = self.model.ticket
+        if ticket is None or ticket.kind != "item":
+            self._say("Nothing to answer: open an item from your queue.", "error")
+            return
+        if self.model.revealed:
+            return
+        matched = self._run(lambda: self.model.answer_blind(self._blind_value()))
+        if matched is None:
+            return
+        self._say("")
+        for child in self.blind_box.children:
+            child.disabled = True
+        self.reveal_button.layout.display = "none"
+        self.content.value = reviewer_html(ticket.record, ticket.stimulus, ticket.titles)
+        self.changes.value = self._changes_html(ticket)
+        if matched:
+            self.match.value = (
+                '<div class="ib-blind-ok" style="color:#1b5e20">Your answer matches the key.</div>'
+            )
+        else:
+            self.match.value = (
+                '<div class="ib-blind-mismatch" style="color:#a40000;font-weight:bold">'
+                "Your answer differs from the key. This is recorded. If you approve, explain in "
+                "the comment why the key is right; otherwise request changes.</div>"
+            )
+        self._rating_widgets("item")
+        self.judge_box.layout.display = ""
+
+    def _changes_html(self, ticket: ReviewTicket) -> str:
+        if not ticket.changes:
+            return ""
+        lines = []
+        for line in ticket.changes:
+            cls = (
+                "ib-diff-add"
+                if line.startswith("+")
+                else "ib-diff-del"
+                if line.startswith("-")
+                else "ib-diff-ctx"
+            )
+            lines.append(f'<span class="{cls}">{html.escape(line)}</span>')
+        return (
+            '<div class="ib-diff"><strong>Changed since your last review:</strong>'
+            f"<pre>{'<br>'.join(lines)}</pre></div>"
+        )
+
+    def _rating_widgets(self, kind: str) -> None:
+        self.ratings, self.notes, rows = {}, {}, []
+        for criterion in CRITERIA[kind]:
+            radio = css(
+                w.RadioButtons(
+                    options=[("Yes", "yes"), ("No", "no"), ("Unsure", "unsure")], value=None
+                ),
+                "ib-rating",
+                f"ib-rating-{criterion}",
+            )
+            note = css(
+                w.Textarea(placeholder="Comment (optional)", rows=1, layout=w.Layout(width="60%")),
+                f"ib-note-{criterion}",
+            )
+            self.ratings[criterion], self.notes[criterion] = radio, note
+            rows.append(
+                w.VBox(
+                    [
+                        w.HTML(f"<strong>{html.escape(CRITERION_TEXT[criterion])}</strong>"),
+                        w.HBox([radio, note]),
+                    ]
+                )
+            )
+        self.rating_box.children = rows
+
+    def _submit(self) -> None:
+        if self.model.ticket is None:
+            self._say("Nothing to submit: choose an item from your queue.", "error")
+            return
+        self.submit_button.disabled = True
+        try:
+            decision = self.decision.value
+            if decision is not None and decision not in DECISIONS:
+                decision = ""
+            outcome = self._run(
+                lambda: self.model.submit(
+                    {c: r.value for c, r in self.ratings.items()},
+                    decision,
+                    self.comment.value,
+                    {c: n.value for c, n in self.notes.items()},
+                )
+            )
+        finally:
+            self.submit_button.disabled = False
+        if outcome is None:
+            return
+        target = outcome.review["target"]
+        if outcome.status == "approved":
+            state = f"{target} is now approved."
+        elif outcome.status:
+            state = (
+                f"{target} is now {outcome.status.replace('_', ' ')}: it goes back to its writer."
+            )
+        else:
+            state = (
+                f"{target} stays in review ({outcome.approvals} of {outcome.needed} "
+                "approvals of this version)."
+            )
+        self._say(
+            f"Recorded review {outcome.review['id']} (commit {outcome.commit[:8]}). {state}", "ok"
+        )
+        self.review_box.layout.display = "none"
+        self.content.value = ""
+        self.blind_box.children = ()
+        self.rating_box.children = ()
+        self._fill_filters()
+        self._show_queue()
