@@ -1,0 +1,75 @@
+"""Maintainers' views for notebooks: validation findings as a table, a coverage heatmap of
+approved items per statement and role (gaps highlighted), and the currency report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from ..findings import Finding
+from ..service import Bank
+
+COLUMNS = ["path", "pointer", "code", "severity", "message"]
+
+
+def findings_frame(findings: list[Finding]) -> pd.DataFrame:
+    """Findings as a table, errors first."""
+    frame = pd.DataFrame([f.to_dict() for f in findings], columns=COLUMNS)
+    return frame.sort_values(["severity", "path", "pointer"]).reset_index(drop=True)
+
+
+def coverage_matrix(bank: Bank) -> pd.DataFrame:
+    """Approved items per assessed statement (rows) and role (columns)."""
+    rows: list[dict[str, Any]] = bank.coverage().rows
+    statements = [s for s in bank.coverage().statements if s["assessed"]]
+    index = [f"{s['statement']} {s['title'][:40]}" for s in statements]
+    roles = [r["id"] for r in bank.settings["roles"]]
+    matrix = pd.DataFrame(0, index=index, columns=roles)
+    labels = {
+        (s["framework"], s["statement"]): f"{s['statement']} {s['title'][:40]}" for s in statements
+    }
+    for row in rows:
+        label = labels.get((row["framework"], row["statement"]))
+        if label is not None and row["role"] in matrix.columns:
+            matrix.loc[label, row["role"]] += row["approved"]
+    return matrix
+
+
+def coverage_heatmap(bank: Bank) -> Figure:
+    """The coverage matrix as a heatmap; a statement with no approved item for its own role
+    (the gap that matters) is outlined in red."""
+    matrix = coverage_matrix(bank)
+    own_role = {
+        f"{s['statement']} {s['title'][:40]}": s["role"]
+        for s in bank.coverage().statements
+        if s["assessed"]
+    }
+    figure = Figure(figsize=(7, 0.35 * len(matrix) + 1.5))
+    axes = figure.subplots()
+    image = axes.imshow(matrix.values, cmap="Greens", aspect="auto")
+    axes.set_xticks(range(len(matrix.columns)), labels=list(matrix.columns))
+    axes.set_yticks(range(len(matrix.index)), labels=list(matrix.index), fontsize=8)
+    for (y, x), value in pd.DataFrame(matrix.values).stack().items():
+        axes.text(x, y, str(value), ha="center", va="center", fontsize=8)
+        if value == 0 and own_role.get(str(matrix.index[y])) == matrix.columns[x]:
+            axes.add_patch(
+                Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=1.5)
+            )
+    axes.set_title("Approved items per statement and role (red: none)")
+    figure.colorbar(image, ax=axes, fraction=0.03)
+    figure.tight_layout()
+    return figure
+
+
+def figure_image(figure: Figure) -> Any:
+    """A figure as a PNG image a notebook displays (no matplotlib backend needed)."""
+    import io
+
+    from IPython.display import Image
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90)
+    return Image(data=buffer.getvalue(), format="png")
