@@ -72,4 +72,4 @@ def figure_image(figure: Figure) -> Any:
 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90)
-    return Image(data=buffer.getvalue(), format="png")
+    return Image(data=buffer.getvalue(), format="png")  # type: ignore[no-untyped-call]
