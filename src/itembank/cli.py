@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     _bank_arg(p)
     _format_arg(p)
     _add_import_command(sub)
+    _add_form_commands(sub)
+    _add_serve_command(sub)
     return parser
 
 
@@ -153,80 +155,6 @@ COMMANDS = {
     "currency": _currency,
     "history": _history,
 }
-
-
-# ---- bulk import of drafted items (issue 3) ----------------------------------------------------
-
-
-def _add_import_command(sub: Any) -> None:
-    p = sub.add_parser(
-        "import",
-        help="draft items from a spreadsheet (CSV)",
-        description="Create draft items from a CSV file in one commit. Every bad row is "
-        "reported by line and column; if any row is bad nothing is imported (unless "
-        "--skip-bad). Columns: " + ", ".join(COLUMNS) + ". Exit 0: imported; 1: bad rows; "
-        "2: bad call, unreadable file or no bank.",
-        epilog="Column details: python -c 'import itembank.csvimport as m; print(m.__doc__)'",
-    )
-    p.add_argument("file", help="the CSV file (UTF-8, header row first)")
-    _bank_arg(p)
-    p.add_argument(
-        "--author",
-        metavar="'NAME <EMAIL>'",
-        help="who the commit is recorded against (default: JUPYTERHUB_USER or git config)",
-    )
-    p.add_argument(
-        "--skip-bad", action="store_true", help="import the good rows even if some are bad"
-    )
-    p.add_argument("--dry-run", action="store_true", help="check every row, import nothing")
-    _format_arg(p)
-
-
-def _import(bank: Bank, args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ItembankError(f"cannot read {path}: {exc.strerror}") from None
-    result = bank.import_items(
-        data, str(path), bank.identity(args.author), skip_bad=args.skip_bad, dry_run=args.dry_run
-    )
-    bad = [{"line": r.line, "problems": r.problems} for r in result.bad]
-    if args.format == "json":
-        print(
-            to_json(
-                {
-                    "imported": result.imported,
-                    "commit": result.commit,
-                    "bad_rows": bad,
-                    "file_errors": [f.to_dict() for f in result.file_findings],
-                }
-            )
-        )
-    else:
-        for finding in result.file_findings:
-            print(f"{path}: {finding.message}")
-        for row in result.bad:
-            for problem in row.problems:
-                print(f"{path}:{row.line}: {problem}")
-        if result.imported:
-            print(
-                f"Imported {len(result.imported)} draft item(s) "
-                f"({', '.join(result.imported)}) in commit {str(result.commit)[:8]}."
-            )
-        elif args.dry_run and not result.bad and not result.file_findings:
-            print(f"{len(result.rows)} row(s) checked: all good (dry run, nothing imported).")
-        elif result.bad and not args.skip_bad:
-            print(
-                f"{len(result.bad)} bad row(s): nothing was imported. Fix them, or use "
-                "--skip-bad to import the rest."
-            )
-    if result.file_findings:
-        return EXIT_USAGE
-    return EXIT_FINDINGS if result.bad else EXIT_OK
-
-
-COMMANDS["import"] = _import
 
 
 # ---- form assembly and export (issue 5): assemble | form verify | export ----------------------
@@ -417,6 +345,139 @@ def _export(bank: Bank, args: argparse.Namespace) -> int:
 
 FORM_COMMANDS = {"assemble": _assemble, "form": _form, "export": _export}
 COMMANDS.update(FORM_COMMANDS)
+
+
+# ---- bulk import of drafted items (issue 3) ----------------------------------------------------
+
+
+def _add_import_command(sub: Any) -> None:
+    p = sub.add_parser(
+        "import",
+        help="draft items from a spreadsheet (CSV)",
+        description="Create draft items from a CSV file in one commit. Every bad row is "
+        "reported by line and column; if any row is bad nothing is imported (unless "
+        "--skip-bad). Columns: " + ", ".join(COLUMNS) + ". Exit 0: imported; 1: bad rows; "
+        "2: bad call, unreadable file or no bank.",
+        epilog="Column details: python -c 'import itembank.csvimport as m; print(m.__doc__)'",
+    )
+    p.add_argument("file", help="the CSV file (UTF-8, header row first)")
+    _bank_arg(p)
+    p.add_argument(
+        "--author",
+        metavar="'NAME <EMAIL>'",
+        help="who the commit is recorded against (default: JUPYTERHUB_USER or git config)",
+    )
+    p.add_argument(
+        "--skip-bad", action="store_true", help="import the good rows even if some are bad"
+    )
+    p.add_argument("--dry-run", action="store_true", help="check every row, import nothing")
+    _format_arg(p)
+
+
+def _import(bank: Bank, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ItembankError(f"cannot read {path}: {exc.strerror}") from None
+    result = bank.import_items(
+        data, str(path), bank.identity(args.author), skip_bad=args.skip_bad, dry_run=args.dry_run
+    )
+    bad = [{"line": r.line, "problems": r.problems} for r in result.bad]
+    if args.format == "json":
+        print(
+            to_json(
+                {
+                    "imported": result.imported,
+                    "commit": result.commit,
+                    "bad_rows": bad,
+                    "file_errors": [f.to_dict() for f in result.file_findings],
+                }
+            )
+        )
+    else:
+        for finding in result.file_findings:
+            print(f"{path}: {finding.message}")
+        for row in result.bad:
+            for problem in row.problems:
+                print(f"{path}:{row.line}: {problem}")
+        if result.imported:
+            print(
+                f"Imported {len(result.imported)} draft item(s) "
+                f"({', '.join(result.imported)}) in commit {str(result.commit)[:8]}."
+            )
+        elif args.dry_run and not result.bad and not result.file_findings:
+            print(f"{len(result.rows)} row(s) checked: all good (dry run, nothing imported).")
+        elif result.bad and not args.skip_bad:
+            print(
+                f"{len(result.bad)} bad row(s): nothing was imported. Fix them, or use "
+                "--skip-bad to import the rest."
+            )
+    if result.file_findings:
+        return EXIT_USAGE
+    return EXIT_FINDINGS if result.bad else EXIT_OK
+
+
+COMMANDS["import"] = _import
+
+
+# ---- panel apps (issue 4): serve ----------------------------------------------------------------
+
+
+def _add_serve_command(sub: Any) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="start the panel apps (standalone Voila) on 127.0.0.1",
+        description="Serve the review, standard-setting and coverage apps with standalone "
+        "Voila: 127.0.0.1, a token, no tracebacks or sources, no template or theme from the URL, "
+        "idle kernels culled, security headers. Prints the URLs; Ctrl-C stops. With --lab, "
+        "JupyterLab for writers starts beside it (same token).",
+    )
+    _bank_arg(p)
+    p.add_argument(
+        "--apps",
+        metavar="DIR",
+        help="folder of the app notebooks (default: the "
+        "nearest review_apps/ at or above the current folder)",
+    )
+    p.add_argument("--port", type=int, default=8866, help="Voila's port (default 8866)")
+    p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--token", help="access token (default: a new random one)")
+    p.add_argument(
+        "--cull-idle",
+        type=int,
+        default=900,
+        metavar="SECONDS",
+        help="shut down a page's kernel after this long idle (default 900)",
+    )
+    p.add_argument("--lab", metavar="DIR", help="also start JupyterLab over DIR for writers")
+    p.add_argument("--lab-port", type=int, default=8888, help="JupyterLab's port (default 8888)")
+    p.add_argument("--lab-open", metavar="NOTEBOOK", help="notebook JupyterLab opens first")
+
+
+def _serve(bank: Bank, args: argparse.Namespace) -> int:
+    import secrets
+
+    from .serve import Settings, find_apps, serve
+
+    apps = Path(args.apps).resolve() if args.apps else find_apps()
+    if not apps.is_dir():
+        raise ItembankError(f"--apps {apps} is not a folder.")
+    settings = Settings(
+        bank=bank.path,
+        apps=apps,
+        port=args.port,
+        ip=args.ip,
+        token=args.token or secrets.token_urlsafe(24),
+        cull_idle_seconds=args.cull_idle,
+        lab_root=Path(args.lab).resolve() if args.lab else None,
+        lab_port=args.lab_port,
+        lab_open=args.lab_open,
+    )
+    return serve(settings, lambda line: print(line, flush=True))
+
+
+COMMANDS["serve"] = _serve
 
 
 def main() -> None:

@@ -834,20 +834,6 @@ class Bank:
             needed=int(policy.get("approvals_required", 2)),
         )
 
-
-@dataclass
-class ImportResult:
-    """What an import found and did."""
-
-    rows: list[Row]
-    file_findings: list[Finding]
-    imported: list[str] = field(default_factory=list)
-    commit: str | None = None
-
-    @property
-    def bad(self) -> list[Row]:
-        return [row for row in self.rows if row.problems]
-
     # ---- form assembly and export (issue 5) ---------------------------------------------------
 
     def blueprint(self, ident: str) -> Record:
@@ -1077,6 +1063,20 @@ class ImportResult:
                 blueprint = None
             bundle = FormBundle(manifest, blueprint, items, stimuli, titles, bank_title)
         return write_tree(Path(out), export(fmt, bundle), force)
+
+
+@dataclass
+class ImportResult:
+    """What an import found and did."""
+
+    rows: list[Row]
+    file_findings: list[Finding]
+    imported: list[str] = field(default_factory=list)
+    commit: str | None = None
+
+    @property
+    def bad(self) -> list[Row]:
+        return [row for row in self.rows if row.problems]
 
 
 def _describe_change(record: Record, old: Record | None, kind: str) -> str:
