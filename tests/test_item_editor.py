@@ -185,3 +185,14 @@ def test_a_crafted_id_never_becomes_a_path(valid_bank: Path) -> None:
     editor.open("../../etc/passwd")
     assert "not an item id" in editor.result.value
     assert editor.record == {}
+
+
+def test_editing_approved_content_warns_it_goes_back_to_review(valid_bank: Path) -> None:
+    editor = ItemEditor(open_bank(valid_bank), author=WRITER)
+    editor.open("TS-0001")
+    assert [f for f in editor.findings if f.severity == "error"] == []
+    editor.stem.value = "Which order applies today?"
+    assert "back-to-review" in editor.messages["general"].value
+    assert "approval-stale" not in editor.status.value + editor.messages["general"].value
+    editor.save_button.click()
+    assert json.loads((valid_bank / "items" / "TS-0001.json").read_text())["status"] == "in_review"

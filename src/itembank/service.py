@@ -21,7 +21,7 @@ from .errors import (
     ValidationFailedError,
     WorkflowError,
 )
-from .findings import Finding, Report, warning
+from .findings import Finding, Report, error, warning
 from .gitstore import Commit, GitStore
 from .identity import check_person, resolve_identity
 from .ids import check_id, is_id, slugify
@@ -171,9 +171,24 @@ class Bank:
         """What a writer should see while writing: schema and rules (with links to the rest of
         the bank), item-writing checks and near-duplicates of existing items."""
         kind = kind or kind_of(record)
-        findings = self.check_record(record, kind)
+        relpath = path_of(record, kind)
+        record = dict(record)
+        extra: list[Finding] = []
+        try:  # check what a save would store: edited approved content goes back to review
+            if self._apply_workflow(kind, record, self._previous(relpath)):
+                extra.append(
+                    warning(
+                        relpath,
+                        "/status",
+                        "back-to-review",
+                        "The content of this approved item has changed: saving sends it back to "
+                        "review, and the panel must approve it again.",
+                    )
+                )
+        except WorkflowError as exc:
+            extra.append(error(relpath, "/status", "workflow", str(exc)))
+        findings = self.check_record(record, kind) + extra
         if kind == "item":
-            relpath = path_of(record, kind)
             findings += lint_item(relpath, record)
             enemies = set(record.get("enemies", []) or [])
             for match in self.similar_items(record):

@@ -598,7 +598,9 @@ class ScenarioEditor:
             _say(self.result, str(exc), False)
             return
         lines = "".join(
-            f'<div class="ib-finding ib-error">⛔ {html.escape(p)}</div>' for p in problems
+            f'<div class="ib-finding ib-error"><b style="color:#b00020">Error:</b> '
+            f"{html.escape(p)}</div>"
+            for p in problems
         )
         self.findings.value = lines + findings_html(findings)
 

@@ -13,7 +13,7 @@ from ..findings import Finding
 from ..service import Bank
 
 Callback = Callable[[], None]
-ICONS = {"error": "⛔", "warning": "⚠️"}
+LABELS = {"error": ("Error", "#b00020"), "warning": ("Check", "#8a5a00")}
 
 
 def css(widget: w.Widget, *classes: str) -> w.Widget:
@@ -27,7 +27,8 @@ def findings_html(findings: Iterable[Finding]) -> str:
     """Findings as escaped HTML lines, errors first."""
     ordered = sorted(findings, key=lambda f: (f.severity != "error", f.pointer, f.code))
     return "".join(
-        f'<div class="ib-finding ib-{f.severity}">{ICONS[f.severity]} {html.escape(f.message)}'
+        f'<div class="ib-finding ib-{f.severity}"><b style="color:{LABELS[f.severity][1]}">'
+        f"{LABELS[f.severity][0]}:</b> {html.escape(f.message)}"
         f' <span style="color:#888">[{html.escape(f.code)}]</span></div>'
         for f in ordered
     )

@@ -1,0 +1,104 @@
+"""A writer's session in a real browser: the authoring notebook rendered by standalone Voila on
+127.0.0.1, driven by Playwright in Debian's Chromium. Fills in a new item, saves it and finds
+the writer's commit in the bank's git log."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ..conftest import ROOT, git, make_repo
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+WRITER = "Browser Writer <browser.writer@example.org>"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def authoring_voila(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is not installed: run `make test`, which installs it")
+    bank = make_repo(tmp_path, ROOT / "tests" / "data" / "valid" / "bank")
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(ROOT / "authoring_notebooks" / "write_items.ipynb", notebooks)
+    port = _free_port()
+    voila = str(Path(sys.executable).parent / "voila")
+    env = {**os.environ, "ITEMBANK_PATH": str(bank), "JUPYTERHUB_USER": WRITER}
+    log = open(tmp_path / "voila.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [voila, "write_items.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+         "--show_tracebacks=False", "--strip_sources=True"],
+        cwd=notebooks, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(base, timeout=5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail("Voila did not start: " + (tmp_path / "voila.log").read_text())
+                time.sleep(0.5)
+        yield base, bank
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
+
+
+def test_a_writer_creates_and_saves_an_item_in_the_browser(
+        authoring_voila: tuple[str, Path]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, bank = authoring_voila
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 2400})
+        page.route("**/*", lambda route: route.continue_()
+                   if route.request.url.startswith("http://127.0.0.1") else route.abort())
+        page.goto(base, timeout=120_000)
+        page.wait_for_selector(".ib-new", timeout=120_000)
+        page.click(".ib-new")
+        page.wait_for_function(
+            "document.querySelector('.ib-status').innerText.includes('unsaved changes')")
+        page.fill(".ib-stem textarea", "How long can police protection last under section 46?")
+        options = page.locator(".ib-option-text textarea")
+        rationales = page.locator(".ib-option-rationale textarea")
+        for index, (text, why) in enumerate([("24 hours", "Too short."), ("72 hours", "Right."),
+                                             ("8 days", "That is an EPO."),
+                                             ("7 days", "That is a CAO.")]):
+            options.nth(index).fill(text)
+            rationales.nth(index).fill(why)
+        page.locator(".ib-option-key input[type=checkbox]").nth(1).check()
+        page.fill(".ib-rationale textarea", "Section 46(6): no longer than 72 hours.")
+        page.click(".ib-add-standard")
+        page.keyboard.press("Tab")
+        page.wait_for_timeout(1000)
+        page.click(".ib-save")
+        page.wait_for_selector(".ib-result-ok", timeout=60_000)
+        message = page.inner_text(".ib-result")
+        assert "Saved GK-0001" in message, message
+        assert "<script" not in page.inner_html(".ib-preview-candidate")
+        page.screenshot(path=str(bank.parent / "authoring.png"))
+        browser.close()
+    log = git(bank, "log", "-1", "--format=%an <%ae>|%s")
+    assert log == f"{WRITER}|GK-0001: create item (draft)\n"
+    assert (bank / "items" / "GK-0001.json").is_file()
