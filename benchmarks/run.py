@@ -135,11 +135,12 @@ def run(size: int, repeat: int) -> dict:
         bank_path = make_bank(Path(tmp), size)
         print(f"[{size}] generated and committed in {time.perf_counter() - started:.1f}s",
               file=sys.stderr)
-        cache = Path(tmp) / ".git" / "itembank" / "validation.cache"
+        state = Path(tmp) / ".git" / "itembank"
         bank = open_bank(bank_path)
 
-        def drop_cache() -> None:
-            cache.unlink(missing_ok=True)
+        def drop_cache() -> None:  # every cache: per-file results and the whole report
+            for cache in state.glob("*.cache"):
+                cache.unlink()
 
         def validate_ok() -> None:
             report = bank.validate()
