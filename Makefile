@@ -30,11 +30,12 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# JupyterLab for writers and standalone Voila for the panel apps (review_apps/), both on
+# 127.0.0.1 with one token; the URLs are printed; Ctrl-C stops both.
+VOILA_PORT ?= 8866
 serve: setup
-	ITEMBANK_PATH=$(BANK) $(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 \
-	  --ServerApp.port=$(PORT) --ServerApp.root_dir=$(CURDIR)/authoring_notebooks \
-	  --ServerApp.allow_root=True \
-	  --LabApp.default_url=/lab/tree/bank_summary.ipynb
+	$(BIN)/itembank serve --bank $(BANK) --apps $(CURDIR)/review_apps --port $(VOILA_PORT) \
+	  --lab $(CURDIR)/authoring_notebooks --lab-port $(PORT) --lab-open bank_summary.ipynb
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -1,0 +1,92 @@
+"""The panel apps behind a real standalone Voila server on 127.0.0.1: they render, the Jupyter
+API is closed, pages carry no source code and no answer key, and the hardening holds."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from itembank.cli import build_parser
+from itembank.serve import APPS, HEADERS, Settings, urls, voila_command
+from tests.conftest import SAMPLE_BANK, make_repo
+from tests.voila_server import Server, voila
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("serve")
+    with voila(make_repo(tmp, SAMPLE_BANK, "item_bank"), tmp / "voila.log") as running:
+        yield running
+
+
+def test_command_is_hardened() -> None:
+    command = voila_command(Settings(bank=Path("/b"), apps=Path("/a"), token="t"))
+    for option in ("--Voila.ip=127.0.0.1", "--VoilaConfiguration.show_tracebacks=False",
+                   "--VoilaConfiguration.strip_sources=True",
+                   "--VoilaConfiguration.allow_template_override=NO",
+                   "--VoilaConfiguration.allow_theme_override=NO", "--Voila.token=t",
+                   "--MappingKernelManager.cull_idle_timeout=900"):
+        assert option in command
+    assert "voila" in command and "jupyter" not in " ".join(command)  # standalone, not the extension
+
+
+def test_urls_carry_the_token_and_the_cli_knows_serve() -> None:
+    apps = Path(__file__).resolve().parents[1] / "review_apps"
+    listed = urls(Settings(bank=Path("/b"), apps=apps, port=9999, token="abc"))
+    assert "http://127.0.0.1:9999/voila/render/panel_review.ipynb?token=abc" in listed
+    args = build_parser().parse_args(["serve", "--port", "9000", "--lab", "x"])
+    assert args.command == "serve" and args.port == 9000 and args.ip == "127.0.0.1"
+
+
+@pytest.mark.parametrize("app", [a for a in APPS if (Path(__file__).resolve().parents[1] / "review_apps" / a).is_file()])
+def test_apps_render_without_source_or_tracebacks(server: Server, app: str) -> None:
+    status, _, page = server.get(f"/voila/render/{app}")
+    assert status == 200
+    for leak in ("open_bank", "from itembank", "ReviewApp(", "Traceback", '"output_type": "error"'):
+        assert leak not in page, leak
+    assert "application/vnd.jupyter.widget-view+json" in page  # the app's widget is on the page
+
+
+def test_no_answer_key_in_the_page_before_blind_keying(server: Server) -> None:
+    _, _, page = server.get("/voila/render/panel_review.ipynb")
+    for ident in ("GK-0006", "GK-0044", "GK-0064"):
+        item = json.loads((server.bank / "items" / f"{ident}.json").read_text())
+        assert item["rationale"][:50] not in page
+        assert all(o["rationale"][:50] not in page for o in item["options"])
+    assert "ib-key" not in page and "Key:" not in page
+
+
+@pytest.mark.parametrize("path", ["/api/kernels", "/api/contents", "/api/sessions",
+                                  "/api/kernelspecs", "/api/terminals", "/lab", "/tree",
+                                  "/api/contents/panel_review.ipynb", "/panel_review.ipynb",
+                                  "/voila/files/panel_review.ipynb",
+                                  "/voila/static/../../../../etc/passwd"])
+def test_jupyter_api_and_files_are_refused(server: Server, path: str) -> None:
+    status, _, body = server.get(path)
+    assert status in (403, 404), (path, status)
+    assert "open_bank" not in body
+
+
+def test_without_the_token_no_app_is_served(server: Server) -> None:
+    status, _, page = server.get("/voila/render/panel_review.ipynb", token=False)
+    assert "application/vnd.jupyter.widget-view+json" not in page and "Item review" not in page
+    assert status in (200, 302, 403)  # a sign-in page at most
+
+
+def test_security_headers_on_voila_pages(server: Server) -> None:
+    """(Tornado's bare 404 for unknown paths has no body worth framing and carries none.)"""
+    for path in ("/voila/render/panel_review.ipynb", "/"):
+        _, headers, _ = server.get(path)
+        for name, value in HEADERS.items():
+            assert headers.get(name) == value, (path, name)
+    assert "frame-ancestors 'none'" in HEADERS["Content-Security-Policy"]
+
+
+def test_template_and_theme_cannot_be_chosen_from_the_url(server: Server) -> None:
+    _, _, plain = server.get("/voila/render/panel_review.ipynb")
+    _, _, asked = server.get("/voila/render/panel_review.ipynb?template=reveal&theme=dark")
+    assert "reveal.js" not in asked and "jp-theme-dark" not in asked.replace("light", "")
+    assert ("theme-dark" in plain) == ("theme-dark" in asked)
