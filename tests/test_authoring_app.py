@@ -110,3 +110,39 @@ def test_scenario_is_edited_with_readable_line_formats(sample_bank_rw: Path) -> 
     stored = json.loads((sample_bank_rw / "scenarios" / "SIM-0001.json").read_text())
     assert stored["background"].endswith("The family's GP has also called.")
     assert stored["status"] == "in_review"  # approved content changed: back to review
+
+
+def test_a_new_scenario_is_written_from_a_template(valid_bank: Path) -> None:
+    app = AuthoringApp(open_bank(valid_bank), author=WRITER)
+    scenarios = app.scenarios
+    scenarios.new_button.click()
+    assert scenarios.record["id"] == "SIM-0002"
+    scenarios.save_button.click()
+    assert "Not saved" in scenarios.result.value  # empty template: errors listed
+    assert "too-short" in scenarios.findings.value or "too-few" in scenarios.findings.value
+    scenarios.title.value = "A home visit after a school referral"
+    scenarios.standards.add({"framework": "fw-a", "statement": "FA-01"})
+    scenarios.background.value = "Ms Patel has three children; the school is worried."
+    scenarios.add_exercise.click()
+    assert len(scenarios._exercise_boxes) == 2
+    for number, boxes in enumerate(scenarios._exercise_boxes, 1):
+        boxes["title"].value = f"Visit {number}"
+        boxes["candidate_brief"].value = "You are visiting the family."
+        boxes["character"].value = "Ms Patel, 34, mother of three."
+        boxes["demeanour"].value = "Tired and wary."
+        boxes["disclose"].value = "if asked about money :: she has rent arrears"
+        boxes["do_not_say"].value = "Do not mention the father."
+    scenarios.reflective.value = "Talk through your hypotheses."
+    scenarios.written.value = "Write case notes and an action plan."
+    scenarios.pass_rule.value = "Met on every criterion."
+    boxes = scenarios._criterion_boxes[0]
+    boxes["title"].value = "Engagement"
+    boxes["bands"].value = "0 | Not met | Does not engage.\n1 | Met | Engages warmly."
+    scenarios.save_button.click()
+    assert "Saved SIM-0002" in scenarios.result.value, scenarios.findings.value
+    stored = json.loads((valid_bank / "scenarios" / "SIM-0002.json").read_text())
+    assert [e["id"] for e in stored["exercises"]] == ["E1", "E2"]
+    assert stored["exercises"][1]["actor_briefs"][0]["disclose"] == [
+        {"when": "if asked about money", "what": "she has rent arrears"}]
+    assert stored["marking_scheme"]["criteria"][0]["standards"] == [
+        {"framework": "fw-a", "statement": "FA-01"}]

@@ -396,7 +396,18 @@ class ScenarioEditor:
         self.result = css(w.HTML(), "ib-scenario-result")
         self._exercise_boxes: list[dict[str, w.Widget]] = []
         self._criterion_boxes: list[dict[str, w.Widget]] = []
+        self.new_button = css(w.Button(description="New scenario", icon="plus"), "ib-scenario-new")
+        self.add_exercise = css(
+            w.Button(description="Add an exercise", icon="plus"), "ib-scenario-add-exercise"
+        )
+        self.add_criterion = css(
+            w.Button(description="Add a marking criterion", icon="plus"),
+            "ib-scenario-add-criterion",
+        )
         self.open_button.on_click(lambda _: self.open(self.picker.value))
+        self.new_button.on_click(lambda _: self.new())
+        self.add_exercise.on_click(lambda _: self._grow("exercises"))
+        self.add_criterion.on_click(lambda _: self._grow("criteria"))
         self.save_button.on_click(lambda _: self.save())
         for widget in (
             self.title,
@@ -410,7 +421,7 @@ class ScenarioEditor:
         self.widget = css(
             w.VBox(
                 [
-                    w.HBox([self.picker, self.open_button]),
+                    w.HBox([self.picker, self.open_button, self.new_button]),
                     field("Title", self.title, w.HTML()),
                     field("Role", self.role, w.HTML()),
                     field("Standards", self.standards.widget, w.HTML()),
@@ -450,6 +461,38 @@ class ScenarioEditor:
             self.load(self.bank.get(ident))
         except ItembankError as exc:
             _say(self.result, str(exc), False)
+
+    def new(self) -> None:
+        """Start a scenario from a template of one exercise and one criterion."""
+        self.load(
+            {
+                "schema_version": "1.0",
+                "id": self.bank.next_id("SIM"),
+                "title": "",
+                "role": self.role.value,
+                "standards": [],
+                "background": "",
+                "exercises": [_exercise_template("E1")],
+                "reflective": {"exercise": "E1", "duration_minutes": 20, "prompt": ""},
+                "written": {"exercise": "E1", "duration_minutes": 30, "task": ""},
+                "marking_scheme": {"pass_rule": "", "criteria": [_criterion_template("MC1")]},
+                "author": self.editor.author or "",
+                "status": "draft",
+                "tags": [],
+            }
+        )
+
+    def _grow(self, part: str) -> None:
+        """Add an exercise (up to four) or a marking criterion, keeping what was typed."""
+        if not self.record:
+            return
+        record, _ = self.collect()
+        if part == "exercises" and len(record["exercises"]) < 4:
+            record["exercises"].append(_exercise_template(f"E{len(record['exercises']) + 1}"))
+        elif part == "criteria":
+            criteria = record["marking_scheme"]["criteria"]
+            criteria.append(_criterion_template(f"MC{len(criteria) + 1}"))
+        self.load(record)
 
     def load(self, record: dict[str, Any]) -> None:
         self.record = dict(record)
@@ -583,7 +626,10 @@ class ScenarioEditor:
                     )
                     continue
                 bands.append({"score": int(parts[0]), "label": parts[1], "descriptor": parts[2]})
-            criteria.append({**criterion, "title": boxes["title"].value, "bands": bands})
+            standards = criterion.get("standards") or self.standards.value[:1]
+            criteria.append(
+                {**criterion, "title": boxes["title"].value, "bands": bands, "standards": standards}
+            )
         scheme.update({"criteria": criteria, "pass_rule": self.pass_rule.value})
         record["marking_scheme"] = scheme
         return record, problems
@@ -624,6 +670,28 @@ class ScenarioEditor:
         self.load(self.bank.get(str(record["id"])))
         _say(self.result, f"Saved {record['id']} (commit {sha[:8]}).", True)
         return True
+
+
+def _exercise_template(ident: str) -> dict[str, Any]:
+    return {
+        "id": ident,
+        "title": "",
+        "kind": "direct_work",
+        "duration_minutes": 10,
+        "candidate_brief": "",
+        "actor_briefs": [{"character": "", "demeanour": "", "disclose": [], "do_not_say": []}],
+    }
+
+
+def _criterion_template(ident: str) -> dict[str, Any]:
+    labels = ["Not met", "Partly met", "Met", "Exceeded"]
+    return {
+        "id": ident,
+        "title": "",
+        "applies_to": ["E1"],
+        "standards": [],
+        "bands": [{"score": n, "label": label, "descriptor": ""} for n, label in enumerate(labels)],
+    }
 
 
 class AuthoringApp:
