@@ -1,0 +1,182 @@
+"""QTI 2.1 and 3.0 packages: every XML file validates against the official IMS XSDs, plus
+checks an XSD cannot make, and responses score the same through the exported response
+processing as through the core scorer."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from itembank import open_bank
+from itembank.exporters._qti import evaluate_item
+from itembank.scoring import score
+
+from .conftest import SAMPLE_BANK, TESTER, make_repo
+
+BLUEPRINT = "practitioner-knowledge-live"
+
+
+@pytest.fixture(scope="module")
+def form(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    bank_path = make_repo(tmp_path_factory.mktemp("qti"), SAMPLE_BANK, "item_bank")
+    manifest = open_bank(bank_path).assemble(BLUEPRINT, 1, 21, author=TESTER).manifests[0]
+    return bank_path, manifest["id"]
+
+
+def package(form: tuple[Path, str], fmt: str, out: Path) -> dict[str, bytes]:
+    bank_path, form_id = form
+    (written,) = open_bank(bank_path).export_form(form_id, fmt, out)
+    assert written.name == f"{form_id}-{fmt}.zip"
+    with zipfile.ZipFile(written) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+@pytest.fixture(scope="module")
+def schemas(shared: Path) -> dict[str, Any]:
+    xsd = shared / "qti-xsd"
+    return {
+        "qti21": etree.XMLSchema(etree.parse(str(xsd / "qtiv2p1" / "imsqti_v2p1.xsd"))),
+        "cp11": etree.XMLSchema(etree.parse(str(xsd / "imscp_v1p1.xsd"))),
+        "cp30": etree.XMLSchema(etree.parse(str(xsd / "qtiv3p0" / "imsqtiv3p0_imscpv1p2_v1p0.xsd"))),
+    }
+
+
+def _valid(schema: Any, data: bytes, name: str) -> None:
+    doc = etree.fromstring(data)
+    assert schema.validate(doc), f"{name}: {[str(e) for e in schema.error_log][:3]}"
+
+
+def _local(element: Any) -> str:
+    name = etree.QName(element).localname
+    if name.startswith("qti-"):
+        head, *rest = name[4:].split("-")
+        name = head + "".join(w.capitalize() for w in rest)
+    return name
+
+
+def _get(element: Any, name: str) -> str | None:
+    kebab = "".join("-" + c.lower() if c.isupper() else c for c in name)
+    return element.get(name) if element.get(name) is not None else element.get(kebab)
+
+
+def check_item_semantics(data: bytes) -> None:
+    """What the XSD cannot check: unique identifiers, every response declared, every key and
+    mapping names an existing choice."""
+    root = etree.fromstring(data)
+    elements = list(root.iter())
+    choices = [_get(e, "identifier") for e in elements if _local(e) in ("simpleChoice", "simpleAssociableChoice")]
+    assert len(choices) == len(set(choices)), "choice identifiers are not unique"
+    declared = {_get(e, "identifier") for e in elements if _local(e) in ("responseDeclaration", "outcomeDeclaration")}
+    used = {_get(e, "responseIdentifier") for e in elements if _get(e, "responseIdentifier")}
+    used |= {_get(e, "identifier") for e in elements if _local(e) in ("variable", "mapResponse", "setOutcomeValue", "correct")}
+    assert used <= declared, f"undeclared: {used - declared}"
+    values = [v.text for e in elements if _local(e) == "correctResponse" for v in e]
+    keys = [str(_get(e, "mapKey")) for e in elements if _local(e) == "mapEntry"]
+    for value in values + keys:
+        for part in str(value).split():
+            assert part in choices, f"the key names {part}, which is not a choice"
+
+
+def test_qti21_package_validates(form: tuple[Path, str], schemas: dict[str, Any], tmp_path: Path) -> None:
+    files = package(form, "qti21", tmp_path / "q21")
+    assert "imsmanifest.xml" in files and "test.xml" in files
+    items = [n for n in files if n.startswith("items/")]
+    assert len(items) == 30
+    _valid(schemas["cp11"], files["imsmanifest.xml"], "imsmanifest.xml")
+    for name, data in files.items():
+        if name != "imsmanifest.xml":
+            _valid(schemas["qti21"], data, name)
+        if name.startswith("items/"):
+            check_item_semantics(data)
+    manifest = etree.fromstring(files["imsmanifest.xml"])
+    hrefs = {f.get("href") for f in manifest.iter("{*}file")}
+    assert hrefs == set(files) - {"imsmanifest.xml"}
+    assert b"pqs-practitioner-2018" in files["imsmanifest.xml"]  # standards as metadata
+    test = etree.fromstring(files["test.xml"])
+    refs = [r.get("href") for r in test.iter("{*}assessmentItemRef")]
+    assert sorted(refs) == sorted(items)
+
+
+def test_qti30_package_validates(form: tuple[Path, str], schemas: dict[str, Any], tmp_path: Path) -> None:
+    files = package(form, "qti30", tmp_path / "q30")
+    _valid(schemas["cp30"], files["imsmanifest.xml"], "imsmanifest.xml")
+    manifest = etree.fromstring(files["imsmanifest.xml"])
+    assert list(manifest.iter("{*}curriculumStandardsMetadataSet"))
+    for name, data in files.items():
+        etree.fromstring(data)  # well-formed (the QTI 3.0 item XSD is not available here)
+        if name.startswith("items/"):
+            root = etree.fromstring(data)
+            assert etree.QName(root).localname == "qti-assessment-item"
+            check_item_semantics(data)
+
+
+def test_exports_are_byte_identical_run_to_run(form: tuple[Path, str], tmp_path: Path) -> None:
+    bank_path, form_id = form
+    bank = open_bank(bank_path)
+    for fmt in ("qti21", "qti30"):
+        (a,) = bank.export_form(form_id, fmt, tmp_path / f"{fmt}-a")
+        (b,) = bank.export_form(form_id, fmt, tmp_path / f"{fmt}-b")
+        assert a.read_bytes() == b.read_bytes()
+
+
+def _responses(item: dict[str, Any], rng: random.Random) -> list[tuple[Any, Any]]:
+    """(core-scorer response, QTI response) pairs: the key, nothing, wrong, partial, too many."""
+    ids = [o["id"] for o in item["options"]]
+    out: list[tuple[Any, Any]] = [(None, None)]
+    if item["format"] == "multiple_true_false":
+        for _ in range(6):
+            answers = {s: rng.random() < 0.5 for s in ids if rng.random() < 0.85}
+            out.append((answers, [f"{s} {'TRUE' if v else 'FALSE'}" for s, v in answers.items()]))
+        out.append((dict(item["key"]), [f"{s} {'TRUE' if v else 'FALSE'}" for s, v in item["key"].items()]))
+        return out
+    if item["format"] in ("single_best_answer", "true_false"):
+        return out + [([i], i) for i in ids]
+    for size in range(1, len(ids) + 1):
+        for combo in itertools.islice(itertools.combinations(ids, size), 6):
+            out.append((list(combo), list(combo)))
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["qti21", "qti30"])
+def test_round_trip_scores_match_the_core_scorer(form: tuple[Path, str], tmp_path: Path, fmt: str) -> None:
+    bank_path, _ = form
+    bank = open_bank(bank_path)
+    files = package(form, fmt, tmp_path / fmt)
+    rng = random.Random(1)
+    checked: dict[tuple[str, str], int] = {}
+    for name, data in sorted(files.items()):
+        if not name.startswith("items/"):
+            continue
+        item = bank.get(name.split("/")[1][:-4])
+        for core, qti in _responses(item, rng):
+            assert evaluate_item(data, qti) == pytest.approx(score(item, core), abs=1e-12), (item["id"], core)
+            key = (item["format"], item["scoring"]["rule"])
+            checked[key] = checked.get(key, 0) + 1
+    # partial credit is exercised where the form has it
+    assert ("multiple_response", "partial_credit") in checked
+
+
+def test_every_format_round_trips(sample_bank_copy: Path) -> None:
+    """Items of every format (not only those a form happened to pick) through QTI 2.1 rules."""
+    from itembank.exporters._qti import item_tree, xml_bytes
+    from itembank.exporters.qti21 import QTI
+    from itembank.forms import option_order, shown_key
+
+    rng = random.Random(2)
+    seen = set()
+    for item in open_bank(sample_bank_copy).items():
+        if item["status"] != "approved":
+            continue
+        order = option_order(item, 3, "f")
+        data = xml_bytes(item_tree(item, {"option_order": order, "key": shown_key(item, order)}, QTI, {}))
+        check_item_semantics(data)
+        for core, qti in _responses(item, rng):
+            assert evaluate_item(data, qti) == pytest.approx(score(item, core), abs=1e-12)
+        seen.add((item["format"], item["scoring"]["rule"]))
+    assert {f for f, _ in seen} == {"single_best_answer", "multiple_response", "true_false", "multiple_true_false"}
