@@ -115,12 +115,43 @@ class HistoryView:
         self.diff.value = changes_html(item_changes(old, new))
 
 
-class CaseEditor:
-    """A case (stimulus) and its question set: add, reorder and remove questions."""
+class _RecordEditor:
+    """What the case and scenario editors share: a picker of records of one kind, opening one
+    by a checked id, and a result line."""
+
+    kind = "stimulus"
+    label = "case"
+    picker: w.Dropdown
+    result: w.HTML
 
     def __init__(self, bank: Bank, editor: ItemEditor) -> None:
         self.bank, self.editor = bank, editor
         self.record: dict[str, Any] = {}
+
+    def refresh(self) -> None:
+        self.picker.options = [
+            (f"{s['id']} · {s.get('status')} · {s.get('title', '')}", s["id"])
+            for s in self.bank.records(self.kind)
+        ]
+
+    def open(self, ident: object) -> None:
+        if not isinstance(ident, str) or not is_id("content_id", ident):
+            _say(self.result, f"{ident!r} is not a {self.label} id.", False)
+            return
+        try:
+            self.load(self.bank.get(ident))
+        except ItembankError as exc:
+            _say(self.result, str(exc), False)
+
+    def load(self, record: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class CaseEditor(_RecordEditor):
+    """A case (stimulus) and its question set: add, reorder and remove questions."""
+
+    def __init__(self, bank: Bank, editor: ItemEditor) -> None:
+        super().__init__(bank, editor)
         self.picker = css(
             w.Dropdown(description="Case", layout=w.Layout(width="480px")), "ib-case-picker"
         )
@@ -193,21 +224,6 @@ class CaseEditor:
             "ib-case-editor",
         )
         self.refresh()
-
-    def refresh(self) -> None:
-        self.picker.options = [
-            (f"{s['id']} · {s.get('status')} · {s.get('title', '')}", s["id"])
-            for s in self.bank.records("stimulus")
-        ]
-
-    def open(self, ident: object) -> None:
-        if not isinstance(ident, str) or not is_id("content_id", ident):
-            _say(self.result, f"{ident!r} is not a case id.", False)
-            return
-        try:
-            self.load(self.bank.get(ident))
-        except ItembankError as exc:
-            _say(self.result, str(exc), False)
 
     def new(self) -> None:
         ident = self.bank.next_id("CS")
@@ -365,13 +381,14 @@ class CaseEditor:
         return True
 
 
-class ScenarioEditor:
+class ScenarioEditor(_RecordEditor):
     """A simulation scenario. Lists inside it are written one entry per line:
     disclosures as 'when :: what', marking bands as 'score | label | descriptor'."""
 
+    kind, label = "scenario", "scenario"
+
     def __init__(self, bank: Bank, editor: ItemEditor) -> None:
-        self.bank, self.editor = bank, editor
-        self.record: dict[str, Any] = {}
+        super().__init__(bank, editor)
         self.picker = css(
             w.Dropdown(description="Scenario", layout=w.Layout(width="480px")), "ib-scenario-picker"
         )
@@ -448,19 +465,7 @@ class ScenarioEditor:
             ),
             "ib-scenario-editor",
         )
-        self.picker.options = [
-            (f"{s['id']} · {s.get('status')} · {s.get('title', '')}", s["id"])
-            for s in bank.records("scenario")
-        ]
-
-    def open(self, ident: object) -> None:
-        if not isinstance(ident, str) or not is_id("content_id", ident):
-            _say(self.result, f"{ident!r} is not a scenario id.", False)
-            return
-        try:
-            self.load(self.bank.get(ident))
-        except ItembankError as exc:
-            _say(self.result, str(exc), False)
+        self.refresh()
 
     def new(self) -> None:
         """Start a scenario from a template of one exercise and one criterion."""
