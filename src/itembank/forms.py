@@ -237,3 +237,27 @@ class FormsOutcome:
     assembly: Any
     commit: str | None  # the commit that added them to the bank, or
     written: list[Any] | None  # the files written with --out
+
+
+def compare(
+    manifests: Sequence[Mapping[str, Any]], items: Mapping[str, Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Forms side by side: one row per form with its mean difficulty, max score, case(s), and
+    how many items count towards each statement (as blueprint bounds count them)."""
+    from .assembly import counted_standards
+
+    rows = []
+    for m in manifests:
+        ids = [e["id"] for s in m["sections"] for e in s["items"]]
+        row: dict[str, Any] = {
+            "form": m["id"],
+            "items": len(ids),
+            "max_score": m["totals"]["max_score"],
+            "difficulty_mean": m["totals"].get("difficulty_mean"),
+            "cases": ", ".join(s["stimulus"] for s in m["sections"] if s.get("stimulus")),
+        }
+        for ident in ids:
+            for _fw, statement in sorted(counted_standards(items[ident]["standards"])):
+                row[statement] = row.get(statement, 0) + 1
+        rows.append(row)
+    return rows

@@ -1079,6 +1079,14 @@ class Bank:
             bundle = FormBundle(manifest, blueprint, items, stimuli, titles, bank_title)
         return write_tree(Path(out), export(fmt, bundle), force)
 
+    def compare_forms(self, forms: list[str]) -> list[dict[str, Any]]:
+        """Forms side by side (ids or manifest paths): difficulty, cases, items per statement."""
+        from .forms import compare
+
+        manifests = [self.form(f) for f in forms]
+        ids = {e["id"] for m in manifests for s in m["sections"] for e in s["items"]}
+        return compare(manifests, {i: self.get_record("item", i) for i in sorted(ids)})
+
 
 @dataclass
 class ImportResult:
