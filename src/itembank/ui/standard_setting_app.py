@@ -1,0 +1,348 @@
+"""The standard-setting app (Voila): judges rate each item, round by round, seeing only their own
+panel's spread between rounds; the facilitator opens exercises, sees both panels' results and a
+printable summary, and closes the exercise. State lives in plain Python; widgets only show it."""
+
+from __future__ import annotations
+
+import html
+import os
+from typing import Any
+
+import ipywidgets as w
+
+from ..errors import ItembankError
+from ..render import reviewer_html
+from ..review import member_for_login
+from ..service import Bank
+from ..standard_setting import summary_text
+from .review_app import css
+
+
+def parse_probability(text: object) -> float | None:
+    """'0.65', '.65' or '65%' -> 0.65; None when it is not a number (range is the service's)."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    raw = text.strip().rstrip("%")
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    if value != value:  # NaN
+        return None
+    return value / 100 if text.strip().endswith("%") else value
+
+
+class StandardSettingApp:
+    """StandardSettingApp(open_bank()).show()"""
+
+    def __init__(self, bank: Bank) -> None:
+        self.bank = bank
+        self.person: str | None = None
+        self.role: str | None = None  # "judge" | "facilitator"
+        self.exercise_id: str | None = None
+        self.round: int | None = None
+        self.inputs: dict[str, w.Text] = {}
+        self.message = css(w.HTML(""), "ib-message")
+        judges = bank.panel_members("standard_setting")
+        self.who = css(
+            w.Dropdown(
+                options=[("Choose your name", "")] + [(m.split("<")[0].strip(), m) for m in judges],
+                value="",
+                description="Judge",
+            ),
+            "ib-ss-judge-name",
+        )
+        self.judge_button = css(w.Button(description="Sign in as judge"), "ib-ss-signin-judge")
+        self.judge_button.on_click(lambda _: self._sign_in_judge(self.who.value))
+        self.fac_name = css(
+            w.Text(placeholder="Full Name <email@example.org>", description="Facilitator"),
+            "ib-ss-fac-name",
+        )
+        self.fac_button = css(w.Button(description="Sign in as facilitator"), "ib-ss-signin-fac")
+        self.fac_button.on_click(lambda _: self._sign_in_facilitator(self.fac_name.value))
+        self.sign_in_box = w.VBox(
+            [w.HBox([self.who, self.judge_button]), w.HBox([self.fac_name, self.fac_button])]
+        )
+        self.signed = css(w.HTML(""), "ib-signed-in")
+        # judge
+        self.exercise = css(w.Dropdown(options=[], description="Exercise"), "ib-ss-exercise")
+        self.start_button = css(w.Button(description="Rate this exercise"), "ib-ss-start")
+        self.start_button.on_click(lambda _: self._start(self.exercise.value))
+        self.round_label = css(w.HTML(""), "ib-ss-round")
+        self.feedback = css(w.HTML(""), "ib-ss-feedback")
+        self.items_box = css(w.VBox([]), "ib-ss-items")
+        self.submit_button = css(
+            w.Button(description="Submit my ratings", button_style="success"), "ib-ss-submit"
+        )
+        self.submit_button.on_click(lambda _: self._submit())
+        self.judge_box = w.VBox(
+            [
+                w.HBox([self.exercise, self.start_button]),
+                self.round_label,
+                self.feedback,
+                self.items_box,
+                self.submit_button,
+            ],
+            layout=w.Layout(display="none"),
+        )
+        # facilitator
+        self.new_id = css(w.Text(description="Id", placeholder="pk-live-2026"), "ib-ss-new-id")
+        self.new_title = css(w.Text(description="Title"), "ib-ss-new-title")
+        self.new_items = css(
+            w.Text(description="Items", placeholder="GK-0001, GK-0002 (or a blueprint below)"),
+            "ib-ss-new-items",
+        )
+        blueprints = [str(b.get("id")) for b in bank.records("blueprint")]
+        self.new_blueprint = css(
+            w.Dropdown(
+                options=[("(none)", "")] + [(b, b) for b in sorted(blueprints)],
+                value="",
+                description="Blueprint",
+            ),
+            "ib-ss-new-blueprint",
+        )
+        self.new_rounds = css(
+            w.Dropdown(options=[1, 2, 3], value=2, description="Rounds"), "ib-ss-new-rounds"
+        )
+        self.open_button = css(w.Button(description="Open exercise"), "ib-ss-open")
+        self.open_button.on_click(lambda _: self._open_exercise())
+        self.fac_exercise = css(
+            w.Dropdown(options=[], description="Exercise"), "ib-ss-fac-exercise"
+        )
+        self.results_button = css(w.Button(description="Show results"), "ib-ss-results")
+        self.results_button.on_click(lambda _: self._results(self.fac_exercise.value))
+        self.close_button = css(w.Button(description="Close exercise"), "ib-ss-close")
+        self.close_button.on_click(lambda _: self._close(self.fac_exercise.value))
+        self.summary = css(w.HTML(""), "ib-ss-summary")
+        self.fac_box = w.VBox(
+            [
+                w.HTML("<h3>Open an exercise</h3>"),
+                self.new_id,
+                self.new_title,
+                self.new_items,
+                self.new_blueprint,
+                self.new_rounds,
+                self.open_button,
+                w.HTML("<h3>Results</h3>"),
+                w.HBox([self.fac_exercise, self.results_button, self.close_button]),
+                self.summary,
+            ],
+            layout=w.Layout(display="none"),
+        )
+        self.root = css(
+            w.VBox(
+                [
+                    w.HTML("<h2>Standard setting (modified Angoff)</h2>"),
+                    self.sign_in_box,
+                    self.signed,
+                    self.message,
+                    self.judge_box,
+                    self.fac_box,
+                ]
+            ),
+            "ib-standard-setting-app",
+        )
+        hub = os.environ.get("JUPYTERHUB_USER", "").strip()
+        if hub:
+            self.sign_in_box.layout.display = "none"
+            if member_for_login(judges, hub):
+                self._sign_in_judge(None)
+            else:
+                self._sign_in_facilitator(None)
+
+    def show(self) -> w.Widget:
+        return self.root
+
+    def _say(self, text: str, kind: str = "info") -> None:
+        colour = {"error": "#a40000", "ok": "#1b5e20", "info": "#333"}[kind]
+        self.message.value = (
+            f'<div class="ib-msg-{kind}" style="color:{colour}">{html.escape(text)}</div>'
+            if text
+            else ""
+        )
+
+    def _run(self, action: Any) -> Any:
+        try:
+            return action()
+        except ItembankError as exc:
+            self._say(str(exc), "error")
+        return None
+
+    # ---- judges -----------------------------------------------------------------------------
+
+    def _sign_in_judge(self, login: object) -> None:
+        if self.person is not None:
+            return
+        name = self._run(
+            lambda: self.bank.sign_in(login if isinstance(login, str) else None, "standard_setting")
+        )
+        if name is None:
+            return
+        self.person, self.role = name, "judge"
+        panel = self.bank.panel_of(name, "standard_setting")
+        self.signed.value = (
+            f"Signed in as <strong>{html.escape(name)}</strong> ({html.escape(str(panel))})"
+        )
+        self.sign_in_box.layout.display = "none"
+        self._say("")
+        mine = [e for e in self.bank.exercises() if e["status"] == "open" and panel in e["panels"]]
+        self.exercise.options = [(f"{e['title']} ({e['id']})", e["id"]) for e in mine]
+        self.judge_box.layout.display = ""
+        if not mine:
+            self._say("No exercise is open for your panel yet.")
+
+    def _start(self, exercise_id: object) -> None:
+        if self.role != "judge" or self.person is None:
+            self._say("Sign in as a judge first.", "error")
+            return
+        if exercise_id not in {v for _, v in self.exercise.options}:
+            self._say("Choose one of the exercises listed.", "error")
+            return
+        person = self.person
+        state = self._run(lambda: self.bank.judge_round(exercise_id, person))
+        if state is None:
+            return
+        _panel, round_no = state
+        self.exercise_id = str(exercise_id)
+        self.round = round_no
+        exercise = self.bank.exercise(exercise_id)
+        if round_no is None:
+            self.round_label.value = "You have rated every round of this exercise. Thank you."
+            self.items_box.children = ()
+            self.submit_button.layout.display = "none"
+            return
+        self.submit_button.layout.display = ""
+        self.round_label.value = (
+            f"<strong>Round {round_no} of {exercise['rounds']}</strong>: for each item, "
+            "the probability (0 to 1) that a <em>minimally competent</em> candidate answers it "
+            "correctly (for partial-credit items, the expected share of its marks)."
+        )
+        self.feedback.value = self._feedback_html(round_no - 1) if round_no > 1 else ""
+        rows: list[w.Widget] = []
+        self.inputs = {}
+        for item_id in exercise["items"]:
+            item = self.bank.get_record("item", item_id)
+            box = css(
+                w.Text(placeholder="0 to 1", description=item_id),
+                "ib-ss-value",
+                f"ib-ss-value-{item_id}",
+            )
+            self.inputs[item_id] = box
+            rows.append(w.VBox([css(w.HTML(reviewer_html(item)), "ib-ss-item"), box]))
+        self.items_box.children = rows
+
+    def _feedback_html(self, round_no: int) -> str:
+        person, exercise_id = self.person, self.exercise_id
+        if person is None or exercise_id is None:
+            return ""
+        data = self._run(lambda: self.bank.round_feedback(exercise_id, person, round_no))
+        if not data:
+            return ""
+        rows = "".join(
+            f"<tr><td>{html.escape(i)}</td><td>{v['low']:.2f}</td><td>{v['mean']:.2f}</td>"
+            f"<td>{v['high']:.2f}</td></tr>"
+            for i, v in data["items"].items()
+        )
+        cuts = ", ".join(f"{c:.1f}" for c in data["cuts"])
+        return (
+            f"<div class='ib-ss-spread'><strong>Your panel in round {round_no}</strong> "
+            f"({data['judges']} judges; their cuts in marks: {cuts}). No empirical facility "
+            "data are held for these items."
+            "<table><tr><th>item</th><th>lowest</th><th>mean</th><th>highest</th></tr>"
+            f"{rows}</table></div>"
+        )
+
+    def _submit(self) -> None:
+        if self.role != "judge" or self.person is None or self.exercise_id is None:
+            self._say("Choose an exercise first.", "error")
+            return
+        if self.round is None:
+            self._say("You have rated every round of this exercise.", "error")
+            return
+        values: dict[str, object] = {}
+        for item_id, box in self.inputs.items():
+            value = parse_probability(box.value)
+            values[item_id] = value if value is not None else box.value
+        person, exercise_id, round_no = self.person, self.exercise_id, self.round
+        self.submit_button.disabled = True
+        try:
+            record = self._run(
+                lambda: self.bank.submit_ratings(exercise_id, person, round_no, values)
+            )
+        finally:
+            self.submit_button.disabled = False
+        if record is None:
+            return
+        self._say(f"Recorded your round {record['round']} ratings ({record['id']}).", "ok")
+        self._start(exercise_id)
+
+    # ---- facilitator ------------------------------------------------------------------------
+
+    def _sign_in_facilitator(self, name: object) -> None:
+        if self.person is not None:
+            return
+        person = self._run(lambda: self.bank.identity(name if isinstance(name, str) else None))
+        if person is None:
+            return
+        if self.bank.panel_of(person, "standard_setting"):
+            self._say("Judges cannot facilitate: sign in as a judge.", "error")
+            return
+        self.person, self.role = person, "facilitator"
+        self.signed.value = f"Facilitator: <strong>{html.escape(person)}</strong>"
+        self.sign_in_box.layout.display = "none"
+        self._say("")
+        self._list_facilitated()
+        self.fac_box.layout.display = ""
+
+    def _list_facilitated(self) -> None:
+        mine = [
+            e
+            for e in self.bank.exercises()
+            if str(e.get("facilitator", "")).lower() == str(self.person).lower()
+        ]
+        self.fac_exercise.options = [(f"{e['id']} ({e['status']})", e["id"]) for e in mine]
+
+    def _open_exercise(self) -> None:
+        if self.role != "facilitator" or self.person is None:
+            self._say("Sign in as the facilitator first.", "error")
+            return
+        items = [p for p in str(self.new_items.value).replace(",", " ").split() if p]
+        blueprint = str(self.new_blueprint.value or "") or None
+        rounds = self.new_rounds.value if self.new_rounds.value in (1, 2, 3) else 2
+        person = self.person
+        record = self._run(
+            lambda: self.bank.open_exercise(
+                self.new_id.value,
+                str(self.new_title.value),
+                person,
+                items=None if blueprint else items,
+                blueprint=blueprint,
+                rounds=int(rounds),
+            )
+        )
+        if record is None:
+            return
+        self._say(f"Opened {record['id']} with {len(record['items'])} items.", "ok")
+        self._list_facilitated()
+
+    def _results(self, exercise_id: object) -> None:
+        person = self.person
+        if self.role != "facilitator" or person is None:
+            self._say("Only the facilitator sees results.", "error")
+            return
+        result = self._run(lambda: self.bank.standard_setting_results(exercise_id, person))
+        if result is None:
+            return
+        self._say("")
+        self.summary.value = (
+            f"<pre class='ib-ss-printable'>{html.escape(summary_text(result))}</pre>"
+        )
+
+    def _close(self, exercise_id: object) -> None:
+        person = self.person
+        if self.role != "facilitator" or person is None:
+            self._say("Only the facilitator closes an exercise.", "error")
+            return
+        if self._run(lambda: self.bank.close_exercise(exercise_id, person)) is not None:
+            self._say(f"Closed {exercise_id}.", "ok")
+            self._list_facilitated()
