@@ -35,7 +35,7 @@ chromium:
 VOILA_PORT ?= 8866
 serve: setup
 	$(BIN)/itembank serve --bank $(BANK) --apps $(CURDIR)/review_apps --port $(VOILA_PORT) \
-	  --lab $(CURDIR)/authoring_notebooks --lab-port $(PORT) --lab-open bank_summary.ipynb
+	  --lab $(CURDIR)/authoring_notebooks --lab-port $(PORT) --lab-open write_items.ipynb
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
