@@ -58,10 +58,13 @@ def print_pdf(html: bytes, stamp: str = "1980-01-01T00:00:00Z", timeout: float =
             f"--print-to-pdf={target}",
             source.as_uri(),
         ]
-        try:
-            subprocess.run(command, capture_output=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired:
-            raise ItembankError(f"chromium did not finish printing within {timeout:g}s") from None
+        for _attempt in range(2):  # a busy machine occasionally loses one run: try again once
+            try:
+                subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+            except subprocess.TimeoutExpired:
+                continue
+            if target.is_file() and target.stat().st_size > 0:
+                break
         if not target.is_file() or target.stat().st_size == 0:
             raise ItembankError("chromium did not produce a PDF; is it installed and working?")
         data = target.read_bytes()
