@@ -58,15 +58,21 @@ def print_pdf(html: bytes, stamp: str = "1980-01-01T00:00:00Z", timeout: float =
             f"--print-to-pdf={target}",
             source.as_uri(),
         ]
-        for _attempt in range(2):  # a busy machine occasionally loses one run: try again once
+        said = ""
+        for _attempt in range(3):  # a busy machine occasionally loses one run: try again
             try:
-                subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+                run = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
+                said = run.stderr.decode(errors="replace").strip()[-500:]
             except subprocess.TimeoutExpired:
+                said = f"no answer within {timeout:.0f} seconds"
                 continue
             if target.is_file() and target.stat().st_size > 0:
                 break
         if not target.is_file() or target.stat().st_size == 0:
-            raise ItembankError("chromium did not produce a PDF; is it installed and working?")
+            raise ItembankError(
+                "chromium did not produce a PDF; is it installed and working? "
+                f"It said: {said or '(nothing)'}"
+            )
         data = target.read_bytes()
     return _DATE.sub(lambda m: b"/" + m.group(1) + b" (D:" + digits.encode() + b"+00'00')", data)
 
