@@ -187,6 +187,7 @@ class StandardSettingApp:
         self._say("")
         mine = [e for e in self.bank.exercises() if e["status"] == "open" and panel in e["panels"]]
         self.exercise.options = [(f"{e['title']} ({e['id']})", e["id"]) for e in mine]
+        self.exercise.value = mine[0]["id"] if mine else None
         self.judge_box.layout.display = ""
         if not mine:
             self._say("No exercise is open for your panel yet.")
