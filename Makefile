@@ -31,7 +31,7 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 # JupyterLab for writers and standalone Voila for the panel apps (review_apps/), both on
-# 127.0.0.1 with one token; the URLs are printed; Ctrl-C stops both.
+# 127.0.0.1, each with its own token; the URLs are printed; Ctrl-C stops both.
 VOILA_PORT ?= 8866
 serve: setup
 	$(BIN)/itembank serve --bank $(BANK) --apps $(CURDIR)/review_apps --port $(VOILA_PORT) \

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from itembank.cli import build_parser
-from itembank.serve import APPS, HEADERS, Settings, urls, voila_command
+from itembank.serve import APPS, HEADERS, Settings, lab_command, urls, voila_command
 from tests.conftest import SAMPLE_BANK, make_repo
 from tests.voila_server import Server, voila
 
@@ -37,6 +37,11 @@ def test_urls_carry_the_token_and_the_cli_knows_serve() -> None:
     apps = Path(__file__).resolve().parents[1] / "review_apps"
     listed = urls(Settings(bank=Path("/b"), apps=apps, port=9999, token="abc"))
     assert "http://127.0.0.1:9999/voila/render/panel_review.ipynb?token=abc" in listed
+    with_lab = Settings(bank=Path("/b"), apps=apps, token="abc", lab_root=Path("/l"))
+    lab = [u for u in urls(with_lab) if "/lab?" in u]
+    assert len(lab) == 1 and "token=abc" not in lab[0]  # a panel's URL never opens JupyterLab
+    assert f"--IdentityProvider.token={with_lab.lab_token}" in lab_command(with_lab)
+    assert with_lab.lab_token != with_lab.token
     args = build_parser().parse_args(["serve", "--port", "9000", "--lab", "x"])
     assert args.command == "serve" and args.port == 9000 and args.ip == "127.0.0.1"
 

@@ -431,7 +431,7 @@ def _add_serve_command(sub: Any) -> None:
         description="Serve the review, standard-setting and coverage apps with standalone "
         "Voila: 127.0.0.1, a token, no tracebacks or sources, no template or theme from the URL, "
         "idle kernels culled, security headers. Prints the URLs; Ctrl-C stops. With --lab, "
-        "JupyterLab for writers starts beside it (same token).",
+        "JupyterLab for writers starts beside it, with a token of its own.",
     )
     _bank_arg(p)
     p.add_argument(

@@ -47,6 +47,8 @@ class Settings:
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     cull_idle_seconds: int = 900
     lab_root: Path | None = None  # also start JupyterLab for writers over this folder
+    #: JupyterLab's own token: never the panels' one, so a panel URL cannot open JupyterLab
+    lab_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     lab_port: int = 8888
     lab_open: str | None = None  # notebook JupyterLab opens first
 
@@ -99,7 +101,7 @@ def lab_command(s: Settings) -> list[str]:
         f"--ServerApp.port={s.lab_port}",
         "--ServerApp.port_retries=0",
         f"--ServerApp.root_dir={s.lab_root}",
-        f"--IdentityProvider.token={s.token}",
+        f"--IdentityProvider.token={s.lab_token}",
     ]
     if os.geteuid() == 0:
         command.append("--ServerApp.allow_root=True")
@@ -113,7 +115,7 @@ def urls(s: Settings) -> list[str]:
     base = f"http://{s.ip}:{s.port}/voila/render"
     out = [f"{base}/{app}?token={s.token}" for app in APPS if (s.apps / app).is_file()]
     if s.lab_root is not None:
-        out.append(f"http://{s.ip}:{s.lab_port}/lab?token={s.token}")
+        out.append(f"http://{s.ip}:{s.lab_port}/lab?token={s.lab_token}")
     return out
 
 
