@@ -74,5 +74,6 @@ def test_candidate_view_hides_key_and_rationales() -> None:
     assert "SECRET" not in out and "ib-keyed" not in out
     assert out.index("Choice H") < out.index("Choice A")
     assert "Choose 3 answers." in out
+    assert '<ol class="ib-options" type="A">' in out  # lettered as the key and answers are
     reviewer = reviewer_html(item)
     assert "SECRET-A" in reviewer and "Key:</strong> A, D, F" in reviewer

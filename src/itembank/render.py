@@ -48,6 +48,7 @@ ALLOWED_ATTRIBUTES = {
     "td": {"class"},
     "th": {"class"},
     "label": {"class"},
+    "ol": {"class", "type", "start"},  # type="A": options are lettered as the key names them
 }
 
 
