@@ -15,7 +15,7 @@ import marshal
 import os
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -237,41 +237,63 @@ class GitStore:
         `expected` gives, for each path, the blob sha the caller loaded (None for a new file).
         Returns the commit sha.
         """
-        name, email = _split_person(author)
         with self.lock():
-            for relpath in changes:
-                current = self.read_optional(relpath)
-                current_sha = None if current is None else git_blob_sha(current)
-                if current_sha != expected.get(relpath):
-                    kept = self._keep(relpath, changes[relpath] or current or b"")
-                    raise ConflictError(
-                        self._conflict_message(relpath, current, expected.get(relpath), kept),
-                        kept_at=str(kept),
-                    )
-            before = {p: self.read_optional(p) for p in changes}
-            try:
-                for relpath, data in changes.items():
-                    target = self.root / relpath
-                    if data is None:
-                        target.unlink()
-                        continue
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    _atomic_write(target, data)
-                paths = [self.prefix + p for p in changes]
-                env = {
-                    "GIT_AUTHOR_NAME": name,
-                    "GIT_AUTHOR_EMAIL": email,
-                    "GIT_COMMITTER_NAME": name,
-                    "GIT_COMMITTER_EMAIL": email,
-                }
-                self.repo.git.add("--", *paths)
-                self.repo.git.commit(
-                    "--only", "--no-verify", "-q", "-m", message, "--", *paths, env=env
+            return self._save_locked(changes, expected, author, message)
+
+    def save_with(
+        self,
+        build: Callable[[], tuple[Mapping[str, bytes | None], Mapping[str, str | None], str]],
+        author: str,
+    ) -> str:
+        """Decide what to write while holding the lock: `build` reads the bank as it is now
+        and returns (changes, expected, message), so no other save can slip in between the
+        decision and the commit (e.g. a second submission of the same review)."""
+        with self.lock():
+            changes, expected, message = build()
+            return self._save_locked(changes, expected, author, message)
+
+    def _save_locked(
+        self,
+        changes: Mapping[str, bytes | None],
+        expected: Mapping[str, str | None],
+        author: str,
+        message: str,
+    ) -> str:
+        name, email = _split_person(author)
+        # the caller holds the lock
+        for relpath in changes:
+            current = self.read_optional(relpath)
+            current_sha = None if current is None else git_blob_sha(current)
+            if current_sha != expected.get(relpath):
+                kept = self._keep(relpath, changes[relpath] or current or b"")
+                raise ConflictError(
+                    self._conflict_message(relpath, current, expected.get(relpath), kept),
+                    kept_at=str(kept),
                 )
-            except BaseException:
-                self._restore(before)
-                raise
-            return str(self.repo.head.commit.hexsha)
+        before = {p: self.read_optional(p) for p in changes}
+        try:
+            for relpath, data in changes.items():
+                target = self.root / relpath
+                if data is None:
+                    target.unlink()
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _atomic_write(target, data)
+            paths = [self.prefix + p for p in changes]
+            env = {
+                "GIT_AUTHOR_NAME": name,
+                "GIT_AUTHOR_EMAIL": email,
+                "GIT_COMMITTER_NAME": name,
+                "GIT_COMMITTER_EMAIL": email,
+            }
+            self.repo.git.add("--", *paths)
+            self.repo.git.commit(
+                "--only", "--no-verify", "-q", "-m", message, "--", *paths, env=env
+            )
+        except BaseException:
+            self._restore(before)
+            raise
+        return str(self.repo.head.commit.hexsha)
 
     def _restore(self, before: Mapping[str, bytes | None]) -> None:
         """Put files back as they were when a save could not be completed."""

@@ -785,17 +785,6 @@ class Bank:
         if same_person(str(record.get("author", "")), reviewer):
             raise ReviewInputError(f"You wrote {ident}: reviewers never review their own content.")
         current = workflow.content_hash(kind, record)
-        earlier = self.reviews_of(ident)
-        done = [
-            r
-            for r in earlier
-            if same_person(r["reviewer"], reviewer) and r["content_hash"] == current
-        ]
-        if done:
-            raise ReviewInputError(
-                f"You already reviewed this version of {ident} (review {done[0]['id']}); it is "
-                "recorded once. Nothing more was written."
-            )
         policy = self.settings["review_policy"]
         review = build_review(
             kind, record, answers, reviewer, panel, when or datetime.now(UTC), policy
@@ -805,42 +794,48 @@ class Bank:
         if errors:
             lines = "\n".join(f"  {f.pointer or '/'}: {f.message}" for f in errors)
             raise ValidationFailedError(f"The review was not recorded:\n{lines}", errors)
-        status = next_status(kind, record, review, earlier, policy)
         review_path = path_of(review, "review")
-        # The content file is always part of the commit, so the check that it is still the
-        # version the reviewer read happens under the store's lock.
-        changed = dict(record, status=status) if status else record
-        if status:
-            workflow.check_move("in_review", status)
-        changes = {
-            review_path: canonical.dumps(review).encode("utf-8"),
-            relpath: canonical.dumps(changed).encode("utf-8") if status else data,
-        }
-        expected: dict[str, str | None] = {review_path: None, relpath: answers.seen}
-        name = reviewer.split("<")[0].strip()
-        words = {"approve": "approve", "request_changes": "request changes", "reject": "reject"}
-        message = f"{ident}: {words[review['decision']]} (review by {name})"
-        if status == "approved":
-            message += "; approved: review policy met"
-        elif status:
-            message += f"; status {status}"
-        commit = self.store.save(changes, expected, reviewer, message)
-        verdict = policy_verdict(kind, changed, [*earlier, review], policy)
-        if status is None and not verdict.approved:
-            # Two reviewers submitting at the same moment each see one approval fewer than
-            # there now are: look again, and approve if the policy is met after all.
-            latest = self._previous(relpath)
-            reviews = self.reviews_of(ident)
-            if latest is not None and latest.get("status") == "in_review":
-                verdict = policy_verdict(kind, latest, reviews, policy)
-                if verdict.approved:
-                    status = "approved"
-                    commit = self.store.save(
-                        {relpath: canonical.dumps(dict(latest, status=status)).encode("utf-8")},
-                        {relpath: canonical.git_blob_sha(canonical.dumps(latest).encode())},
-                        reviewer,
-                        f"{ident}: approve (review policy met)",
-                    )
+        decided: dict[str, Any] = {}
+
+        def build() -> tuple[dict[str, bytes | None], dict[str, str | None], str]:
+            # Under the store's lock: the reviews read here are all there are, so a second
+            # submission (double click, second tab) is refused and two reviewers giving the
+            # last approvals at once cannot both miss that the policy is met.
+            earlier = self.reviews_of(ident)
+            done = [
+                r
+                for r in earlier
+                if same_person(r["reviewer"], reviewer) and r["content_hash"] == current
+            ]
+            if done:
+                raise ReviewInputError(
+                    f"You already reviewed this version of {ident} (review {done[0]['id']}); "
+                    "it is recorded once. Nothing more was written."
+                )
+            status = next_status(kind, record, review, earlier, policy)
+            if status:
+                workflow.check_move("in_review", status)
+            changed = dict(record, status=status) if status else record
+            decided.update(status=status, changed=changed, earlier=earlier)
+            changes: dict[str, bytes | None] = {
+                review_path: canonical.dumps(review).encode("utf-8"),
+                # the content file is always in the commit, so the check that it is still the
+                # version the reviewer read happens under the lock too
+                relpath: canonical.dumps(changed).encode("utf-8") if status else data,
+            }
+            expected: dict[str, str | None] = {review_path: None, relpath: answers.seen}
+            name = reviewer.split("<")[0].strip()
+            words = {"approve": "approve", "request_changes": "request changes", "reject": "reject"}
+            message = f"{ident}: {words[review['decision']]} (review by {name})"
+            if status == "approved":
+                message += "; approved: review policy met"
+            elif status:
+                message += f"; status {status}"
+            return changes, expected, message
+
+        commit = self.store.save_with(build, reviewer)
+        status = decided["status"]
+        verdict = policy_verdict(kind, decided["changed"], [*decided["earlier"], review], policy)
         return ReviewOutcome(
             review=review,
             status=status,
