@@ -275,6 +275,17 @@ def bank_rules(path: str, bank: dict[str, Any]) -> Iterator[Finding]:
                 "duplicate-id",
                 f"Two {list_name} have the id {dup!r}.",
             )
+    roles = {r["id"] for r in bank["roles"]}
+    for pi, panel in enumerate(bank["panels"]):
+        for ri, role in enumerate(panel.get("roles", [])):
+            if role not in roles:
+                yield error(
+                    path,
+                    pointer("panels", pi, "roles", ri),
+                    "unknown-role",
+                    f"Panel {panel['id']} reviews role {role!r}, which is not among the roles "
+                    f"above ({', '.join(sorted(roles))}).",
+                )
 
 
 def blueprint_rules(path: str, blueprint: dict[str, Any]) -> Iterator[Finding]:

@@ -639,6 +639,13 @@ class Bank:
             )
         return member
 
+    def _panel_roles(self, panel: str) -> set[str] | None:
+        """The roles a review panel covers, or None when it reviews every role."""
+        for found in self.panels("review"):
+            if found.get("id") == panel and found.get("roles"):
+                return {str(r) for r in found["roles"]}
+        return None
+
     def _panel_for(self, person: str, kind: str) -> str:
         from .errors import IdentityError
 
@@ -661,11 +668,12 @@ class Bank:
         raise UnknownIdError(f"No item, stimulus or scenario has the id {ident}.")
 
     def review_queue(self, reviewer: str) -> list[Any]:
-        """Content in review for this reviewer's panel (every review panel reviews all content
-        in review), never their own; each entry says whether they have reviewed this version."""
+        """Content in review for this reviewer's panel (the roles the panel covers in bank.json;
+        every role when it names none), never their own; each entry says whether they have
+        reviewed this version."""
         from .review import QueueEntry, same_person
 
-        self._panel_for(reviewer, "review")
+        covers = self._panel_roles(self._panel_for(reviewer, "review"))
         facts = self.facts()
         mine: dict[str, list[str]] = {}
         for f in facts.values():
@@ -677,6 +685,8 @@ class Bank:
                 continue
             if same_person(f["author"], reviewer):
                 continue
+            if covers is not None and not covers & set(f.get("roles", [])):
+                continue  # content for roles another panel reviews
             ident = str(f.get("id") or f["file_id"])
             hashes = mine.get(ident, [])
             out.append(
@@ -697,9 +707,16 @@ class Bank:
         the record, the version seen and, if they reviewed an older version, what changed."""
         from .review import ReviewInputError, ReviewTicket, content_diff, same_person
 
-        self._panel_for(reviewer, "review")
+        panel = self._panel_for(reviewer, "review")
         kind, relpath = self._panel_content_path(target)
         record = self._load(relpath)
+        covers = self._panel_roles(panel)
+        roles = set(record.get("roles") or [record.get("role")])
+        if covers is not None and not covers & roles:
+            raise ReviewInputError(
+                f"{record.get('id')} is for {', '.join(sorted(map(str, roles)))}; your panel "
+                f"({panel}) reviews {', '.join(sorted(covers))} content only."
+            )
         seen = self._bases[relpath]
         if record.get("status") != "in_review":
             raise ReviewInputError(
