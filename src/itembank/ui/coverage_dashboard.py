@@ -13,7 +13,7 @@ import ipywidgets as w
 
 from ..layout import path_for
 from ..service import Bank
-from .review_app import css
+from .widgets import css
 
 
 def _table(headers: list[str], rows: list[list[Any]], cls: str) -> str:

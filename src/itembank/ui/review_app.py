@@ -12,7 +12,6 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..errors import ItembankError
 from ..render import candidate_html, markdown_html, reviewer_html, sanitise
 from ..review import (
     CRITERION_TEXT,
@@ -29,6 +28,7 @@ from ..review import (
 )
 from ..service import Bank
 from ..workflow import CRITERIA
+from .widgets import Messages, css
 
 ALL = "(all)"
 FORMAT_NAMES = {
@@ -39,13 +39,6 @@ FORMAT_NAMES = {
     "scenario": "simulation scenario",
     "stimulus": "case",
 }
-
-
-def css(widget: Any, *names: str) -> Any:
-    """Stable CSS classes for browser tests (never generated ids)."""
-    for name in names:
-        widget.add_class(name)
-    return widget
 
 
 def scenario_html(scenario: Mapping[str, Any]) -> str:
@@ -183,7 +176,7 @@ class ReviewModel:
         return self.ticket
 
 
-class ReviewApp:
+class ReviewApp(Messages):
     """The view: ReviewApp(open_bank()).show() in a Voila notebook."""
 
     def __init__(self, bank: Bank) -> None:
@@ -291,21 +284,6 @@ class ReviewApp:
         return self.root
 
     # ---- helpers ------------------------------------------------------------------------------
-
-    def _say(self, text: str, kind: str = "info") -> None:
-        colour = {"error": "#a40000", "ok": "#1b5e20", "info": "#333"}[kind]
-        self.message.value = (
-            f'<div class="ib-msg-{kind}" style="color:{colour}">{html.escape(text)}</div>'
-            if text
-            else ""
-        )
-
-    def _run(self, action: Any) -> Any:
-        try:
-            return action()
-        except ItembankError as exc:
-            self._say(str(exc), "error")
-        return None
 
     # ---- flow ---------------------------------------------------------------------------------
 

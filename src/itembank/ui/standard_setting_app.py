@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import html
 import os
-from typing import Any
 
 import ipywidgets as w
 
-from ..errors import ItembankError
 from ..render import reviewer_html
 from ..review import member_for_login
 from ..service import Bank
 from ..standard_setting import summary_text
-from .review_app import css
+from .widgets import Messages, css
 
 
 def parse_probability(text: object) -> float | None:
@@ -32,7 +30,7 @@ def parse_probability(text: object) -> float | None:
     return value / 100 if text.strip().endswith("%") else value
 
 
-class StandardSettingApp:
+class StandardSettingApp(Messages):
     """StandardSettingApp(open_bank()).show()"""
 
     def __init__(self, bank: Bank) -> None:
@@ -152,21 +150,6 @@ class StandardSettingApp:
 
     def show(self) -> w.Widget:
         return self.root
-
-    def _say(self, text: str, kind: str = "info") -> None:
-        colour = {"error": "#a40000", "ok": "#1b5e20", "info": "#333"}[kind]
-        self.message.value = (
-            f'<div class="ib-msg-{kind}" style="color:{colour}">{html.escape(text)}</div>'
-            if text
-            else ""
-        )
-
-    def _run(self, action: Any) -> Any:
-        try:
-            return action()
-        except ItembankError as exc:
-            self._say(str(exc), "error")
-        return None
 
     # ---- judges -----------------------------------------------------------------------------
 

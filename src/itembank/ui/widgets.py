@@ -9,11 +9,34 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..errors import ItembankError
 from ..findings import Finding
 from ..service import Bank
 
 Callback = Callable[[], None]
 LABELS = {"error": ("Error", "#b00020"), "warning": ("Check", "#8a5a00")}
+
+
+class Messages:
+    """A message line for an app (`self.message`), and running an action that may fail with a
+    clear message instead of a traceback."""
+
+    message: w.HTML
+
+    def _say(self, text: str, kind: str = "info") -> None:
+        colour = {"error": "#a40000", "ok": "#1b5e20", "info": "#333"}[kind]
+        self.message.value = (
+            f'<div class="ib-msg-{kind}" style="color:{colour}">{html.escape(text)}</div>'
+            if text
+            else ""
+        )
+
+    def _run(self, action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except ItembankError as exc:
+            self._say(str(exc), "error")
+        return None
 
 
 def css(widget: w.Widget, *classes: str) -> w.Widget:
