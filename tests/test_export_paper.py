@@ -72,7 +72,7 @@ def test_existing_output_folder_is_refused_unless_force(form: tuple[Path, str], 
 
 def test_pdf_papers_hold_the_expected_text_and_are_reproducible(form: tuple[Path, str], tmp_path: Path) -> None:
     if not Path("/usr/bin/chromium").is_file():
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
+        pytest.fail("Debian's chromium is not installed: run `make test`, which installs it")
     import pypdf
 
     bank_path, form_id = form

@@ -93,16 +93,22 @@ def instruction(item: Mapping[str, Any]) -> str:
     return "Choose one answer."
 
 
+def _opening(view: str, item: Mapping[str, Any], stimulus: Mapping[str, Any] | None) -> list[str]:
+    """What both views start with: the case (if any) and the stem."""
+    parts = [f'<div class="ib-item {view}">']
+    if stimulus is not None:
+        parts.append(f'<div class="ib-stimulus">{markdown_html(stimulus.get("text", ""))}</div>')
+    parts.append(f'<div class="ib-stem">{markdown_html(item.get("stem", ""))}</div>')
+    return parts
+
+
 def candidate_html(
     item: Mapping[str, Any],
     stimulus: Mapping[str, Any] | None = None,
     order: Sequence[str] | None = None,
 ) -> str:
     """The item exactly as a candidate sees it: no key, no rationale, no mappings."""
-    parts = ['<div class="ib-item ib-candidate">']
-    if stimulus is not None:
-        parts.append(f'<div class="ib-stimulus">{markdown_html(stimulus.get("text", ""))}</div>')
-    parts.append(f'<div class="ib-stem">{markdown_html(item.get("stem", ""))}</div>')
+    parts = _opening("ib-candidate", item, stimulus)
     parts.append(f'<p class="ib-instruction"><em>{html.escape(instruction(item))}</em></p>')
     parts.append('<ol class="ib-options" type="A">')
     for option in _options(item, order):
@@ -129,10 +135,7 @@ def reviewer_html(
     """The item with its key, every option's rationale, standards and references."""
     key = item.get("key")
     keyed = set(key) if isinstance(key, (list, Mapping)) else set()
-    parts = ['<div class="ib-item ib-reviewer">']
-    if stimulus is not None:
-        parts.append(f'<div class="ib-stimulus">{markdown_html(stimulus.get("text", ""))}</div>')
-    parts.append(f'<div class="ib-stem">{markdown_html(item.get("stem", ""))}</div>')
+    parts = _opening("ib-reviewer", item, stimulus)
     parts.append(f'<p class="ib-key"><strong>Key:</strong> {html.escape(key_text(item))}</p>')
     parts.append('<ol class="ib-options" type="A">')
     for option in _options(item, None):

@@ -185,6 +185,38 @@ def _inline(markdown: object, parent: E, ns: str) -> None:
     _copy_html(fragment, parent, ns)
 
 
+def package_manifest(
+    form_id: str,
+    item_ids: Sequence[str],
+    cp: str,
+    nsmap: Mapping[str | None, str],
+    schema: tuple[str, str],
+    qti: str,
+    item_metadata: Callable[[E, str], None],
+) -> E:
+    """The content-package manifest both QTI versions share: one test resource that depends on
+    one resource per item. `schema` is (name, version); `qti` the type suffix (v2p1, v3p0);
+    `item_metadata` adds an item's standards in that version's vocabulary."""
+    root = etree.Element(f"{{{cp}}}manifest", nsmap=dict(nsmap))
+    root.set("identifier", f"MANIFEST-{form_id}")
+    meta = etree.SubElement(root, f"{{{cp}}}metadata")
+    etree.SubElement(meta, f"{{{cp}}}schema").text = schema[0]
+    etree.SubElement(meta, f"{{{cp}}}schemaversion").text = schema[1]
+    etree.SubElement(root, f"{{{cp}}}organizations")
+    resources = etree.SubElement(root, f"{{{cp}}}resources")
+    test = etree.SubElement(resources, f"{{{cp}}}resource", identifier=f"TEST-{form_id}",
+                            type=f"imsqti_test_xml{qti}", href="test.xml")  # fmt: skip
+    etree.SubElement(test, f"{{{cp}}}file", href="test.xml")
+    for ident in item_ids:
+        etree.SubElement(test, f"{{{cp}}}dependency", identifierref=f"ITEM-{ident}")
+    for ident in item_ids:
+        res = etree.SubElement(resources, f"{{{cp}}}resource", identifier=f"ITEM-{ident}",
+                               type=f"imsqti_item_xml{qti}", href=f"items/{ident}.xml")  # fmt: skip
+        item_metadata(res, ident)
+        etree.SubElement(res, f"{{{cp}}}file", href=f"items/{ident}.xml")
+    return root
+
+
 def xml_bytes(root: E) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 

@@ -11,7 +11,7 @@ from lxml import etree
 
 from ..errors import ItembankError
 from . import Bundle, FormBundle
-from ._qti import _sub, form_sections, item_tree, xhtml, xml_bytes, zip_bytes
+from ._qti import _sub, form_sections, item_tree, package_manifest, xhtml, xml_bytes, zip_bytes
 
 QTI = "http://www.imsglobal.org/xsd/imsqti_v2p1"
 CP = "http://www.imsglobal.org/xsd/imscp_v1p1"
@@ -75,25 +75,15 @@ def _lom(parent: Any, item: dict[str, Any], titles: Any) -> None:
 
 def manifest_tree(bundle: FormBundle) -> Any:
     m = bundle.manifest
-    root = etree.Element(f"{{{CP}}}manifest", nsmap={None: CP, "imsmd": MD, "xsi": XSI})
-    root.set("identifier", f"MANIFEST-{m['id']}")
-    meta = etree.SubElement(root, f"{{{CP}}}metadata")
-    etree.SubElement(meta, f"{{{CP}}}schema").text = "IMS Content"
-    etree.SubElement(meta, f"{{{CP}}}schemaversion").text = "1.1"
-    etree.SubElement(root, f"{{{CP}}}organizations")
-    resources = etree.SubElement(root, f"{{{CP}}}resources")
-    test = etree.SubElement(resources, f"{{{CP}}}resource", identifier=f"TEST-{m['id']}",
-                            type="imsqti_test_xmlv2p1", href="test.xml")  # fmt: skip
-    etree.SubElement(test, f"{{{CP}}}file", href="test.xml")
-    ids = [e["id"] for s in m["sections"] for e in s["items"]]
-    for ident in ids:
-        etree.SubElement(test, f"{{{CP}}}dependency", identifierref=f"ITEM-{ident}")
-    for ident in ids:
-        res = etree.SubElement(resources, f"{{{CP}}}resource", identifier=f"ITEM-{ident}",
-                               type="imsqti_item_xmlv2p1", href=f"items/{ident}.xml")  # fmt: skip
-        _lom(res, dict(bundle.items[ident]), bundle.titles)
-        etree.SubElement(res, f"{{{CP}}}file", href=f"items/{ident}.xml")
-    return root
+    return package_manifest(
+        m["id"],
+        [e["id"] for s in m["sections"] for e in s["items"]],
+        CP,
+        {None: CP, "imsmd": MD, "xsi": XSI},
+        ("IMS Content", "1.1"),
+        "v2p1",
+        lambda res, ident: _lom(res, dict(bundle.items[ident]), bundle.titles),
+    )
 
 
 def files(bundle: FormBundle) -> dict[str, bytes]:

@@ -11,7 +11,7 @@ from lxml import etree
 
 from ..errors import ItembankError
 from . import Bundle, FormBundle
-from ._qti import BODY_TAGS, item_tree, xml_bytes, zip_bytes
+from ._qti import BODY_TAGS, item_tree, package_manifest, xml_bytes, zip_bytes
 from .qti21 import QTI as QTI21
 from .qti21 import test_tree
 
@@ -55,22 +55,9 @@ def to_qti3(root21: Any) -> Any:
 
 def manifest_tree(bundle: FormBundle) -> Any:
     m = bundle.manifest
-    root = etree.Element(f"{{{CP}}}manifest", nsmap={None: CP, "imscsmd": CSM})
-    root.set("identifier", f"MANIFEST-{m['id']}")
-    meta = etree.SubElement(root, f"{{{CP}}}metadata")
-    etree.SubElement(meta, f"{{{CP}}}schema").text = "QTI Package"
-    etree.SubElement(meta, f"{{{CP}}}schemaversion").text = "3.0.0"
-    etree.SubElement(root, f"{{{CP}}}organizations")
-    resources = etree.SubElement(root, f"{{{CP}}}resources")
-    test = etree.SubElement(resources, f"{{{CP}}}resource", identifier=f"TEST-{m['id']}",
-                            type="imsqti_test_xmlv3p0", href="test.xml")  # fmt: skip
-    etree.SubElement(test, f"{{{CP}}}file", href="test.xml")
-    ids = [e["id"] for s in m["sections"] for e in s["items"]]
-    for ident in ids:
-        etree.SubElement(test, f"{{{CP}}}dependency", identifierref=f"ITEM-{ident}")
-    for ident in ids:
-        res = etree.SubElement(resources, f"{{{CP}}}resource", identifier=f"ITEM-{ident}",
-                               type="imsqti_item_xmlv3p0", href=f"items/{ident}.xml")  # fmt: skip
+
+    def standards_metadata(res: Any, ident: str) -> None:
+        """The item's standards as QTI 3.0 curriculum-standards metadata."""
         res_meta = etree.SubElement(res, f"{{{CP}}}metadata")
         standards = etree.SubElement(res_meta, f"{{{CSM}}}curriculumStandardsMetadataSet",
                                      resourceLabel="item", resourcePartId=ident)  # fmt: skip
@@ -87,8 +74,16 @@ def manifest_tree(bundle: FormBundle) -> Any:
                     (fw, statement), statement
                 )
                 etree.SubElement(labelled, f"{{{CSM}}}GUID").text = f"{fw}:{statement}"
-        etree.SubElement(res, f"{{{CP}}}file", href=f"items/{ident}.xml")
-    return root
+
+    return package_manifest(
+        m["id"],
+        [e["id"] for s in m["sections"] for e in s["items"]],
+        CP,
+        {None: CP, "imscsmd": CSM},
+        ("QTI Package", "3.0.0"),
+        "v3p0",
+        standards_metadata,
+    )
 
 
 def files(bundle: FormBundle) -> dict[str, bytes]:

@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from ..coverage import Coverage
 from ..findings import Finding
 from ..service import Bank
 
@@ -21,17 +22,18 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
     return frame.sort_values(["severity", "path", "pointer"]).reset_index(drop=True)
 
 
-def coverage_matrix(bank: Bank) -> pd.DataFrame:
+def _label(statement: dict[str, Any]) -> str:
+    return f"{statement['statement']} {statement['title'][:40]}"
+
+
+def coverage_matrix(bank: Bank, coverage: Coverage | None = None) -> pd.DataFrame:
     """Approved items per assessed statement (rows) and role (columns)."""
-    rows: list[dict[str, Any]] = bank.coverage().rows
-    statements = [s for s in bank.coverage().statements if s["assessed"]]
-    index = [f"{s['statement']} {s['title'][:40]}" for s in statements]
+    coverage = coverage or bank.coverage()
+    statements = [s for s in coverage.statements if s["assessed"]]
     roles = [r["id"] for r in bank.settings["roles"]]
-    matrix = pd.DataFrame(0, index=index, columns=roles)
-    labels = {
-        (s["framework"], s["statement"]): f"{s['statement']} {s['title'][:40]}" for s in statements
-    }
-    for row in rows:
+    matrix = pd.DataFrame(0, index=[_label(s) for s in statements], columns=roles)
+    labels = {(s["framework"], s["statement"]): _label(s) for s in statements}
+    for row in coverage.rows:
         label = labels.get((row["framework"], row["statement"]))
         if label is not None and row["role"] in matrix.columns:
             matrix.loc[label, row["role"]] += row["approved"]
@@ -41,12 +43,9 @@ def coverage_matrix(bank: Bank) -> pd.DataFrame:
 def coverage_heatmap(bank: Bank) -> Figure:
     """The coverage matrix as a heatmap; a statement with no approved item for its own role
     (the gap that matters) is outlined in red."""
-    matrix = coverage_matrix(bank)
-    own_role = {
-        f"{s['statement']} {s['title'][:40]}": s["role"]
-        for s in bank.coverage().statements
-        if s["assessed"]
-    }
+    coverage = bank.coverage()
+    matrix = coverage_matrix(bank, coverage)
+    own_role = {_label(s): s["role"] for s in coverage.statements if s["assessed"]}
     figure = Figure(figsize=(7, 0.35 * len(matrix) + 1.5))
     axes = figure.subplots()
     image = axes.imshow(matrix.values, cmap="Greens", aspect="auto")
