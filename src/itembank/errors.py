@@ -41,9 +41,25 @@ class WorkflowError(ItembankError):
     """A status change that the workflow does not allow."""
 
 
-class ConflictError(ItembankError):
-    """The file changed since it was loaded. The caller's version is kept at ``kept_at``."""
+class SaveRefusedError(ItembankError):
+    """A save that was not made. The caller's version is kept at ``kept_at`` (None when it
+    could not be kept anywhere: the message then says so). ``why`` is a short reason code:
+    conflict, repository-state, git-lock, uncommitted-change, disk-full, read-only,
+    permission, disk, git."""
 
-    def __init__(self, message: str, kept_at: str | None = None) -> None:
+    def __init__(self, message: str, kept_at: str | None = None, why: str = "refused") -> None:
         super().__init__(message)
         self.kept_at = kept_at
+        self.why = why
+
+
+class ConflictError(SaveRefusedError):
+    """The file changed since it was loaded. The caller's version is kept at ``kept_at``."""
+
+    def __init__(self, message: str, kept_at: str | None = None, why: str = "conflict") -> None:
+        super().__init__(message, kept_at, why)
+
+
+class StorageError(ItembankError):
+    """git, the disk or the operating system failed; the message says what happened in plain
+    words (never a traceback)."""

@@ -11,10 +11,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import marshal
 import os
+import re
+import socket
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +27,19 @@ from typing import Any
 import git
 
 from .canonical import git_blob_sha
-from .errors import BankNotFoundError, ConflictError, ItembankError
+from .errors import (
+    BankNotFoundError,
+    ConflictError,
+    ItembankError,
+    SaveRefusedError,
+    StorageError,
+)
 
 LOCK_TIMEOUT_SECONDS = 60.0
+#: How long a save waits for a git lock file of another program to go before refusing.
+GIT_LOCK_WAIT_SECONDS = 5.0
+#: The temporary files _atomic_write makes (tempfile.mkstemp's 8 random characters).
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,18 @@ class Commit:
     author: str
     date: str
     message: str
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A version that could not be saved, kept so that nothing typed is lost."""
+
+    number: int
+    record: str
+    path: Path
+    who: str
+    when: str
+    why: str
 
 
 class GitStore:
@@ -203,9 +229,19 @@ class GitStore:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """One writer at a time per repository (other processes wait, then give up clearly)."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.state_dir / "write.lock", "a+") as handle:
+        """One writer at a time per repository (other processes wait, then give up clearly).
+
+        Holding it, tidy what a killed save may have left: temporary files and, when provably
+        stale, git lock files of a dead itembank process."""
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            handle = open(self.state_dir / "write.lock", "a+")  # noqa: SIM115
+        except OSError as exc:
+            raise StorageError(
+                f"The bank's lock ({self.state_dir / 'write.lock'}) cannot be taken: "
+                f"{_os_words(exc)}. Nothing was written."
+            ) from None
+        with handle:
             deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
             while True:
                 try:
@@ -213,7 +249,10 @@ class GitStore:
                     break
                 except OSError as exc:
                     if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
+                        raise StorageError(
+                            f"The bank's lock cannot be taken: {_os_words(exc)}. "
+                            "Nothing was written."
+                        ) from None
                     if time.monotonic() > deadline:
                         raise ItembankError(
                             "Another save has held the bank's lock for over a minute; nothing "
@@ -221,6 +260,7 @@ class GitStore:
                         ) from None
                     time.sleep(0.05)
             try:
+                self._tidy()
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
@@ -235,10 +275,19 @@ class GitStore:
         """Write (or, for None, delete) the files and commit exactly them as `author`.
 
         `expected` gives, for each path, the blob sha the caller loaded (None for a new file).
-        Returns the commit sha.
+        Returns the commit sha (HEAD, with no new commit, when nothing changed). Refused saves
+        raise SaveRefusedError with the writer's version kept; nothing else but ItembankError
+        leaves this method.
         """
-        with self.lock():
-            return self._save_locked(changes, expected, author, message)
+        started = False
+        try:
+            with self.lock():
+                started = True
+                return self._save_locked(changes, expected, author, message)
+        except ItembankError as exc:
+            if started:
+                raise
+            raise self._refuse(changes, author, "lock", str(exc)) from None
 
     def save_with(
         self,
@@ -259,64 +308,157 @@ class GitStore:
         author: str,
         message: str,
     ) -> str:
-        name, email = _split_person(author)
         # the caller holds the lock
-        for relpath in changes:
-            current = self.read_optional(relpath)
-            current_sha = None if current is None else git_blob_sha(current)
-            if current_sha != expected.get(relpath):
-                kept = self._keep(relpath, changes[relpath] or current or b"")
-                raise ConflictError(
-                    self._conflict_message(relpath, current, expected.get(relpath), kept),
-                    kept_at=str(kept),
-                )
-        before = {p: self.read_optional(p) for p in changes}
+        name, email = _split_person(author)
         try:
-            for relpath, data in changes.items():
+            self._record_owner()
+        except OSError as exc:
+            raise self._refuse(changes, author, _os_why(exc), _os_words(exc)) from None
+        try:
+            refusal = self._git_state_problem() or self._git_lock_problem()
+            if refusal is not None:
+                raise self._refuse(changes, author, *refusal)
+            head = self._head_blobs(list(changes))
+            current = {p: self.read_optional(p) for p in changes}
+            dirty = [
+                p
+                for p in changes
+                if (None if current[p] is None else git_blob_sha(current[p] or b"")) != head[p]
+            ]
+            if dirty:
+                raise self._refuse(
+                    changes, author, "uncommitted-change", self._uncommitted_words(dirty[0])
+                )
+            for relpath in changes:
+                now = current[relpath]
+                if (None if now is None else git_blob_sha(now)) != expected.get(relpath):
+                    data = changes[relpath]
+                    kept, note = self._keep(
+                        relpath, data if data is not None else now or b"", author, "conflict"
+                    )
+                    raise ConflictError(
+                        self._conflict_message(relpath, now, expected.get(relpath), kept)
+                        + note,
+                        kept_at=None if kept is None else str(kept),
+                    )
+            todo = {p: d for p, d in changes.items() if d != current[p]}
+            if not todo:
+                return self.head() or ""
+            self._write_and_commit(todo, current, changes, author, message, name, email)
+            return str(self.repo.head.commit.hexsha)
+        except (OSError, git.GitCommandError) as exc:
+            why, words = _failure_words(exc)
+            raise self._refuse(changes, author, why, words) from None
+        finally:
+            self._clear_owner()
+
+    def _write_and_commit(
+        self,
+        todo: Mapping[str, bytes | None],
+        current: Mapping[str, bytes | None],
+        changes: Mapping[str, bytes | None],
+        author: str,
+        message: str,
+        name: str,
+        email: str,
+    ) -> None:
+        """Write every new version to a temporary file first (a full disk fails here, before
+        anything is replaced), then rename them into place and commit; on any failure put the
+        committed versions back by renaming hard-linked backups (no space needed)."""
+        temps: dict[str, Path] = {}
+        backups: dict[str, Path] = {}
+        placed: list[str] = []
+        try:
+            for relpath, data in todo.items():
+                if data is not None:
+                    target = self.root / relpath
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    temps[relpath] = _write_temp(target, data)
+            for relpath, data in todo.items():
                 target = self.root / relpath
+                if current[relpath] is not None:
+                    backups[relpath] = _link_backup(target)
                 if data is None:
                     target.unlink()
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                _atomic_write(target, data)
-            paths = [self.prefix + p for p in changes]
+                else:
+                    os.replace(temps.pop(relpath), target)
+                placed.append(relpath)
+            for folder in {(self.root / p).parent for p in todo}:
+                _fsync_dir(folder)
+            paths = [self.prefix + p for p in todo]
             env = {
                 "GIT_AUTHOR_NAME": name,
                 "GIT_AUTHOR_EMAIL": email,
                 "GIT_COMMITTER_NAME": name,
                 "GIT_COMMITTER_EMAIL": email,
             }
-            self.repo.git.add("--", *paths)
+            self.repo.git.add("-A", "--", *paths)
             self.repo.git.commit(
                 "--only", "--no-verify", "-q", "-m", message, "--", *paths, env=env
             )
         except BaseException:
-            self._restore(before)
+            self._restore(placed, backups)
             raise
-        return str(self.repo.head.commit.hexsha)
+        finally:
+            for leftover in [*temps.values(), *backups.values()]:
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
 
-    def _restore(self, before: Mapping[str, bytes | None]) -> None:
-        """Put files back as they were when a save could not be completed."""
-        for relpath, data in before.items():
+    def _restore(self, placed: list[str], backups: Mapping[str, Path]) -> None:
+        """Put the committed versions back when a save could not be completed."""
+        for relpath in placed:
             target = self.root / relpath
             with contextlib.suppress(Exception):
-                if data is None:
-                    target.unlink(missing_ok=True)
+                if relpath in backups:
+                    os.replace(backups[relpath], target)
                 else:
-                    _atomic_write(target, data)
-                self.repo.git.reset("-q", "--", self.prefix + relpath)
+                    target.unlink(missing_ok=True)
+        with contextlib.suppress(Exception):
+            self.repo.git.reset("-q", "--", *[self.prefix + p for p in placed])
 
-    def _keep(self, relpath: str, data: bytes) -> Path:
-        """Keep a version that could not be saved, so the person's work is not lost."""
-        folder = self.state_dir / "kept"
-        folder.mkdir(parents=True, exist_ok=True)
-        stamp = time.strftime("%Y%m%dT%H%M%S")
-        kept = folder / f"{relpath.replace('/', '__')}.{stamp}.{os.getpid()}.json"
-        _atomic_write(kept, data)
-        return kept
+    def _keep(
+        self, relpath: str, data: bytes, author: str = "", why: str = "conflict"
+    ) -> tuple[Path | None, str]:
+        """Keep a version that could not be saved, under a name never used before (time to the
+        nanosecond, pid and a random part, created exclusively), with who/when/why beside it.
+
+        Returns (where, note): where is None when it could not be kept anywhere; note is what
+        to add to the message when the bank's own kept folder could not be used."""
+        when = time.time_ns()
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(when // 1_000_000_000))
+        base = f"{relpath.replace('/', '__')}.{stamp}.{when % 1_000_000_000:09d}Z.{os.getpid()}"
+        meta = {
+            "record": relpath,
+            "who": author,
+            "when": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(when // 1_000_000_000))
+            + f".{when % 1_000_000_000:09d}Z",
+            "why": why,
+        }
+        folder = self.kept_dir
+        try:
+            kept = _write_new(folder, base, data)
+        except OSError as exc:
+            problem = _os_words(exc)
+            fallback = Path(tempfile.gettempdir()) / f"itembank-kept-{os.getuid()}"
+            try:
+                kept = _write_new(fallback, base, data)
+            except OSError:
+                return None, (
+                    f" Your version could NOT be kept: the bank's kept folder ({folder}) "
+                    f"cannot be written ({problem}), nor can {fallback}. Your text is only in "
+                    "what you were editing: copy it somewhere safe before closing."
+                )
+            return kept, (
+                f" (The bank's kept folder {folder} cannot be written: {problem}; so it is "
+                f"kept outside the bank, at {kept}.)"
+            )
+        with contextlib.suppress(OSError):
+            (folder / ".meta").mkdir(exist_ok=True)
+            _atomic_write(folder / ".meta" / kept.name, json.dumps(meta).encode("utf-8"))
+        return kept, ""
 
     def _conflict_message(
-        self, relpath: str, current: bytes | None, expected: str | None, kept: Path
+        self, relpath: str, current: bytes | None, expected: str | None, kept: Path | None
     ) -> str:
         last = self.history(relpath)[:1]
         by = f" (last change {last[0].sha[:8]} by {last[0].author}, {last[0].date})" if last else ""
@@ -326,10 +468,280 @@ class GitStore:
             what = "was deleted since you opened it"
         else:
             what = "was changed by someone else since you opened it"
+        where = f"is kept at {kept}" if kept is not None else "could not be kept"
         return (
-            f"{relpath} {what}{by}. Your version was not saved over it and is kept at "
-            f"{kept}. Open the record again, apply your changes, and save."
+            f"{relpath} {what}{by}. Your version was not saved over it and {where}. "
+            "Open the record again, apply your changes, and save."
         )
+
+    # ---- refusing a save, and what a killed save leaves behind ---------------------------------
+
+    #: a previous save's owner record, seen under the lock (only a killed save leaves one)
+    _previous_owner: tuple[dict[str, Any], int] | None = None
+
+    @property
+    def kept_dir(self) -> Path:
+        return self.state_dir / "kept"
+
+    def _refuse(
+        self, changes: Mapping[str, bytes | None], author: str, why: str, words: str
+    ) -> SaveRefusedError:
+        """Keep every version of a save that cannot be made, and say so plainly."""
+        kept: list[Path] = []
+        notes = []
+        for relpath, data in changes.items():
+            if data is None:
+                continue
+            where, note = self._keep(relpath, data, author, why)
+            if where is not None:
+                kept.append(where)
+            if note:
+                notes.append(note)
+        names = ", ".join(changes) or "the change"
+        if kept:
+            told = "Your version is kept at " + ", ".join(str(k) for k in kept) + "."
+        elif any(d is not None for d in changes.values()):
+            told = ""
+        else:
+            told = "Nothing was deleted."
+        text = f"{names} was not saved: {words} {told}{''.join(notes)}".rstrip()
+        return SaveRefusedError(text, kept_at=str(kept[0]) if kept else None, why=why)
+
+    def _git_state_problem(self) -> tuple[str, str] | None:
+        """(why, words) when the repository is in a state where a commit would be lost or mixed
+        into someone's unfinished git operation."""
+        gitdir = Path(self.repo.git_dir)
+        here = f"git -C {self.worktree}"
+        states = [
+            ("MERGE_HEAD", "a merge is in progress", "finish it (git commit) or abort it "
+             f"({here} merge --abort)"),
+            ("rebase-merge", "a rebase is in progress", f"finish it ({here} rebase --continue) "
+             f"or abort it ({here} rebase --abort)"),
+            ("rebase-apply", "a rebase (or git am) is in progress", f"finish it ({here} rebase "
+             f"--continue) or abort it ({here} rebase --abort, or {here} am --abort)"),
+            ("CHERRY_PICK_HEAD", "a cherry-pick is in progress", f"finish it ({here} "
+             f"cherry-pick --continue) or abort it ({here} cherry-pick --abort)"),
+            ("REVERT_HEAD", "a revert is in progress", f"finish it ({here} revert --continue) "
+             f"or abort it ({here} revert --abort)"),
+            ("BISECT_LOG", "a bisect is in progress", f"end it ({here} bisect reset)"),
+        ]
+        for marker, what, fix in states:
+            if (gitdir / marker).exists():
+                return "repository-state", (
+                    f"in the bank's repository {what}, and a save now would be mixed into it "
+                    f"or lost. Nothing was written. Ask whoever started it to {fix}, then save "
+                    "again."
+                )
+        try:
+            head = (gitdir / "HEAD").read_text(encoding="utf-8").strip()
+        except OSError:
+            head = ""
+        if not head.startswith("ref: refs/heads/"):
+            at = head[:8] if head else "an unknown commit"
+            return "repository-state", (
+                f"the bank's repository is not on a branch (HEAD is detached at {at}), so a "
+                "commit would belong to no branch and be lost. Nothing was written. Go back to "
+                f"the bank's branch ({here} switch main, or the branch you use), then save again."
+            )
+        return None
+
+    def _git_locks(self) -> list[Path]:
+        """The git lock files that would make the commit fail."""
+        gitdir, common = Path(self.repo.git_dir), Path(self.repo.common_dir)
+        locks = [gitdir / "index.lock", gitdir / "HEAD.lock", common / "packed-refs.lock"]
+        with contextlib.suppress(OSError):
+            head = (gitdir / "HEAD").read_text(encoding="utf-8").strip()
+            if head.startswith("ref: "):
+                locks.append(common / (head[5:] + ".lock"))
+        return [lock for lock in locks if lock.exists()]
+
+    def _git_lock_problem(self) -> tuple[str, str] | None:
+        """Remove git locks provably left by a killed itembank save; wait a bounded time for
+        any other lock to go; then (why, words) naming the lock, its age and the safe fix."""
+        deadline = time.monotonic() + GIT_LOCK_WAIT_SECONDS
+        while True:
+            locks = self._git_locks()
+            for lock in list(locks):
+                if self._stale_lock(lock):
+                    with contextlib.suppress(FileNotFoundError):
+                        lock.unlink()
+                    locks.remove(lock)
+            if not locks:
+                return None
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        lock = locks[0]
+        try:
+            age = _age_words(time.time() - lock.stat().st_mtime)
+        except OSError:
+            age = "an unknown time"
+        return "git-lock", (
+            f"git's lock file {lock} exists (created {age} ago), so another git program is "
+            f"using the bank's repository or one was stopped half-way. Waited "
+            f"{GIT_LOCK_WAIT_SECONDS:g} s; nothing was written. If no git program is running "
+            "(close git tools and editors using this repository; 'ps aux | grep git' shows "
+            f"none), remove the lock: rm '{lock}', then save again."
+        )
+
+    @property
+    def _owner_file(self) -> Path:
+        return self.state_dir / "operation.json"
+
+    def _record_owner(self) -> None:
+        """Record who runs git in this repository now (pid, host, process start), so that a
+        lock file left by this process if it is killed can later be proved stale."""
+        pid = os.getpid()
+        record = {"pid": pid, "host": socket.gethostname(), "start": _process_start(pid)}
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_write(self._owner_file, json.dumps(record).encode("utf-8"))
+
+    def _clear_owner(self) -> None:
+        with contextlib.suppress(OSError):
+            self._owner_file.unlink()
+
+    def _stale_lock(self, lock: Path) -> bool:
+        """True only when provably left by a killed itembank save: a previous save's owner
+        record is still there (it is removed when a save ends), its process is dead on this
+        host, the lock is not older than that record, and no process on this host has the lock
+        open or is running git in this worktree. We hold the bank's lock, so no other itembank
+        save is running."""
+        previous = self._previous_owner
+        if previous is None:
+            return False
+        record, recorded_at = previous
+        if record.get("host") != socket.gethostname():
+            return False
+        pid = record.get("pid")
+        if not isinstance(pid, int) or _alive(pid, record.get("start")):
+            return False
+        try:
+            if lock.stat().st_mtime_ns < recorded_at:
+                return False
+        except OSError:
+            return False
+        return not _in_use(lock, self.worktree)
+
+    def _tidy(self) -> None:
+        """Under the bank's lock: note a previous save's owner record (left only if that save
+        was killed), and delete temporary files of killed saves (no save is running now)."""
+        self._previous_owner = None
+        with contextlib.suppress(OSError, ValueError):
+            stat = self._owner_file.stat()
+            data = json.loads(self._owner_file.read_bytes())
+            if isinstance(data, dict):
+                self._previous_owner = (data, stat.st_mtime_ns)
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for name in files:
+                if _TEMP_NAME.match(name):
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(folder, name))
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.kept_dir):
+                if _TEMP_NAME.match(entry.name):
+                    os.unlink(entry.path)
+
+    def _head_blobs(self, relpaths: list[str]) -> dict[str, str | None]:
+        """The blob sha of each file in HEAD (None: not in HEAD, or no commit yet)."""
+        out: dict[str, str | None] = dict.fromkeys(relpaths)
+        if self.head() is None or not relpaths:
+            return out
+        listing = self.repo.git.ls_tree("-z", "HEAD", "--", *[self.prefix + p for p in relpaths])
+        size = len(self.prefix)
+        for entry in listing.split("\0"):
+            if entry:
+                meta, path = entry.split("\t", 1)
+                if path[size:] in out:
+                    out[path[size:]] = meta.split()[2]
+        return out
+
+    def uncommitted(self) -> list[str]:
+        """Bank files (.json, not hidden) whose working copy differs from the last commit:
+        written but never committed (e.g. a save killed half-way), added, or deleted."""
+        if self.head() is None:
+            return []
+        spec = self.prefix or "."
+        try:
+            changed = self.repo.git.diff("HEAD", "--name-only", "-z", "--", spec).split("\0")
+            new = self.repo.git.ls_files(
+                "--others", "--exclude-standard", "-z", "--", spec
+            ).split("\0")
+        except git.GitCommandError:
+            return []
+        size = len(self.prefix)
+        out = set()
+        for path in [*changed, *new]:
+            rel = path[size:]
+            hidden = any(part.startswith(".") for part in rel.split("/"))
+            if path.startswith(self.prefix) and rel.endswith(".json") and not hidden:
+                out.add(rel)
+        return sorted(out)
+
+    def _uncommitted_words(self, relpath: str) -> str:
+        """How a file that differs from the last commit came about, and how to commit or
+        discard it (the same words in validate and in a refused save)."""
+        full = self.prefix + relpath
+        here = f"git -C '{self.worktree}'"
+        in_head = self._head_blobs([relpath])[relpath] is not None
+        on_disk = (self.root / relpath).exists()
+        if not in_head:
+            discard = f"rm '{self.root / relpath}'"
+        else:
+            discard = f"{here} checkout HEAD -- '{full}'"
+        state = "was deleted" if not on_disk else "was written"
+        return (
+            f"{relpath} {state} on disk but never committed (a save may have been interrupted, "
+            f"or it was changed outside itembank), so it differs from the last commit. To keep "
+            f"that change: {here} add -A -- '{full}' && {here} commit -m 'Commit {relpath}'. "
+            f"To discard it: {discard}. Then save again."
+        )
+
+    def kept_versions(self, relpath: str | None = None) -> list[Kept]:
+        """Kept versions (of one record, or all), oldest first, numbered from 1 per record."""
+        try:
+            names = sorted(
+                e.name
+                for e in os.scandir(self.kept_dir)
+                if e.is_file() and not e.name.startswith(".")
+            )
+        except OSError:
+            return []
+        found: list[tuple[str, str, Path, dict[str, Any]]] = []
+        for name in names:
+            path = self.kept_dir / name
+            meta: dict[str, Any] = {}
+            with contextlib.suppress(OSError, ValueError):
+                loaded = json.loads((self.kept_dir / ".meta" / name).read_bytes())
+                if isinstance(loaded, dict):
+                    meta = loaded
+            record = str(meta.get("record") or name.split(".json.", 1)[0].replace("__", "/")
+                         + ".json")
+            if relpath is not None and record != relpath:
+                continue
+            when = str(meta.get("when") or "")
+            if not when:
+                with contextlib.suppress(OSError):
+                    when = time.strftime(
+                        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(path.stat().st_mtime)
+                    )
+            found.append((record, when, path, meta))
+        found.sort(key=lambda f: (f[0], f[1], f[2].name))
+        out: list[Kept] = []
+        counts: dict[str, int] = {}
+        for record, when, path, meta in found:
+            counts[record] = counts.get(record, 0) + 1
+            out.append(
+                Kept(
+                    number=counts[record],
+                    record=record,
+                    path=path,
+                    who=str(meta.get("who") or "unknown"),
+                    when=when,
+                    why=str(meta.get("why") or "unknown"),
+                )
+            )
+        return out
 
 
 def _split_person(person: str) -> tuple[str, str]:
@@ -356,3 +768,160 @@ def _atomic_write(target: Path, data: bytes) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _write_temp(target: Path, data: bytes) -> Path:
+    """A fsynced temporary file beside `target` holding `data` (named as _TEMP_NAME)."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return Path(tmp)
+
+
+def _link_backup(target: Path) -> Path:
+    """A hard link to `target` under a temporary name: restoring it is a rename, which needs
+    no free space."""
+    while True:
+        backup = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            os.link(target, backup)
+            return backup
+        except FileExistsError:
+            continue
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _write_new(folder: Path, base: str, data: bytes) -> Path:
+    """Write `data` whole under a name that did not exist (base + random part), never
+    replacing anything: written to a temporary file, then hard-linked to the new name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = _write_temp(folder / base, data)
+    try:
+        while True:
+            kept = folder / f"{base}.{uuid.uuid4().hex[:12]}.json"
+            try:
+                os.link(tmp, kept)
+                break
+            except FileExistsError:
+                continue
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    _fsync_dir(folder)
+    return kept
+
+
+_OS_WORDS = {
+    errno.ENOSPC: ("disk-full", "the disk holding the bank is full"),
+    errno.EDQUOT: ("disk-full", "the disk quota is used up"),
+    errno.EROFS: ("read-only", "the disk holding the bank is read-only"),
+    errno.EACCES: ("permission", "permission denied"),
+    errno.EPERM: ("permission", "permission denied"),
+}
+
+
+def _os_why(exc: OSError) -> str:
+    return _OS_WORDS.get(exc.errno or 0, ("disk", ""))[0]
+
+
+def _os_words(exc: OSError) -> str:
+    words = _OS_WORDS.get(exc.errno or 0, ("disk", exc.strerror or str(exc)))[1]
+    return f"{words} ({exc.filename})" if exc.filename else words
+
+
+def _failure_words(exc: OSError | git.GitCommandError) -> tuple[str, str]:
+    """(why, plain words) for an OS or git failure during a save."""
+    kept = "Nothing was saved; the file on disk is still the committed version."
+    if isinstance(exc, OSError):
+        return _os_why(exc), f"{_os_words(exc)}. {kept}"
+    text = str(exc.stderr or "").strip().strip("'").strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    detail = lines[0] if lines else f"git exited with status {exc.status}"
+    for marker, why, words in (
+        ("No space left", "disk-full", "the disk holding the bank is full"),
+        ("Disk quota", "disk-full", "the disk quota is used up"),
+        ("Read-only file system", "read-only", "the disk holding the bank is read-only"),
+        ("Permission denied", "permission", "permission denied"),
+        (".lock", "git-lock", "another git program holds a lock on the repository"),
+    ):
+        if marker in text:
+            return why, f"{words}; git said: {detail}. {kept}"
+    return "git", f"git could not record the change; it said: {detail}. {kept}"
+
+
+def _age_words(seconds: float) -> str:
+    if seconds < 120:
+        return f"{max(seconds, 0):.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _process_start(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (tells a reused pid apart)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return int(fields[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _alive(pid: int, start: object) -> bool:
+    """Is the process that recorded (pid, start) still running (zombies are not)?"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return True
+    if fields and fields[0] in ("Z", "X"):
+        return False
+    return not (isinstance(start, int) and _process_start(pid) not in (None, start))
+
+
+def _in_use(lock: Path, worktree: Path) -> bool:
+    """Could any process still own `lock`: one holding it open, or any git process working
+    in this worktree? True when this cannot be ruled out (no /proc, unreadable process)."""
+    proc = Path("/proc")
+    if not (proc / "self" / "fd").is_dir():
+        return True
+    target, me = str(lock), str(os.getpid())
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or entry.name == me:
+            continue
+        try:
+            comm = (entry / "comm").read_text(encoding="utf-8").strip()
+            if comm.startswith("git"):
+                cwd = Path(os.readlink(entry / "cwd"))
+                if cwd == worktree or worktree in cwd.parents:
+                    return True
+            for fd in (entry / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) == target:
+                        return True
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return True
+    return False
