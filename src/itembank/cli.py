@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     _format_arg(p)
     _add_import_command(sub)
     _add_form_commands(sub)
+    _add_kept_command(sub)
     _add_serve_command(sub)
     return parser
 
@@ -105,6 +106,14 @@ def run(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](bank, args)
     except ItembankError as exc:
         print(f"itembank: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(
+            f"itembank: error: {exc.strerror or exc}{where}; nothing was changed by this "
+            "command's failed step.",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("itembank: interrupted; nothing was changed.", file=sys.stderr)
@@ -419,6 +428,65 @@ def _import(bank: Bank, args: argparse.Namespace) -> int:
 
 
 COMMANDS["import"] = _import
+
+
+# ---- kept versions (issue 8): versions that could not be saved ----------------------------------
+
+
+def _add_kept_command(sub: Any) -> None:
+    p = sub.add_parser(
+        "kept",
+        help="versions that could not be saved: list, show or restore them",
+        description="Every version a save refused or lost to a conflict is kept, never "
+        "overwritten. Without ID: all kept versions. With ID: that record's, numbered; --show N "
+        "prints one; --restore N saves it as your next save of the record (one commit by you, "
+        "checked like any save).",
+    )
+    p.add_argument("id", nargs="?", help="the record's id, e.g. GK-0012")
+    action = p.add_mutually_exclusive_group()
+    action.add_argument("--show", type=int, metavar="N", help="print kept version N")
+    action.add_argument("--restore", type=int, metavar="N", help="save kept version N")
+    p.add_argument("--author", metavar="'NAME <EMAIL>'", help="who commits (default: git config)")
+    _bank_arg(p)
+    _format_arg(p)
+
+
+def _kept(bank: Bank, args: argparse.Namespace) -> int:
+    if (args.show is not None or args.restore is not None) and not args.id:
+        raise ItembankError("--show and --restore need the record's id: itembank kept ID --show N")
+    if args.show is not None:
+        sys.stdout.write(bank.kept_text(args.id, args.show).decode("utf-8", "replace"))
+        return EXIT_OK
+    if args.restore is not None:
+        sha = bank.restore_kept(args.id, args.restore, bank.identity(args.author))
+        print(f"Restored kept version {args.restore} of {args.id} (commit {sha[:8]}).")
+        return EXIT_OK
+    versions = bank.kept(args.id)
+    if args.format == "json":
+        print(
+            to_json(
+                [
+                    {
+                        "number": k.number,
+                        "record": k.record,
+                        "who": k.who,
+                        "when": k.when,
+                        "why": k.why,
+                        "path": str(k.path),
+                    }
+                    for k in versions
+                ]
+            )
+        )
+        return EXIT_OK
+    if not versions:
+        print(f"No kept versions{' of ' + args.id if args.id else ''}.")
+    for k in versions:
+        print(f"{k.record} #{k.number}  {k.when}  {k.why:<18}  {k.who}  {k.path}")
+    return EXIT_OK
+
+
+COMMANDS["kept"] = _kept
 
 
 # ---- panel apps (issue 4): serve ----------------------------------------------------------------

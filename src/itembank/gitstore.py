@@ -327,7 +327,7 @@ class GitStore:
             ]
             if dirty:
                 raise self._refuse(
-                    changes, author, "uncommitted-change", self._uncommitted_words(dirty[0])
+                    changes, author, "uncommitted-change", self.uncommitted_words(dirty[0])
                 )
             for relpath in changes:
                 now = current[relpath]
@@ -337,8 +337,7 @@ class GitStore:
                         relpath, data if data is not None else now or b"", author, "conflict"
                     )
                     raise ConflictError(
-                        self._conflict_message(relpath, now, expected.get(relpath), kept)
-                        + note,
+                        self._conflict_message(relpath, now, expected.get(relpath), kept) + note,
                         kept_at=None if kept is None else str(kept),
                     )
             todo = {p: d for p, d in changes.items() if d != current[p]}
@@ -513,16 +512,33 @@ class GitStore:
         gitdir = Path(self.repo.git_dir)
         here = f"git -C {self.worktree}"
         states = [
-            ("MERGE_HEAD", "a merge is in progress", "finish it (git commit) or abort it "
-             f"({here} merge --abort)"),
-            ("rebase-merge", "a rebase is in progress", f"finish it ({here} rebase --continue) "
-             f"or abort it ({here} rebase --abort)"),
-            ("rebase-apply", "a rebase (or git am) is in progress", f"finish it ({here} rebase "
-             f"--continue) or abort it ({here} rebase --abort, or {here} am --abort)"),
-            ("CHERRY_PICK_HEAD", "a cherry-pick is in progress", f"finish it ({here} "
-             f"cherry-pick --continue) or abort it ({here} cherry-pick --abort)"),
-            ("REVERT_HEAD", "a revert is in progress", f"finish it ({here} revert --continue) "
-             f"or abort it ({here} revert --abort)"),
+            (
+                "MERGE_HEAD",
+                "a merge is in progress",
+                f"finish it (git commit) or abort it ({here} merge --abort)",
+            ),
+            (
+                "rebase-merge",
+                "a rebase is in progress",
+                f"finish it ({here} rebase --continue) or abort it ({here} rebase --abort)",
+            ),
+            (
+                "rebase-apply",
+                "a rebase (or git am) is in progress",
+                f"finish it ({here} rebase "
+                f"--continue) or abort it ({here} rebase --abort, or {here} am --abort)",
+            ),
+            (
+                "CHERRY_PICK_HEAD",
+                "a cherry-pick is in progress",
+                f"finish it ({here} "
+                f"cherry-pick --continue) or abort it ({here} cherry-pick --abort)",
+            ),
+            (
+                "REVERT_HEAD",
+                "a revert is in progress",
+                f"finish it ({here} revert --continue) or abort it ({here} revert --abort)",
+            ),
             ("BISECT_LOG", "a bisect is in progress", f"end it ({here} bisect reset)"),
         ]
         for marker, what, fix in states:
@@ -664,9 +680,9 @@ class GitStore:
         spec = self.prefix or "."
         try:
             changed = self.repo.git.diff("HEAD", "--name-only", "-z", "--", spec).split("\0")
-            new = self.repo.git.ls_files(
-                "--others", "--exclude-standard", "-z", "--", spec
-            ).split("\0")
+            new = self.repo.git.ls_files("--others", "--exclude-standard", "-z", "--", spec).split(
+                "\0"
+            )
         except git.GitCommandError:
             return []
         size = len(self.prefix)
@@ -678,7 +694,7 @@ class GitStore:
                 out.add(rel)
         return sorted(out)
 
-    def _uncommitted_words(self, relpath: str) -> str:
+    def uncommitted_words(self, relpath: str) -> str:
         """How a file that differs from the last commit came about, and how to commit or
         discard it (the same words in validate and in a refused save)."""
         full = self.prefix + relpath
@@ -715,16 +731,15 @@ class GitStore:
                 loaded = json.loads((self.kept_dir / ".meta" / name).read_bytes())
                 if isinstance(loaded, dict):
                     meta = loaded
-            record = str(meta.get("record") or name.split(".json.", 1)[0].replace("__", "/")
-                         + ".json")
+            record = str(
+                meta.get("record") or name.split(".json.", 1)[0].replace("__", "/") + ".json"
+            )
             if relpath is not None and record != relpath:
                 continue
             when = str(meta.get("when") or "")
             if not when:
                 with contextlib.suppress(OSError):
-                    when = time.strftime(
-                        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(path.stat().st_mtime)
-                    )
+                    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(path.stat().st_mtime))
             found.append((record, when, path, meta))
         found.sort(key=lambda f: (f[0], f[1], f[2].name))
         out: list[Kept] = []

@@ -22,7 +22,7 @@ from .errors import (
     WorkflowError,
 )
 from .findings import Finding, Report, error, warning
-from .gitstore import Commit, GitStore
+from .gitstore import Commit, GitStore, Kept
 from .identity import check_person, resolve_identity
 from .ids import check_id, is_id, slugify
 from .layout import CONTENT_KINDS, kind_of, locate, path_for, path_of
@@ -393,7 +393,8 @@ class Bank:
         if signature is not None:
             cached = self.store.read_cache("report")
             if cached and cached.get("signature") == signature:
-                return Report(cached["files_checked"], [Finding(*f) for f in cached["findings"]])
+                found = [Finding(*f) for f in cached["findings"]]
+                return Report(cached["files_checked"], found + self._uncommitted_findings())
         raw, count = self.analyse(progress, snapshot)
         results = {
             p: FileResult([Finding(*f) for f in fs], facts) for p, (fs, facts) in raw.items()
@@ -410,7 +411,7 @@ class Bank:
                 },
                 "report",
             )
-        return report
+        return Report(report.files_checked, report.findings + self._uncommitted_findings())
 
     def _signature(self, files: list[str], fingerprints: dict[str, str]) -> str | None:
         """A hash of every file's committed blob and the analysis settings, or None if any file
@@ -535,6 +536,60 @@ class Bank:
                 self._bases[relpath] = canonical.git_blob_sha(written)
         self._similarity = None
         return sha
+
+    # ---- kept versions: every save that could not be made (issue 8) ----------------------------
+
+    def kept(self, ident: str | None = None) -> list[Kept]:
+        """Kept versions of one record (or of all), oldest first, numbered per record."""
+        if ident is None:
+            return self.store.kept_versions()
+        check_id("content_id", ident)
+        paths = {path_for(kind, ident) for kind in CONTENT_KINDS}
+        return [k for k in self.store.kept_versions() if k.record in paths]
+
+    def kept_version(self, ident: str, number: int) -> Kept:
+        for kept in self.kept(ident):
+            if kept.number == number:
+                return kept
+        raise UnknownIdError(
+            f"{ident} has no kept version {number}; 'itembank kept {ident}' lists them."
+        )
+
+    def kept_text(self, ident: str, number: int) -> bytes:
+        """The kept version exactly as it was kept."""
+        kept = self.kept_version(ident, number)
+        try:
+            return kept.path.read_bytes()
+        except OSError as exc:
+            raise ItembankError(f"{kept.path} cannot be read: {exc.strerror}.") from None
+
+    def restore_kept(self, ident: str, number: int, author: str) -> str:
+        """Save a kept version as `author`'s next save of the record: the normal save path
+        (checks, workflow, conflict check against the version read now), one commit."""
+        kept = self.kept_version(ident, number)
+        record, problems = parse_record(kept.record, self.kept_text(ident, number))
+        if not isinstance(record, dict):
+            detail = problems[0].message if problems else "it is not a JSON object"
+            raise ItembankError(f"Kept version {number} of {ident} cannot be read: {detail}")
+        location = locate(kept.record)
+        kind = location.kind if location is not None else kind_of(record)
+        if self.store.exists(kept.record):
+            self._load(kept.record)
+        else:
+            self._bases.pop(kept.record, None)
+        return self.save(
+            record,
+            author,
+            f"{ident}: restore kept version {number} ({kept.why}, {kept.who}, {kept.when})",
+            kind=kind,
+        )
+
+    def _uncommitted_findings(self) -> list[Finding]:
+        """Bank files that differ from the last commit (e.g. a save killed half-way)."""
+        return [
+            warning(p, "", "uncommitted-change", self.store.uncommitted_words(p))
+            for p in self.store.uncommitted()
+        ]
 
     def _prepare(self, record: Record, kind: str) -> tuple[str, bytes, str]:
         """Check one record for saving: path, canonical bytes and the commit message part."""
