@@ -313,7 +313,7 @@ class GitStore:
         try:
             self._record_owner()
         except OSError as exc:
-            raise self._refuse(changes, author, _os_why(exc), _os_words(exc)) from None
+            raise self._refuse(changes, author, *_failure_words(exc)) from None
         try:
             refusal = self._git_state_problem() or self._git_lock_problem()
             if refusal is not None:
@@ -497,6 +497,7 @@ class GitStore:
             if note:
                 notes.append(note)
         names = ", ".join(changes) or "the change"
+        words = words if words.endswith(".") else words + "."
         if kept:
             told = "Your version is kept at " + ", ".join(str(k) for k in kept) + "."
         elif any(d is not None for d in changes.values()):
