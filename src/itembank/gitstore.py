@@ -318,6 +318,7 @@ class GitStore:
             refusal = self._git_state_problem() or self._git_lock_problem()
             if refusal is not None:
                 raise self._refuse(changes, author, *refusal)
+            self._forget_killed_owners()
             head = self._head_blobs(list(changes))
             current = {p: self.read_optional(p) for p in changes}
             dirty = [
@@ -390,6 +391,11 @@ class GitStore:
                 "GIT_AUTHOR_EMAIL": email,
                 "GIT_COMMITTER_NAME": name,
                 "GIT_COMMITTER_EMAIL": email,
+                # an automatic gc runs inside the save, never as a detached process that would
+                # still hold the repository's locks after the save has ended
+                "GIT_CONFIG_COUNT": "1",
+                "GIT_CONFIG_KEY_0": "gc.autoDetach",
+                "GIT_CONFIG_VALUE_0": "false",
             }
             self.repo.git.add("-A", "--", *paths)
             self.repo.git.commit(
@@ -475,8 +481,9 @@ class GitStore:
 
     # ---- refusing a save, and what a killed save leaves behind ---------------------------------
 
-    #: a previous save's owner record, seen under the lock (only a killed save leaves one)
-    _previous_owner: tuple[dict[str, Any], int] | None = None
+    #: owner records of previous saves, seen under the lock (only a killed save leaves one)
+    _previous_owners: list[tuple[dict[str, Any], int, Path]] = []  # noqa: RUF012
+    _own_record: Path | None = None
 
     @property
     def kept_dir(self) -> Path:
@@ -602,20 +609,32 @@ class GitStore:
         )
 
     @property
-    def _owner_file(self) -> Path:
-        return self.state_dir / "operation.json"
+    def _owners_dir(self) -> Path:
+        return self.state_dir / "operations"
 
     def _record_owner(self) -> None:
         """Record who runs git in this repository now (pid, host, process start), so that a
-        lock file left by this process if it is killed can later be proved stale."""
+        lock file left by this process if it is killed can later be proved stale. The record
+        is removed when the save ends; only a killed save leaves it."""
         pid = os.getpid()
         record = {"pid": pid, "host": socket.gethostname(), "start": _process_start(pid)}
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self._owner_file, json.dumps(record).encode("utf-8"))
+        self._owners_dir.mkdir(parents=True, exist_ok=True)
+        own = self._owners_dir / f"{pid}.{uuid.uuid4().hex[:12]}.json"
+        _atomic_write(own, json.dumps(record).encode("utf-8"))
+        self._own_record = own
 
     def _clear_owner(self) -> None:
-        with contextlib.suppress(OSError):
-            self._owner_file.unlink()
+        if self._own_record is not None:
+            with contextlib.suppress(OSError):
+                self._own_record.unlink()
+            self._own_record = None
+
+    def _forget_killed_owners(self) -> None:
+        """No git lock is left: the records of killed saves prove nothing any more."""
+        for _, _, path in self._previous_owners:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        self._previous_owners = []
 
     def _stale_lock(self, lock: Path) -> bool:
         """True only when provably left by a killed itembank save: a previous save's owner
@@ -623,31 +642,37 @@ class GitStore:
         host, the lock is not older than that record, and no process on this host has the lock
         open or is running git in this worktree. We hold the bank's lock, so no other itembank
         save is running."""
-        previous = self._previous_owner
-        if previous is None:
-            return False
-        record, recorded_at = previous
-        if record.get("host") != socket.gethostname():
-            return False
-        pid = record.get("pid")
-        if not isinstance(pid, int) or _alive(pid, record.get("start")):
-            return False
         try:
-            if lock.stat().st_mtime_ns < recorded_at:
-                return False
+            made = lock.stat().st_mtime_ns
         except OSError:
             return False
-        return not _in_use(lock, self.worktree)
+        for record, recorded_at, _ in self._previous_owners:
+            pid = record.get("pid")
+            if (
+                record.get("host") == socket.gethostname()
+                and isinstance(pid, int)
+                and not _alive(pid, record.get("start"))
+                and made >= recorded_at
+            ):
+                return not _in_use(lock, self.worktree)
+        return False
 
     def _tidy(self) -> None:
-        """Under the bank's lock: note a previous save's owner record (left only if that save
-        was killed), and delete temporary files of killed saves (no save is running now)."""
-        self._previous_owner = None
-        with contextlib.suppress(OSError, ValueError):
-            stat = self._owner_file.stat()
-            data = json.loads(self._owner_file.read_bytes())
-            if isinstance(data, dict):
-                self._previous_owner = (data, stat.st_mtime_ns)
+        """Under the bank's lock: note the owner records of previous saves (left only by a
+        killed save), and delete temporary files of killed saves (no save is running now)."""
+        self._previous_owners = []
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self._owners_dir):
+                if entry.name.startswith("."):
+                    with contextlib.suppress(OSError):
+                        if _TEMP_NAME.match(entry.name):
+                            os.unlink(entry.path)
+                    continue
+                with contextlib.suppress(OSError, ValueError):
+                    data = json.loads(Path(entry.path).read_bytes())
+                    if isinstance(data, dict):
+                        mtime = entry.stat().st_mtime_ns
+                        self._previous_owners.append((data, mtime, Path(entry.path)))
         for folder, dirs, files in os.walk(self.root):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             for name in files:
@@ -865,8 +890,14 @@ def _failure_words(exc: OSError | git.GitCommandError) -> tuple[str, str]:
     kept = "Nothing was saved; the file on disk is still the committed version."
     if isinstance(exc, OSError):
         return _os_why(exc), f"{_os_words(exc)}. {kept}"
-    text = str(exc.stderr or "").strip().strip("'").strip()
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    text = str(exc.stderr or "").strip()
+    lines = []
+    for line in text.splitlines():
+        line = line.strip().removeprefix("stderr:").strip().strip("'").strip()
+        for prefix in ("fatal:", "error:"):
+            line = line.removeprefix(prefix).strip()
+        if line:
+            lines.append(line.rstrip("."))
     detail = lines[0] if lines else f"git exited with status {exc.status}"
     for marker, why, words in (
         ("No space left", "disk-full", "the disk holding the bank is full"),
@@ -928,7 +959,8 @@ def _in_use(lock: Path, worktree: Path) -> bool:
             continue
         try:
             comm = (entry / "comm").read_text(encoding="utf-8").strip()
-            if comm.startswith("git"):
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+            if comm.startswith("git") and b"cat-file" not in args[1:2]:  # cat-file takes no lock
                 cwd = Path(os.readlink(entry / "cwd"))
                 if cwd == worktree or worktree in cwd.parents:
                     return True
