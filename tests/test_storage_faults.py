@@ -262,12 +262,11 @@ def test_a_lock_of_a_killed_save_whose_process_lives_on_is_not_removed(
         valid_bank: Path, short_wait: None) -> None:
     lock_file = valid_bank.parent / ".git" / "index.lock"
     script = KILLED_SAVE.replace("os.kill(os.getpid(), signal.SIGKILL)",
-                                 "print('locked', flush=True); sys.stdin.read()")
+                                 "os.close(fd); print('locked', flush=True); sys.stdin.read()")
     alive = subprocess.Popen([sys.executable, "-c", script, str(valid_bank), str(lock_file)],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert alive.stdout is not None and alive.stdout.readline() == "locked\n"
-        os.close(os.open(lock_file, os.O_RDONLY))
         bank = open_bank(valid_bank)
         item = bank.get("TS-0003")
         item["stem"] = "Not while its owner lives?"
@@ -448,16 +447,23 @@ def test_a_read_only_disk_is_said_in_plain_words(small_disk: Path) -> None:
 
 
 def test_the_cli_prints_storage_failures_without_a_traceback(valid_bank: Path) -> None:
+    bank = open_bank(valid_bank)
+    item = bank.get("TS-0003")
+    item["stem"] = "Kept during a merge?"
     merge_conflict(valid_bank.parent)
-    kept = valid_bank.parent / ".git" / "itembank" / "kept"
-    kept.mkdir(parents=True)
-    (kept / "items__TS-0003.json.x.json").write_text("{}")
-    done = subprocess.run([str(Path(sys.executable).parent / "itembank"), "kept", "TS-0003", "--restore", "1",
-                           "--bank", str(valid_bank), "--author", WRITER],
+    with pytest.raises(SaveRefusedError):
+        bank.save(item, author=WRITER)
+    done = subprocess.run([str(Path(sys.executable).parent / "itembank"), "kept", "TS-0003",
+                           "--restore", "1", "--bank", str(valid_bank), "--author", WRITER],
                           capture_output=True, text=True)
-    assert done.returncode == 2
+    assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
-    assert done.stderr.startswith("itembank: error: ")
+    assert done.stderr.startswith("itembank: error: items/TS-0003.json was not saved: in the "
+                                  "bank's repository a merge is in progress")
+    kept = open_bank(valid_bank).kept("TS-0003")
+    assert [k.why for k in kept] == ["repository-state", "repository-state"]
+    assert f"Your version is kept at {kept[1].path}." in done.stderr
+    assert json.loads(kept[1].path.read_text())["stem"] == "Kept during a merge?"
 
 
 # ---- kill -9 at any moment of a save -----------------------------------------------------------
