@@ -238,6 +238,21 @@ def test_a_lock_older_than_the_killed_save_is_not_ours_and_stays(valid_bank: Pat
     assert lock_file.exists()
 
 
+def test_a_killed_saves_record_proves_nothing_after_the_next_save(valid_bank: Path,
+                                                                   short_wait: None) -> None:
+    killed_itembank_leaves(valid_bank, valid_bank.parent / ".git" / "HEAD.lock")
+    bank = open_bank(valid_bank)
+    item = bank.get("TS-0003")
+    item["stem"] = "Saved after a crash?"
+    bank.save(item, author=WRITER)
+    foreign = valid_bank.parent / ".git" / "index.lock"
+    foreign.write_text("")  # made after the killed save, by no process we know
+    item["stem"] = "Not over a foreign lock?"
+    with pytest.raises(SaveRefusedError, match="index.lock exists"):
+        bank.save(item, author=WRITER)
+    assert foreign.exists()
+
+
 def test_a_lock_held_open_by_a_live_process_is_never_removed(valid_bank: Path,
                                                               short_wait: None) -> None:
     lock_file = valid_bank.parent / ".git" / "index.lock"
