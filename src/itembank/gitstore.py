@@ -13,6 +13,7 @@ import errno
 import fcntl
 import marshal
 import os
+import stat as stat_module
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -24,8 +25,65 @@ import git
 
 from .canonical import git_blob_sha
 from .errors import BankNotFoundError, ConflictError, ItembankError
+from .parsing import parse_record
 
 LOCK_TIMEOUT_SECONDS = 60.0
+#: A bank file larger than this is a `too-large` finding and is never read (bank.json's
+#: max_record_bytes changes it, within MIN_RECORD_BYTES..MAX_RECORD_BYTES_CAP).
+DEFAULT_MAX_RECORD_BYTES = 1 << 20
+MIN_RECORD_BYTES = 1 << 10
+MAX_RECORD_BYTES_CAP = 1 << 28
+#: A file whose stat changed this recently is read again rather than trusted from git's index.
+RACY_SECONDS = 2.0
+
+
+class UnreadableFileError(ItembankError):
+    """A bank path itembank refuses to read: not a regular file, or over the size limit.
+
+    `code` is the finding's code and `advice` its message (what it is and what to do)."""
+
+    def __init__(self, relpath: str, code: str, advice: str) -> None:
+        super().__init__(f"{relpath} was not read. {advice}")
+        self.relpath = relpath
+        self.code = code
+        self.advice = advice
+
+
+def _too_large(relpath: str, size: int, limit: int) -> UnreadableFileError:
+    return UnreadableFileError(
+        relpath,
+        "too-large",
+        f"The file is {size:,} bytes, over the bank's limit of {limit:,} bytes per record, so "
+        "it was not read. Shorten it (large media belong outside the record), or raise "
+        "max_record_bytes in bank.json.",
+    )
+
+
+def _not_regular(relpath: str, mode: int | None, root: Path) -> UnreadableFileError:
+    """Say what is at the path instead of a file, and how to put it right."""
+    if mode is None or stat_module.S_ISLNK(mode):
+        try:
+            target = os.readlink(root / relpath)
+            what = f"a symbolic link (to {target[:200]!r})"
+        except OSError:
+            what = "a symbolic link"
+        fix = (
+            "itembank never follows links (git would record the link, not the record). "
+            "Replace it with the record's own file, or delete it."
+        )
+    else:
+        what = {
+            stat_module.S_IFDIR: "a folder",
+            stat_module.S_IFIFO: "a named pipe (FIFO)",
+            stat_module.S_IFSOCK: "a socket",
+            stat_module.S_IFCHR: "a character device",
+            stat_module.S_IFBLK: "a block device",
+            stat_module.S_IFREG: "a file",
+        }.get(stat_module.S_IFMT(mode), "not a regular file")
+        fix = "A bank holds only regular files, which git records. Move or delete it."
+    return UnreadableFileError(
+        relpath, "not-a-regular-file", f"It is {what}, not a regular file, and was not read. {fix}"
+    )
 
 
 @dataclass(frozen=True)
@@ -67,49 +125,178 @@ class GitStore:
         prefix = self.root.relative_to(self.worktree).as_posix()
         self.prefix = "" if prefix == "." else prefix + "/"
         self.state_dir = Path(self.repo.git_dir) / "itembank"
+        self._limit_cache: tuple[tuple[int, int, int, int], int] | None = None
 
     # ---- reading ------------------------------------------------------------------------------
 
     def list_files(self, under: str = "") -> list[str]:
         """Every .json file of the bank, or of one folder of it (relative, '/'-separated),
-        skipping hidden names."""
+        skipping hidden names; plus everything that must not be in a bank, so that reading it
+        is refused with a finding: symbolic links, FIFOs, sockets and devices of any name, and
+        folders named like records (none of these is descended into or followed)."""
+        base = self.root / under if under else self.root
+        if under and (base.is_symlink() or (os.path.lexists(base) and not base.is_dir())):
+            return [under.rstrip("/")]
         out: list[str] = []
-        for folder, dirs, files in os.walk(self.root / under):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            rel = Path(folder).relative_to(self.root).as_posix()
-            base = "" if rel == "." else rel + "/"
-            out.extend(base + f for f in files if f.endswith(".json") and not f.startswith("."))
+        folders = [(base, under.rstrip("/") + "/" if under else "")]
+        while folders:
+            folder, prefix = folders.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    continue
+                if entry.is_symlink():
+                    out.append(prefix + name)
+                elif entry.is_dir(follow_symlinks=False):
+                    if name.endswith(".json"):
+                        out.append(prefix + name)
+                    else:
+                        folders.append((Path(entry.path), prefix + name + "/"))
+                elif name.endswith(".json") or not entry.is_file(follow_symlinks=False):
+                    out.append(prefix + name)
         return sorted(out)
 
-    def read(self, relpath: str) -> bytes:
-        return (self.root / relpath).read_bytes()
+    def read(self, relpath: str, limit: int | None = None) -> bytes:
+        """A bank file's bytes, read only if it is a regular file (never through a link) of at
+        most `limit` bytes (default: the bank's max_record_bytes).
+
+        Raises UnreadableFileError (a clear message and a finding code) otherwise, and
+        FileNotFoundError if nothing is there.
+        """
+        limit = self.record_limit() if limit is None else limit
+        fd, size = self._open_regular(relpath)
+        try:
+            if size > limit:
+                raise _too_large(relpath, size, limit)
+            chunks = []
+            total = 0
+            while total <= limit:  # a bounded read: the file may grow after fstat
+                chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+            if total > limit:
+                raise _too_large(relpath, total, limit)
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
 
     def read_optional(self, relpath: str) -> bytes | None:
+        """A bank file's bytes, or None if nothing is at that path (see read)."""
         try:
             return self.read(relpath)
         except FileNotFoundError:
             return None
 
     def exists(self, relpath: str) -> bool:
-        return (self.root / relpath).is_file()
+        """Whether anything (a file, or something that reading will refuse) is at that path."""
+        return os.path.lexists(self.root / relpath)
+
+    def record_limit(self) -> int:
+        """The most bytes a bank file may have: max_record_bytes in bank.json, else 1 MiB."""
+        try:
+            stat = os.lstat(self.root / "bank.json")
+        except OSError:
+            return DEFAULT_MAX_RECORD_BYTES
+        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        if self._limit_cache is not None and self._limit_cache[0] == key:
+            return self._limit_cache[1]
+        limit = DEFAULT_MAX_RECORD_BYTES
+        with contextlib.suppress(OSError, ItembankError):
+            settings, _ = parse_record("bank.json", self.read("bank.json", MAX_RECORD_BYTES_CAP))
+            value = (settings or {}).get("max_record_bytes")
+            if isinstance(value, int) and not isinstance(value, bool):
+                limit = min(max(value, MIN_RECORD_BYTES), MAX_RECORD_BYTES_CAP)
+        self._limit_cache = (key, limit)
+        return limit
+
+    def _open_regular(self, relpath: str) -> tuple[int, int]:
+        """Open a bank file for reading without following any link on the way, and return
+        (descriptor, size) only if it is a regular file. The type is checked before opening
+        (so a FIFO or device is never opened) and again on the opened descriptor (so a file
+        swapped for a link or FIFO in between is still refused)."""
+        parts = relpath.split("/")
+        if any(part in ("", ".", "..") for part in parts):
+            raise ItembankError(f"{relpath!r} is not a path inside the bank.")
+        flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW
+        folder = os.open(self.root, os.O_RDONLY | os.O_CLOEXEC | os.O_DIRECTORY)
+        try:
+            for depth, part in enumerate(parts):
+                last = depth == len(parts) - 1
+                try:
+                    stat = os.stat(part, dir_fd=folder, follow_symlinks=False)
+                except NotADirectoryError:
+                    raise FileNotFoundError(relpath) from None
+                if not last and stat_module.S_ISREG(stat.st_mode):
+                    raise FileNotFoundError(relpath)
+                wanted = stat_module.S_ISREG if last else stat_module.S_ISDIR
+                if not wanted(stat.st_mode):
+                    raise _not_regular("/".join(parts[: depth + 1]), stat.st_mode, self.root)
+                try:
+                    fd = os.open(
+                        part,
+                        flags | (os.O_NONBLOCK | os.O_NOCTTY if last else os.O_DIRECTORY),
+                        dir_fd=folder,
+                    )
+                except OSError as exc:
+                    if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.ENXIO):
+                        raise _not_regular("/".join(parts[: depth + 1]), None, self.root) from None
+                    raise
+                opened = os.fstat(fd)
+                if not wanted(opened.st_mode):
+                    os.close(fd)
+                    raise _not_regular("/".join(parts[: depth + 1]), opened.st_mode, self.root)
+                os.close(folder)
+                folder = fd
+            return folder, opened.st_size
+        except BaseException:
+            os.close(folder)
+            raise
 
     def fingerprints(self) -> dict[str, str]:
         """Git blob sha of every bank file whose working copy git knows to be unchanged.
 
-        Modified and untracked files are left out: they must be read and checked again.
+        Modified and untracked files are left out: they must be read and checked again. So is
+        every file git could only vouch for from stale stat information: git's settings that
+        trust stat less strictly (core.trustctime, core.checkStat, core.fsmonitor,
+        core.ignoreStat) are overridden for this check, entries marked assume-unchanged or
+        skip-worktree are not trusted, links and submodules are never vouched for, and a file
+        changed in the last RACY_SECONDS (when a same-second change leaves the stat as it was)
+        is read again, as git itself does for "racily clean" entries.
         """
         spec = self.prefix or "."
-        listing = self.repo.git.ls_files("-s", "-z", "--", spec)
+        strict = [
+            "-c", "core.trustctime=true",
+            "-c", "core.checkStat=default",
+            "-c", "core.fsmonitor=false",
+            "-c", "core.ignoreStat=false",
+        ]  # fmt: skip
+        git_cmd = self.repo.git
+        listing = git_cmd.execute(["git", *strict, "ls-files", "-s", "-z", "--", spec])
         out: dict[str, str] = {}
-        for entry in listing.split("\0"):
+        for entry in str(listing).split("\0"):
             if not entry:
                 continue
             meta, path = entry.split("\t", 1)
-            out[path] = meta.split()[1]
-        status = self.repo.git.status(
-            "--porcelain=v1", "-z", "--untracked-files=no", "--ignore-submodules", "--", spec
-        )
-        parts = iter(status.split("\0"))
+            mode, sha = meta.split()[:2]
+            if mode in ("100644", "100755"):
+                out[path] = sha
+        tags = git_cmd.execute(["git", *strict, "ls-files", "-v", "-z", "--", spec])
+        for entry in str(tags).split("\0"):
+            if entry and (entry[0].islower() or entry[0] == "S"):
+                out.pop(entry[2:], None)
+        status = git_cmd.execute(
+            [
+                "git", *strict, "status", "--porcelain=v1", "-z", "--untracked-files=no",
+                "--ignore-submodules", "--", spec,
+            ]
+        )  # fmt: skip
+        parts = iter(str(status).split("\0"))
         for part in parts:
             if len(part) < 4:
                 continue
@@ -118,6 +305,15 @@ class GitStore:
                 next(parts, None)
             if code[1] != " ":
                 out.pop(path, None)
+        racy = time.time() - RACY_SECONDS
+        for path in list(out):
+            try:
+                stat = os.lstat(self.worktree / path)
+            except OSError:
+                out.pop(path)
+                continue
+            if not stat_module.S_ISREG(stat.st_mode) or max(stat.st_mtime, stat.st_ctime) >= racy:
+                out.pop(path)
         size = len(self.prefix)
         return {p[size:]: sha for p, sha in out.items() if p.startswith(self.prefix)}
 
