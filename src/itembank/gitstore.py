@@ -33,8 +33,10 @@ LOCK_TIMEOUT_SECONDS = 60.0
 DEFAULT_MAX_RECORD_BYTES = 1 << 20
 MIN_RECORD_BYTES = 1 << 10
 MAX_RECORD_BYTES_CAP = 1 << 28
-#: A file whose stat changed this recently is read again rather than trusted from git's index.
-RACY_SECONDS = 2.0
+#: A file changed this recently before it was hashed is hashed again next time (see
+#: GitStore.fingerprints), as git re-reads "racily clean" files.
+RACY_SECONDS = 1.0
+STAT_CACHE_VERSION = 1
 
 
 class UnreadableFileError(ItembankError):
@@ -126,6 +128,7 @@ class GitStore:
         self.prefix = "" if prefix == "." else prefix + "/"
         self.state_dir = Path(self.repo.git_dir) / "itembank"
         self._limit_cache: tuple[tuple[int, int, int, int], int] | None = None
+        self.racy_seconds = RACY_SECONDS
 
     # ---- reading ------------------------------------------------------------------------------
 
@@ -210,8 +213,9 @@ class GitStore:
         with contextlib.suppress(OSError, ItembankError):
             settings, _ = parse_record("bank.json", self.read("bank.json", MAX_RECORD_BYTES_CAP))
             value = (settings or {}).get("max_record_bytes")
-            if isinstance(value, int) and not isinstance(value, bool):
-                limit = min(max(value, MIN_RECORD_BYTES), MAX_RECORD_BYTES_CAP)
+            usable = isinstance(value, int) and not isinstance(value, bool)
+            if usable and MIN_RECORD_BYTES <= value <= MAX_RECORD_BYTES_CAP:
+                limit = value  # otherwise the default; validation reports the setting
         self._limit_cache = (key, limit)
         return limit
 
@@ -259,63 +263,65 @@ class GitStore:
             raise
 
     def fingerprints(self) -> dict[str, str]:
-        """Git blob sha of every bank file whose working copy git knows to be unchanged.
+        """Git blob sha of every bank file whose working copy holds exactly the bytes git's
+        index records for it; modified, untracked and non-regular files are left out (they
+        must be read and checked again).
 
-        Modified and untracked files are left out: they must be read and checked again. So is
-        every file git could only vouch for from stale stat information: git's settings that
-        trust stat less strictly (core.trustctime, core.checkStat, core.fsmonitor,
-        core.ignoreStat) are overridden for this check, entries marked assume-unchanged or
-        skip-worktree are not trusted, links and submodules are never vouched for, and a file
-        changed in the last RACY_SECONDS (when a same-second change leaves the stat as it was)
-        is read again, as git itself does for "racily clean" entries.
+        Git's own answer (git status) is not trusted for this: it compares stat information at
+        one-second resolution, and user settings (core.trustctime, core.checkStat,
+        assume-unchanged, fsmonitor...) loosen it further, so a file rewritten within the same
+        second with its mtime restored looks unchanged to it. Instead each file's bytes are
+        hashed, and the hash is remembered against the file's full stat (inode, size, mtime and
+        ctime to the nanosecond). The remembered hash is reused only while that stat is
+        identical, and only for files whose last change was over `racy_seconds` before they were
+        hashed: a change within the same clock tick cannot then leave the stat as it was (the
+        "racily clean" case git handles by comparing content).
         """
         spec = self.prefix or "."
-        strict = [
-            "-c", "core.trustctime=true",
-            "-c", "core.checkStat=default",
-            "-c", "core.fsmonitor=false",
-            "-c", "core.ignoreStat=false",
-        ]  # fmt: skip
-        git_cmd = self.repo.git
-        listing = git_cmd.execute(["git", *strict, "ls-files", "-s", "-z", "--", spec])
-        out: dict[str, str] = {}
-        for entry in str(listing).split("\0"):
+        listing = self.repo.git.ls_files("-s", "-z", "--", spec)
+        index: dict[str, str | None] = {}
+        size = len(self.prefix)
+        for entry in listing.split("\0"):
             if not entry:
                 continue
             meta, path = entry.split("\t", 1)
-            mode, sha = meta.split()[:2]
-            if mode in ("100644", "100755"):
-                out[path] = sha
-        tags = git_cmd.execute(["git", *strict, "ls-files", "-v", "-z", "--", spec])
-        for entry in str(tags).split("\0"):
-            if entry and (entry[0].islower() or entry[0] == "S"):
-                out.pop(entry[2:], None)
-        status = git_cmd.execute(
-            [
-                "git", *strict, "status", "--porcelain=v1", "-z", "--untracked-files=no",
-                "--ignore-submodules", "--", spec,
-            ]
-        )  # fmt: skip
-        parts = iter(str(status).split("\0"))
-        for part in parts:
-            if len(part) < 4:
+            mode, sha, stage = meta.split()[:3]
+            if path.startswith(self.prefix):
+                rel = path[size:]
+                regular = mode in ("100644", "100755") and stage == "0" and rel not in index
+                index[rel] = sha if regular else None  # links, submodules, conflicts: never
+        cache = self.read_cache("stat") or {}
+        known = cache.get("files", {}) if cache.get("version") == STAT_CACHE_VERSION else {}
+        started = time.time_ns()
+        settled = started - int(self.racy_seconds * 1e9)
+        limit = self.record_limit()
+        out: dict[str, str] = {}
+        remember: dict[str, tuple[tuple[int, ...], str]] = {}
+        for rel, sha in index.items():
+            if sha is None:
                 continue
-            code, path = part[:2], part[3:]
-            if code[0] in "RC":
-                next(parts, None)
-            if code[1] != " ":
-                out.pop(path, None)
-        racy = time.time() - RACY_SECONDS
-        for path in list(out):
             try:
-                stat = os.lstat(self.worktree / path)
+                st = os.lstat(self.root / rel)
             except OSError:
-                out.pop(path)
                 continue
-            if not stat_module.S_ISREG(stat.st_mode) or max(stat.st_mtime, stat.st_ctime) >= racy:
-                out.pop(path)
-        size = len(self.prefix)
-        return {p[size:]: sha for p, sha in out.items() if p.startswith(self.prefix)}
+            if not stat_module.S_ISREG(st.st_mode):
+                continue
+            key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            entry = known.get(rel)
+            if entry is not None and tuple(entry[0]) == key:
+                blob = str(entry[1])
+            else:
+                try:
+                    blob = git_blob_sha(self.read(rel, limit))
+                except (OSError, ItembankError):
+                    continue  # gone, swapped, or too large: analysis says which
+            if blob == sha:
+                out[rel] = sha
+            if max(st.st_ctime_ns, st.st_mtime_ns) < settled:
+                remember[rel] = (key, blob)
+        if remember != known:
+            self.write_cache({"version": STAT_CACHE_VERSION, "files": remember}, "stat")
+        return out
 
     def git_identity(self) -> tuple[str | None, str | None]:
         """user.name and user.email from git config, if set."""

@@ -95,8 +95,8 @@ class Bank:
             raise UnknownIdError(f"{relpath} does not exist in the bank at {self.path}.")
         record, problems = parse_record(relpath, data)
         if not isinstance(record, dict):
-            detail = problems[0].message if problems else "it is not a JSON object"
-            raise ItembankError(f"{relpath} cannot be read: {detail}")
+            detail = "; ".join(f"{f.pointer or '/'}: {f.message}" for f in problems[:5])
+            raise ItembankError(f"{relpath} cannot be read: {detail or 'not a JSON object.'}")
         self._bases[relpath] = canonical.git_blob_sha(data)
         return record
 
