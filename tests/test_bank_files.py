@@ -213,6 +213,7 @@ def test_the_size_limit_is_set_in_bank_json_and_the_cache_follows_it(valid_bank:
         ["update-index", "--assume-unchanged", T3],
         ["update-index", "--skip-worktree", T3],
     ],
+    ids=["default", "trustctime-false", "checkstat-minimal", "assume-unchanged", "skip-worktree"],
 )
 def test_the_cache_never_vouches_for_changed_bytes_with_the_old_stat(
     valid_bank: Path, setup: list[str]
