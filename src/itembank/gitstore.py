@@ -213,9 +213,12 @@ class GitStore:
         with contextlib.suppress(OSError, ItembankError):
             settings, _ = parse_record("bank.json", self.read("bank.json", MAX_RECORD_BYTES_CAP))
             value = (settings or {}).get("max_record_bytes")
-            if isinstance(value, int) and not isinstance(value, bool):
-                if MIN_RECORD_BYTES <= value <= MAX_RECORD_BYTES_CAP:
-                    limit = value  # otherwise the default; validation reports the setting
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and MIN_RECORD_BYTES <= value <= MAX_RECORD_BYTES_CAP
+            ):
+                limit = value  # otherwise the default; validation reports the setting
         self._limit_cache = (key, limit)
         return limit
 
