@@ -36,7 +36,7 @@ MAX_RECORD_BYTES_CAP = 1 << 28
 #: A file changed this recently before it was hashed is hashed again next time (see
 #: GitStore.fingerprints), as git re-reads "racily clean" files.
 RACY_SECONDS = 1.0
-STAT_CACHE_VERSION = 1
+STAT_CACHE_VERSION = 2
 
 
 class UnreadableFileError(ItembankError):
@@ -298,21 +298,22 @@ class GitStore:
         started = time.time_ns()
         settled = started - int(self.racy_seconds * 1e9)
         limit = self.record_limit()
+        root = str(self.root) + "/"
         out: dict[str, str] = {}
-        remember: dict[str, tuple[tuple[int, ...], str]] = {}
+        remember: dict[str, tuple[str, str]] = {}
         for rel, sha in index.items():
             if sha is None:
                 continue
             try:
-                st = os.lstat(self.root / rel)
+                st = os.lstat(root + rel)
             except OSError:
                 continue
             if not stat_module.S_ISREG(st.st_mode):
                 continue
-            key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            key = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
             entry = known.get(rel)
-            if entry is not None and tuple(entry[0]) == key:
-                blob = str(entry[1])
+            if entry is not None and entry[0] == key:
+                blob = entry[1]
             else:
                 try:
                     blob = git_blob_sha(self.read(rel, limit))
@@ -320,7 +321,7 @@ class GitStore:
                     continue  # gone, swapped, or too large: analysis says which
             if blob == sha:
                 out[rel] = sha
-            if max(st.st_ctime_ns, st.st_mtime_ns) < settled:
+            if st.st_ctime_ns < settled and st.st_mtime_ns < settled:
                 remember[rel] = (key, blob)
         if remember != known:
             self.write_cache({"version": STAT_CACHE_VERSION, "files": remember}, "stat")
