@@ -171,7 +171,17 @@ class GitStore:
         FileNotFoundError if nothing is there.
         """
         limit = self.record_limit() if limit is None else limit
-        fd, size = self._open_regular(relpath)
+        try:
+            fd, size = self._open_regular(relpath)
+        except (FileNotFoundError, ItembankError):
+            raise
+        except OSError as exc:  # permissions, I/O: said plainly, as a finding or an error
+            raise UnreadableFileError(
+                relpath,
+                "unreadable-file",
+                f"It could not be read ({exc.strerror or exc}). Check its permissions and the "
+                "disk, then try again.",
+            ) from None
         try:
             if size > limit:
                 raise _too_large(relpath, size, limit)
