@@ -1,5 +1,6 @@
-"""Data-driven: every invalid case in tests/data/invalid produces its expected findings, names
-the file and pointer, and leaves the rest of the bank checked."""
+"""Data-driven: every invalid case in tests/data/invalid produces exactly its expected findings
+(file, pointer, code and severity: nothing missing, nothing extra) and checks exactly the number
+of files it should, so one broken file never hides the rest."""
 
 from __future__ import annotations
 
@@ -32,16 +33,18 @@ def test_invalid_case(case: str, tmp_path: Path) -> None:
     for rel in spec["remove"]:
         (bank / rel).unlink()
     report = open_bank(bank).validate()
-    got = {(f.path, f.pointer, f.code) for f in report.findings}
-    for want in spec["expected"]:
-        assert (want["path"], want["pointer"], want["code"]) in got, (
-            f"{case}: expected {want} among {sorted(got)}")
+    got = sorted((f.path, f.pointer, f.code, f.severity) for f in report.findings)
+    want = sorted((w["path"], w["pointer"], w["code"], w["severity"]) for w in spec["expected"])
+    assert got == want, f"{case}: {spec['description']}"
     for finding in report.findings:
         assert finding.message and finding.message[-1] in ".)'", finding
         assert "Traceback" not in finding.message
     # files the case did not touch are still read and counted
-    assert report.files_checked >= 13
+    assert report.files_checked == spec["files_checked"]
+    # and a second run, from the cache, says exactly the same
+    again = open_bank(bank).validate()
+    assert (again.files_checked, again.findings) == (report.files_checked, report.findings)
 
 
 def test_every_case_is_exercised() -> None:
-    assert len(CASES) >= 30
+    assert len(CASES) == 37

@@ -101,6 +101,17 @@ def analyse_file(relpath: str, data: bytes, matcher: TermMatcher) -> FileResult:
     return result
 
 
+def unreadable_file(relpath: str, code: str, message: str) -> FileResult:
+    """The result for a file that was not read (not a regular file, or too large): one error
+    at the file, and facts that say it exists but is unusable, as for an unparsable file."""
+    try:
+        loc = locate(relpath)
+    except InvalidIdError:
+        loc = None
+    facts = None if loc is None else {"kind": loc.kind, "file_id": loc.id, "valid": False}
+    return FileResult([error(relpath, "", code, message)], facts)
+
+
 # ---- local rules: one record at a time -------------------------------------------------------
 
 

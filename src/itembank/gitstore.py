@@ -16,6 +16,7 @@ import marshal
 import os
 import re
 import socket
+import stat as stat_module
 import tempfile
 import time
 import uuid
@@ -34,12 +35,72 @@ from .errors import (
     SaveRefusedError,
     StorageError,
 )
+from .parsing import parse_record
 
 LOCK_TIMEOUT_SECONDS = 60.0
 #: How long a save waits for a git lock file of another program to go before refusing.
 GIT_LOCK_WAIT_SECONDS = 5.0
 #: The temporary files _atomic_write makes (tempfile.mkstemp's 8 random characters).
 _TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+
+#: A bank file larger than this is a `too-large` finding and is never read (bank.json's
+#: max_record_bytes changes it, within MIN_RECORD_BYTES..MAX_RECORD_BYTES_CAP).
+DEFAULT_MAX_RECORD_BYTES = 1 << 20
+MIN_RECORD_BYTES = 1 << 10
+MAX_RECORD_BYTES_CAP = 1 << 28
+#: A file changed this recently before it was hashed is hashed again next time (see
+#: GitStore.fingerprints), as git re-reads "racily clean" files.
+RACY_SECONDS = 1.0
+STAT_CACHE_VERSION = 2
+
+
+class UnreadableFileError(ItembankError):
+    """A bank path itembank refuses to read: not a regular file, or over the size limit.
+
+    `code` is the finding's code and `advice` its message (what it is and what to do)."""
+
+    def __init__(self, relpath: str, code: str, advice: str) -> None:
+        super().__init__(f"{relpath} was not read. {advice}")
+        self.relpath = relpath
+        self.code = code
+        self.advice = advice
+
+
+def _too_large(relpath: str, size: int, limit: int) -> UnreadableFileError:
+    return UnreadableFileError(
+        relpath,
+        "too-large",
+        f"The file is {size:,} bytes, over the bank's limit of {limit:,} bytes per record, so "
+        "it was not read. Shorten it (large media belong outside the record), or raise "
+        "max_record_bytes in bank.json.",
+    )
+
+
+def _not_regular(relpath: str, mode: int | None, root: Path) -> UnreadableFileError:
+    """Say what is at the path instead of a file, and how to put it right."""
+    if mode is None or stat_module.S_ISLNK(mode):
+        try:
+            target = os.readlink(root / relpath)
+            what = f"a symbolic link (to {target[:200]!r})"
+        except OSError:
+            what = "a symbolic link"
+        fix = (
+            "itembank never follows links (git would record the link, not the record). "
+            "Replace it with the record's own file, or delete it."
+        )
+    else:
+        what = {
+            stat_module.S_IFDIR: "a folder",
+            stat_module.S_IFIFO: "a named pipe (FIFO)",
+            stat_module.S_IFSOCK: "a socket",
+            stat_module.S_IFCHR: "a character device",
+            stat_module.S_IFBLK: "a block device",
+            stat_module.S_IFREG: "a file",
+        }.get(stat_module.S_IFMT(mode), "not a regular file")
+        fix = "A bank holds only regular files, which git records. Move or delete it."
+    return UnreadableFileError(
+        relpath, "not-a-regular-file", f"It is {what}, not a regular file, and was not read. {fix}"
+    )
 
 
 @dataclass(frozen=True)
@@ -93,59 +154,215 @@ class GitStore:
         prefix = self.root.relative_to(self.worktree).as_posix()
         self.prefix = "" if prefix == "." else prefix + "/"
         self.state_dir = Path(self.repo.git_dir) / "itembank"
+        self._limit_cache: tuple[tuple[int, int, int, int], int] | None = None
+        self.racy_seconds = RACY_SECONDS
 
     # ---- reading ------------------------------------------------------------------------------
 
     def list_files(self, under: str = "") -> list[str]:
         """Every .json file of the bank, or of one folder of it (relative, '/'-separated),
-        skipping hidden names."""
+        skipping hidden names; plus everything that must not be in a bank, so that reading it
+        is refused with a finding: symbolic links, FIFOs, sockets and devices of any name, and
+        folders named like records (none of these is descended into or followed)."""
+        base = self.root / under if under else self.root
+        if under and (base.is_symlink() or (os.path.lexists(base) and not base.is_dir())):
+            return [under.rstrip("/")]
         out: list[str] = []
-        for folder, dirs, files in os.walk(self.root / under):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            rel = Path(folder).relative_to(self.root).as_posix()
-            base = "" if rel == "." else rel + "/"
-            out.extend(base + f for f in files if f.endswith(".json") and not f.startswith("."))
+        folders = [(base, under.rstrip("/") + "/" if under else "")]
+        while folders:
+            folder, prefix = folders.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    continue
+                if entry.is_symlink():
+                    out.append(prefix + name)
+                elif entry.is_dir(follow_symlinks=False):
+                    if name.endswith(".json"):
+                        out.append(prefix + name)
+                    else:
+                        folders.append((Path(entry.path), prefix + name + "/"))
+                elif name.endswith(".json") or not entry.is_file(follow_symlinks=False):
+                    out.append(prefix + name)
         return sorted(out)
 
-    def read(self, relpath: str) -> bytes:
-        return (self.root / relpath).read_bytes()
+    def read(self, relpath: str, limit: int | None = None) -> bytes:
+        """A bank file's bytes, read only if it is a regular file (never through a link) of at
+        most `limit` bytes (default: the bank's max_record_bytes).
+
+        Raises UnreadableFileError (a clear message and a finding code) otherwise, and
+        FileNotFoundError if nothing is there.
+        """
+        limit = self.record_limit() if limit is None else limit
+        try:
+            fd, size = self._open_regular(relpath)
+        except (FileNotFoundError, ItembankError):
+            raise
+        except OSError as exc:  # permissions, I/O: said plainly, as a finding or an error
+            raise UnreadableFileError(
+                relpath,
+                "unreadable-file",
+                f"It could not be read ({exc.strerror or exc}). Check its permissions and the "
+                "disk, then try again.",
+            ) from None
+        try:
+            if size > limit:
+                raise _too_large(relpath, size, limit)
+            chunks = []
+            total = 0
+            while total <= limit:  # a bounded read: the file may grow after fstat
+                chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+            if total > limit:
+                raise _too_large(relpath, total, limit)
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
 
     def read_optional(self, relpath: str) -> bytes | None:
+        """A bank file's bytes, or None if nothing is at that path (see read)."""
         try:
             return self.read(relpath)
         except FileNotFoundError:
             return None
 
     def exists(self, relpath: str) -> bool:
-        return (self.root / relpath).is_file()
+        """Whether anything (a file, or something that reading will refuse) is at that path."""
+        return os.path.lexists(self.root / relpath)
+
+    def record_limit(self) -> int:
+        """The most bytes a bank file may have: max_record_bytes in bank.json, else 1 MiB."""
+        try:
+            stat = os.lstat(self.root / "bank.json")
+        except OSError:
+            return DEFAULT_MAX_RECORD_BYTES
+        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        if self._limit_cache is not None and self._limit_cache[0] == key:
+            return self._limit_cache[1]
+        limit = DEFAULT_MAX_RECORD_BYTES
+        with contextlib.suppress(OSError, ItembankError):
+            settings, _ = parse_record("bank.json", self.read("bank.json", MAX_RECORD_BYTES_CAP))
+            value = (settings or {}).get("max_record_bytes")
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and MIN_RECORD_BYTES <= value <= MAX_RECORD_BYTES_CAP
+            ):
+                limit = value  # otherwise the default; validation reports the setting
+        self._limit_cache = (key, limit)
+        return limit
+
+    def _open_regular(self, relpath: str) -> tuple[int, int]:
+        """Open a bank file for reading without following any link on the way, and return
+        (descriptor, size) only if it is a regular file. The type is checked before opening
+        (so a FIFO or device is never opened) and again on the opened descriptor (so a file
+        swapped for a link or FIFO in between is still refused)."""
+        parts = relpath.split("/")
+        if any(part in ("", ".", "..") for part in parts):
+            raise ItembankError(f"{relpath!r} is not a path inside the bank.")
+        flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW
+        folder = os.open(self.root, os.O_RDONLY | os.O_CLOEXEC | os.O_DIRECTORY)
+        try:
+            for depth, part in enumerate(parts):
+                last = depth == len(parts) - 1
+                try:
+                    stat = os.stat(part, dir_fd=folder, follow_symlinks=False)
+                except NotADirectoryError:
+                    raise FileNotFoundError(relpath) from None
+                if not last and stat_module.S_ISREG(stat.st_mode):
+                    raise FileNotFoundError(relpath)
+                wanted = stat_module.S_ISREG if last else stat_module.S_ISDIR
+                if not wanted(stat.st_mode):
+                    raise _not_regular("/".join(parts[: depth + 1]), stat.st_mode, self.root)
+                try:
+                    fd = os.open(
+                        part,
+                        flags | (os.O_NONBLOCK | os.O_NOCTTY if last else os.O_DIRECTORY),
+                        dir_fd=folder,
+                    )
+                except OSError as exc:
+                    if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.ENXIO):
+                        raise _not_regular("/".join(parts[: depth + 1]), None, self.root) from None
+                    raise
+                opened = os.fstat(fd)
+                if not wanted(opened.st_mode):
+                    os.close(fd)
+                    raise _not_regular("/".join(parts[: depth + 1]), opened.st_mode, self.root)
+                os.close(folder)
+                folder = fd
+            return folder, opened.st_size
+        except BaseException:
+            os.close(folder)
+            raise
 
     def fingerprints(self) -> dict[str, str]:
-        """Git blob sha of every bank file whose working copy git knows to be unchanged.
+        """Git blob sha of every bank file whose working copy holds exactly the bytes git's
+        index records for it; modified, untracked and non-regular files are left out (they
+        must be read and checked again).
 
-        Modified and untracked files are left out: they must be read and checked again.
+        Git's own answer (git status) is not trusted for this: it compares stat information at
+        one-second resolution, and user settings (core.trustctime, core.checkStat,
+        assume-unchanged, fsmonitor...) loosen it further, so a file rewritten within the same
+        second with its mtime restored looks unchanged to it. Instead each file's bytes are
+        hashed, and the hash is remembered against the file's full stat (inode, size, mtime and
+        ctime to the nanosecond). The remembered hash is reused only while that stat is
+        identical, and only for files whose last change was over `racy_seconds` before they were
+        hashed: a change within the same clock tick cannot then leave the stat as it was (the
+        "racily clean" case git handles by comparing content).
         """
         spec = self.prefix or "."
         listing = self.repo.git.ls_files("-s", "-z", "--", spec)
-        out: dict[str, str] = {}
+        index: dict[str, str | None] = {}
+        size = len(self.prefix)
         for entry in listing.split("\0"):
             if not entry:
                 continue
             meta, path = entry.split("\t", 1)
-            out[path] = meta.split()[1]
-        status = self.repo.git.status(
-            "--porcelain=v1", "-z", "--untracked-files=no", "--ignore-submodules", "--", spec
-        )
-        parts = iter(status.split("\0"))
-        for part in parts:
-            if len(part) < 4:
+            mode, sha, stage = meta.split()[:3]
+            if path.startswith(self.prefix):
+                rel = path[size:]
+                regular = mode in ("100644", "100755") and stage == "0" and rel not in index
+                index[rel] = sha if regular else None  # links, submodules, conflicts: never
+        cache = self.read_cache("stat") or {}
+        known = cache.get("files", {}) if cache.get("version") == STAT_CACHE_VERSION else {}
+        started = time.time_ns()
+        settled = started - int(self.racy_seconds * 1e9)
+        limit = self.record_limit()
+        root = str(self.root) + "/"
+        out: dict[str, str] = {}
+        remember: dict[str, tuple[str, str]] = {}
+        for rel, sha in index.items():
+            if sha is None:
                 continue
-            code, path = part[:2], part[3:]
-            if code[0] in "RC":
-                next(parts, None)
-            if code[1] != " ":
-                out.pop(path, None)
-        size = len(self.prefix)
-        return {p[size:]: sha for p, sha in out.items() if p.startswith(self.prefix)}
+            try:
+                st = os.lstat(root + rel)
+            except OSError:
+                continue
+            if not stat_module.S_ISREG(st.st_mode):
+                continue
+            key = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+            entry = known.get(rel)
+            if entry is not None and entry[0] == key:
+                blob = entry[1]
+            else:
+                try:
+                    blob = git_blob_sha(self.read(rel, limit))
+                except (OSError, ItembankError):
+                    continue  # gone, swapped, or too large: analysis says which
+            if blob == sha:
+                out[rel] = sha
+            if st.st_ctime_ns < settled and st.st_mtime_ns < settled:
+                remember[rel] = (key, blob)
+        if remember != known:
+            self.write_cache({"version": STAT_CACHE_VERSION, "files": remember}, "stat")
+        return out
 
     def git_identity(self) -> tuple[str | None, str | None]:
         """user.name and user.email from git config, if set."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import canonical, workflow
-from .analysis import analyse_file
+from .analysis import analyse_file, unreadable_file
 from .bankrules import check_bank
 from .coverage import Coverage, blueprint_capacity, coverage
 from .csvimport import Row, column_of, read_rows
@@ -22,7 +22,7 @@ from .errors import (
     WorkflowError,
 )
 from .findings import Finding, Report, error, warning
-from .gitstore import Commit, GitStore, Kept
+from .gitstore import Commit, GitStore, Kept, UnreadableFileError
 from .identity import check_person, resolve_identity
 from .ids import check_id, is_id, slugify
 from .layout import CONTENT_KINDS, kind_of, locate, path_for, path_of
@@ -95,8 +95,8 @@ class Bank:
             raise UnknownIdError(f"{relpath} does not exist in the bank at {self.path}.")
         record, problems = parse_record(relpath, data)
         if not isinstance(record, dict):
-            detail = problems[0].message if problems else "it is not a JSON object"
-            raise ItembankError(f"{relpath} cannot be read: {detail}")
+            detail = "; ".join(f"{f.pointer or '/'}: {f.message}" for f in problems[:5])
+            raise ItembankError(f"{relpath} cannot be read: {detail or 'not a JSON object.'}")
         self._bases[relpath] = canonical.git_blob_sha(data)
         return record
 
@@ -357,7 +357,8 @@ class Bank:
         files, fingerprints = snapshot or self._snapshot()
         references = self.references()
         matcher = build_matcher(references)
-        header = cache_header(matcher)
+        limit = self.store.record_limit()
+        header = cache_header(matcher, limit)
         cache = self.store.read_cache() or {}
         entries = cache.get("files", {}) if cache.get("header") == header else {}
         results = {}
@@ -369,7 +370,17 @@ class Bank:
                 results[relpath] = (entry[1], entry[2])
             else:
                 todo.append(relpath)
-        fresh = analyse_many([(p, self.store.read(p)) for p in todo], references, progress)
+        readable, unreadable = [], {}
+        for relpath in todo:
+            try:
+                readable.append((relpath, self.store.read(relpath, limit)))
+            except UnreadableFileError as exc:  # a link, folder, FIFO... or too large
+                unreadable[relpath] = unreadable_file(relpath, exc.code, exc.advice)
+            except FileNotFoundError:  # removed since listed: said as for any missing file
+                unreadable[relpath] = unreadable_file(
+                    relpath, "missing-file", "The file was removed while the bank was checked."
+                )
+        fresh = {**analyse_many(readable, references, progress), **unreadable}
         new_entries = {p: e for p, e in entries.items() if p in results}
         for relpath, result in fresh.items():
             cached = to_cache(fingerprints.get(relpath, ""), result)
@@ -422,7 +433,8 @@ class Bank:
             return None
         digest = hashlib.sha256()
         references = self.store.read_optional("references.json") or b""
-        digest.update(repr(cache_header(build_matcher(references_of(references)))).encode())
+        matcher = build_matcher(references_of(references))
+        digest.update(repr(cache_header(matcher, self.store.record_limit())).encode())
         for relpath in files:
             digest.update(f"{relpath}\0{fingerprints[relpath]}\n".encode())
         return digest.hexdigest()
@@ -453,6 +465,8 @@ class Bank:
         """Findings for one record as it would be saved (its own file plus its links)."""
         kind = kind or kind_of(record)
         relpath = path_of(record, kind)
+        if not_json := canonical.non_json_numbers(relpath, record):
+            return not_json
         data = canonical.dumps(record).encode("utf-8")
         matcher = build_matcher(self.references())
         result = analyse_file(relpath, data, matcher)

@@ -18,7 +18,7 @@ from .parsing import parse_record
 from .schemas import schema_fingerprint
 
 #: Bump when analysis changes, so old caches are ignored.
-ANALYSIS_VERSION = "1"
+ANALYSIS_VERSION = "2"
 PARALLEL_THRESHOLD = 2000
 Progress = Callable[[int, int], None]
 
@@ -33,13 +33,15 @@ def references_of(data: bytes | None) -> list[dict[str, Any]]:
     return []
 
 
-def cache_header(matcher: TermMatcher) -> dict[str, str]:
-    """What cached results depend on besides the file itself."""
+def cache_header(matcher: TermMatcher, max_record_bytes: int) -> dict[str, str]:
+    """What cached results depend on besides the file itself (a file's `too-large` finding
+    depends on the bank's size limit)."""
     return {
         "analysis": ANALYSIS_VERSION,
         "schemas": schema_fingerprint(),
         "terms": matcher.fingerprint,
         "python": sys.version.split()[0],
+        "max_record_bytes": str(max_record_bytes),
     }
 
 
