@@ -331,6 +331,33 @@ class GitStore:
             f"{kept}. Open the record again, apply your changes, and save."
         )
 
+    # ---- reading at a recorded commit (forms are rebuilt from the commit they name) -----------
+
+    def files_at(
+        self, sha: str, relpaths: list[str], folders: list[str] | None = None
+    ) -> dict[str, bytes]:
+        """The bank files named, and every file directly in the folders named, as they were at
+        commit `sha` (absent ones are left out). One git process answers all of them."""
+        try:
+            tree = self.repo.commit(sha).tree
+        except (ValueError, git.BadName, git.GitCommandError):
+            raise ItembankError(
+                f"The commit {sha} is not in the bank's repository at {self.worktree}: fetch "
+                "the history that holds it (a shallow or rewritten clone lacks it)."
+            ) from None
+        out: dict[str, bytes] = {}
+        for relpath in relpaths:
+            with contextlib.suppress(KeyError):
+                blob = tree / (self.prefix + relpath)
+                if blob.type == "blob":
+                    out[relpath] = bytes(blob.data_stream.read())
+        for folder in folders or []:
+            with contextlib.suppress(KeyError):
+                sub = tree / (self.prefix + folder.rstrip("/"))
+                for blob in sub.blobs if sub.type == "tree" else ():
+                    out[f"{folder.rstrip('/')}/{blob.name}"] = bytes(blob.data_stream.read())
+        return out
+
 
 def _split_person(person: str) -> tuple[str, str]:
     name, _, rest = person.partition("<")
