@@ -79,33 +79,37 @@ def _is_within(path: Path, folder: Path) -> bool:
 
 
 def replace_refusal(out: Path, protected: Sequence[Path] = ()) -> str | None:
-    """Why the existing folder `out` must not be replaced (None if it may be): only a folder
-    itembank wrote (it holds MARKER) may go, and never a protected folder (the bank, the git
-    working tree holding it) or anything inside or above one, a git repository, the current
-    folder or one above it, the home folder or /."""
+    """Why the existing folder `out` must not be replaced (None if it may be): only an empty
+    folder or one itembank wrote (it holds MARKER) may go, and never a protected folder (the
+    bank, the git working tree holding it) or anything inside or above one, a git repository,
+    the current folder or one above it, the home folder or /."""
     if out.is_symlink():
-        return f"{out} is a symbolic link: give the real folder's path."
+        return "it is a symbolic link: give the real folder's path"
     if not out.is_dir():
-        return f"{out} exists and is not a folder."
+        return "it exists and is not a folder"
     real = out.resolve()
     home = Path.home().resolve()
-    if real == Path(real.anchor) or real == home:
-        return f"{out} is {'the home folder' if real == home else 'the root folder'}."
+    if real == Path(real.anchor):
+        return "it is the root folder"
+    if real == home:
+        return "it is the home folder"
     if _is_within(Path.cwd().resolve(), real):
-        return f"{out} is the current folder or one above it."
+        return "it is the current folder or one above it"
     for folder in protected:
         guarded = Path(folder).resolve()
         if _is_within(real, guarded) or _is_within(guarded, real):
-            return f"{out} is, holds or is inside {guarded}, the bank or its git repository."
+            return f"it is, holds or is inside {guarded} (the bank or its git repository)"
+    for where, dirs, names in os.walk(out):
+        if ".git" in dirs or ".git" in names:
+            return f"{where} is a git repository"
+    if not any(out.iterdir()):
+        return None
     marker = out / MARKER
     if marker.is_symlink() or not marker.is_file():
         return (
-            f"{out} was not written by itembank (it has no {MARKER} file), so it is not "
-            "replaced: choose a new folder, or remove this one yourself."
+            f"itembank did not write it (it has no {MARKER} file): choose a new folder, "
+            "or remove this one yourself"
         )
-    for where, dirs, names in os.walk(out):
-        if ".git" in dirs or ".git" in names:
-            return f"{where} is a git repository."
     return None
 
 
@@ -119,7 +123,7 @@ def write_tree(
     renamed into place, so a failure leaves nothing half-written. The folder gets a MARKER file
     saying itembank wrote it. An existing `out` is refused unless force, and even then it is
     replaced only if replace_refusal() finds no reason against it (so --force never deletes
-    what itembank did not write). A new folder is never made inside a protected folder's
+    what itembank did not write). The git check walks the folder: exports are small. A new folder is never made inside a protected folder's
     first entry (the bank itself)."""
     out = Path(out)
     if out.is_symlink():
@@ -129,7 +133,7 @@ def write_tree(
     if out.exists():
         why = replace_refusal(out, protected)
         if why:
-            raise ItembankError(f"Refusing to replace {out}: {why}")
+            raise ItembankError(f"Refusing to replace {out}: {why}. Nothing was changed.")
     elif protected and _is_within(out.resolve(), Path(protected[0]).resolve()):
         raise ItembankError(
             f"Refusing to write {out}: it is inside the bank {Path(protected[0]).resolve()}. "
