@@ -123,8 +123,8 @@ def write_tree(
     renamed into place, so a failure leaves nothing half-written. The folder gets a MARKER file
     saying itembank wrote it. An existing `out` is refused unless force, and even then it is
     replaced only if replace_refusal() finds no reason against it (so --force never deletes
-    what itembank did not write). The git check walks the folder: exports are small. A new folder is never made inside a protected folder's
-    first entry (the bank itself)."""
+    what itembank did not write; the git check walks the folder: exports are small). A new
+    folder is never made inside the first protected folder (the bank itself)."""
     out = Path(out)
     if out.is_symlink():
         raise ItembankError(f"{out} is a symbolic link: give the real folder's path.")
