@@ -218,3 +218,18 @@ def test_a_scenario_changed_in_git_after_approval_is_not_exported(sample_bank_rw
     assert refused.returncode == 1
     assert "SIM-0001: approval-stale: Marked approved" in refused.stderr
     assert not (tmp_path / "no").exists()
+
+
+def test_a_form_is_rebuilt_after_the_bank_folder_moved_in_its_repository(sample_bank_rw: Path, tmp_path: Path) -> None:
+    manifest = assembled(sample_bank_rw)
+    assert manifest["bank_path"] == "item_bank"
+    first = cli("export", manifest["id"], "--format", "qti21", "--out", str(tmp_path / "a"), bank=sample_bank_rw)
+    assert first.returncode == 0, first.stderr
+    repo = sample_bank_rw.parent
+    git(repo, "mv", "item_bank", "exams")
+    git(repo, "commit", "-q", "-m", "rename the bank folder")
+    moved = repo / "exams"
+    assert cli("form", "verify", manifest["id"], bank=moved).returncode == 0
+    again = cli("export", manifest["id"], "--format", "qti21", "--out", str(tmp_path / "b"), bank=moved)
+    assert again.returncode == 0, again.stderr
+    assert tree_digest(tmp_path / "b") == tree_digest(tmp_path / "a")

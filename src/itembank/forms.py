@@ -74,8 +74,10 @@ def build_manifest(
     created: str,
     solver: Mapping[str, Any],
     siblings: Sequence[str],
+    bank_path: str | None = None,
 ) -> Record:
-    """The manifest of one assembled form (schemas/form_manifest.schema.json)."""
+    """The manifest of one assembled form (schemas/form_manifest.schema.json). `bank_path`,
+    the bank folder inside its repository, lets the records be read at `bank_commit` later."""
     sections = []
     for section in form.sections:
         entry: Record = {"id": section.id, "title": section.title, "items": []}
@@ -117,6 +119,8 @@ def build_manifest(
         "sections": sections,
         "totals": totals,
     }
+    if bank_path is not None:
+        manifest["bank_path"] = bank_path
     return manifest
 
 

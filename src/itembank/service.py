@@ -1136,17 +1136,18 @@ class Bank:
     _GATE_CODES = frozenset({"approval-stale", "not-approved"})
 
     def _as_at(
-        self, commit: str, refs: dict[str, str]
+        self, commit: str, refs: dict[str, str], bank_path: str | None = None
     ) -> tuple[dict[str, Record], dict[str, str], dict[str, bytes]]:
         """Content records (id -> kind) as they were at `commit`, read from git, and for each
         one marked approved that the review policy does not back then, "code: why": the very
         rule validate applies (bankrules, over bank.json and the reviews as of that commit),
-        never a second one. Also returns the files read (path -> bytes)."""
+        never a second one. Also returns the files read (path -> bytes). `bank_path`: where
+        the bank folder was in the repository then (default: where it is now)."""
         from .analysis import analyse_file
 
         paths = {ident: path_for(kind, ident) for ident, kind in refs.items()}
         files = self.store.files_at(
-            commit, ["bank.json", *paths.values()], [f"reviews/{i}" for i in refs]
+            commit, ["bank.json", *paths.values()], [f"reviews/{i}" for i in refs], bank_path
         )
         matcher = build_matcher([])
         analysed = {p: analyse_file(p, data, matcher) for p, data in files.items()}
@@ -1191,17 +1192,17 @@ class Bank:
         """A form named by the path of a manifest (assemble --out), not by its id."""
         return "/" in form or form.endswith(".json") or Path(form).exists()
 
-    def _check_form(self, form: str) -> tuple[Any, Record, dict[str, bytes]]:
-        """The FormCheck of a form (see verify_form), its manifest, and the files read at its
-        recorded commit (what export builds from)."""
+    def _check_form(self, form: str) -> tuple[Any, Record, dict[str, Record], dict[str, bytes]]:
+        """The FormCheck of a form (see verify_form), its manifest, and its records and the
+        files read at its recorded commit (what export builds from)."""
         from .forms import changes_since, check_manifest, manifest_ids
 
         manifest = self.form(form)
-        commit = str(manifest["bank_commit"])
+        commit, bank_path = str(manifest["bank_commit"]), manifest.get("bank_path")
         refs = manifest_ids(manifest)
-        recorded, then, files = self._as_at(commit, refs)
+        recorded, then, files = self._as_at(commit, refs, bank_path)
         blueprint_path = path_for("blueprint", str(manifest["blueprint"]))
-        files.update(self.store.files_at(commit, [blueprint_path]))
+        files.update(self.store.files_at(commit, [blueprint_path], ["standards"], bank_path))
         try:
             blueprint: Record | None = self.get_record("blueprint", str(manifest["blueprint"]))
         except ItembankError:
@@ -1219,7 +1220,8 @@ class Bank:
                     f"{relpath}: uncommitted-change: the manifest differs from the last commit "
                     "(commit or discard the change)"
                 )
-        return changes_since(check, manifest, current, now, uncommitted), manifest, files
+        check = changes_since(check, manifest, current, now, uncommitted)
+        return check, manifest, recorded, files
 
     def assemble(
         self,
@@ -1281,6 +1283,7 @@ class Bank:
                 created,
                 result.solver,
                 ids,
+                self.store.prefix.rstrip("/"),
             )
             for form_id, form in zip(ids, result.forms, strict=True)
         ]
@@ -1330,7 +1333,7 @@ class Bank:
         approvals as of that commit, option order, key, totals), and say what changed since,
         per id: edited, retired, went back to review, approvals no longer valid, gone, or an
         uncommitted change (a FormCheck; ok only if the form can be delivered as it stands)."""
-        check, _, _ = self._check_form(form)
+        check, _, _, _ = self._check_form(form)
         return check
 
     def export_form(
@@ -1381,7 +1384,7 @@ class Bank:
             files.update(self.store.files_at(self._head(), [], ["standards"]))
             bundle = ScenarioBundle(scenario, *self._titles_at(files))
         else:
-            check, manifest, files = self._check_form(form)
+            check, manifest, recorded, files = self._check_form(form)
             blockers = check.export_blockers(as_delivered)
             if blockers:
                 hint = (
@@ -1393,10 +1396,7 @@ class Bank:
                 raise NotDeliverableError(
                     f"The form {check.form} cannot be exported{hint}:", blockers
                 )
-            commit = str(manifest["bank_commit"])
             refs = manifest_ids(manifest)
-            recorded, _, _ = self._as_at(commit, refs)
-            files.update(self.store.files_at(commit, [], ["standards"]))
             blueprint_path = path_for("blueprint", str(manifest["blueprint"]))
             blueprint, _ = parse_record(blueprint_path, files.get(blueprint_path, b"null"))
             bundle = FormBundle(
@@ -1413,6 +1413,8 @@ class Bank:
         titles: dict[tuple[str, str], str] = {}
         bank_title = "Item bank"
         for relpath, data in sorted(files.items()):
+            if relpath != "bank.json" and not relpath.startswith("standards/"):
+                continue
             record, _ = parse_record(relpath, data)
             if not isinstance(record, dict):
                 continue
