@@ -119,3 +119,20 @@ def test_exports_are_byte_identical_across_processes_and_clocks(form: tuple[Path
         outputs.append(digests(out))
     assert len(outputs[0]) >= 2  # the export itself and itembank's marker
     assert outputs[0] == outputs[1]
+
+
+def test_chromium_node_numbers_are_made_steady() -> None:
+    """Chromium's structure-element ids all started one higher in 1 print of 12 (the only
+    difference between the two PDFs); renumbering by rank makes both prints the same bytes,
+    same length, order kept."""
+    from itembank.exporters.pdf import steady_node_ids
+
+    def printed(first: int) -> bytes:
+        ids = [first, first + 1, first + 3, first, first + 1]
+        return b"".join(b"<</S /TH /ID (node%08d)>>\n" % n for n in ids) + b"/Names [(node%08d) 5 0 R]" % first
+
+    a, b = printed(90), printed(89)
+    assert a != b
+    assert steady_node_ids(a) == steady_node_ids(b)
+    assert len(steady_node_ids(a)) == len(a)
+    assert steady_node_ids(a).count(b"(node00000001)") == 3 and b"(node00000003)" in steady_node_ids(a)
