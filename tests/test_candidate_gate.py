@@ -15,7 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from itembank import canonical, open_bank
+from itembank.forms import NotDeliverableError
 from itembank.workflow import content_hash
 
 from .conftest import TESTER, git
@@ -233,3 +236,21 @@ def test_a_form_is_rebuilt_after_the_bank_folder_moved_in_its_repository(sample_
     again = cli("export", manifest["id"], "--format", "qti21", "--out", str(tmp_path / "b"), bank=moved)
     assert again.returncode == 0, again.stderr
     assert tree_digest(tmp_path / "b") == tree_digest(tmp_path / "a")
+
+
+def test_an_item_left_with_one_approval_is_refused_as_not_approved(sample_bank_rw: Path) -> None:
+    manifest = assembled(sample_bank_rw)
+    ident = single_answer_item(manifest)
+    review = sorted((sample_bank_rw / "reviews" / ident).glob("*.json"))[0]
+    git(sample_bank_rw.parent, "rm", "-q", str(review))
+    git(sample_bank_rw.parent, "commit", "-q", "-m", f"withdraw one review of {ident}")
+    bank = open_bank(sample_bank_rw)
+    with pytest.raises(NotDeliverableError) as refused:
+        bank.assemble(BLUEPRINT, 1, 6, author=TESTER)
+    assert refused.value.lines == [
+        f"{ident}: not-approved: Marked approved, but it has 1 of 2 approvals of the current "
+        "content. Set status to in_review until the review policy is met."
+    ]
+    check = bank.verify_form(manifest["id"])
+    assert check.stale == [(ident, refused.value.lines[0].split(": ", 1)[1])]
+    assert check.changed == [] and check.problems == []
