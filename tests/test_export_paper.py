@@ -67,7 +67,8 @@ def test_existing_output_folder_is_refused_unless_force(form: tuple[Path, str], 
     assert run(["export", form_id, "--format", "html", "--out", str(out), "--bank", str(bank_path)]) == 2
     assert not list(out.iterdir())
     assert run(["export", form_id, "--format", "html", "--out", str(out), "--bank", str(bank_path), "--force"]) == 0
-    assert len(list(out.iterdir())) == 2
+    assert len(list(out.iterdir())) == 3  # the two papers and itembank's marker
+    assert (out / ".itembank-export").is_file()
 
 
 def test_pdf_papers_hold_the_expected_text_and_are_reproducible(form: tuple[Path, str], tmp_path: Path) -> None:

@@ -101,10 +101,12 @@ def test_changed_and_retired_items_are_listed_and_block_export(sample_bank_rw: P
     check = bank.verify_form(manifest["id"])
     assert not check.ok
     assert check.changed == [changed]
-    assert check.not_approved == [(retired, "retired")]
+    assert check.not_approved == [(changed, "in_review"), (retired, "retired")]
     assert run(["form", "verify", manifest["id"], "--bank", str(sample_bank_rw)]) == 1
     out = capsys.readouterr().out
-    assert changed in out and retired in out
+    assert f"{changed}: edited since the form was assembled" in out
+    assert f"{changed}: not-approved: went back to review" in out
+    assert f"{retired}: retired since the form was assembled" in out
     with pytest.raises(StaleFormError, match=changed):
         bank.export_form(manifest["id"], "html", tmp_path / "out")
     assert not (tmp_path / "out").exists()  # nothing half-written

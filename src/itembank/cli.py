@@ -226,9 +226,12 @@ def _add_form_commands(sub: Any) -> None:
     v = form_sub.add_parser(
         "verify",
         help="confirm a form still matches the bank",
-        description="Re-derive every content hash, option order, key and total of a form from "
-        "the bank as it is now. Exit 0: unchanged; 1: items changed, retired or missing "
-        "(listed); 2: no such form or no bank.",
+        description="Check a form as recorded, reading every record at the manifest's bank "
+        "commit (content hash, approvals as of that commit, option order, key, totals), and "
+        "say what changed since, per id: edited, retired, went back to review, approval no "
+        "longer valid (approval-stale, not-approved), gone, or an uncommitted change. Exit 0: "
+        "deliverable as it stands; 1: something is listed; 2: no such form or commit, or no "
+        "bank.",
     )
     v.add_argument("form", metavar="FORM", help="a form id (forms/FORM/manifest.json) or a path")
     _bank_arg(v)
@@ -242,8 +245,13 @@ def _add_form_commands(sub: Any) -> None:
         "a delivery platform; html and pdf write the candidate paper, and the answer key and "
         "marking scheme as a separate document. Given a scenario id (e.g. SIM-0001), html and "
         "pdf write the candidate brief, the actor briefs and the assessor's marking sheet. "
-        "Exit 0: written; 1: the form no longer matches the bank (listed); 2: bad invocation, "
-        "existing output folder (use --force) or no bank.",
+        "A form is rebuilt from the bank commit its manifest records, so it gives the same "
+        "bytes years later; it is refused while any record it names is not approved-or-"
+        "retired now, lacks the approvals the review policy required at that commit, or has "
+        "uncommitted changes. --force replaces only a folder itembank wrote (it holds a "
+        ".itembank-export file), never the bank, its repository, a git repository, the "
+        "current folder or one above it. Exit 0: written; 1: refused (each id and why); 2: "
+        "bad invocation, an output folder that may not be replaced, or no bank.",
     )
     p.add_argument("form", metavar="FORM", help="a form id or manifest path, or a scenario id")
     p.add_argument(
@@ -254,12 +262,19 @@ def _add_form_commands(sub: Any) -> None:
         help="what to write",
     )
     p.add_argument("--out", metavar="DIR", required=True, help="a new folder for the files")
-    p.add_argument("--force", action="store_true", help="replace the folder if it exists")
+    p.add_argument("--force", action="store_true", help="replace the folder if itembank wrote it")
+    p.add_argument(
+        "--as-delivered",
+        action="store_true",
+        help="re-export a form exactly as candidates saw it, for the record (e.g. an appeal), "
+        "even if an item has since gone back to review",
+    )
     _bank_arg(p)
 
 
 def _assemble(bank: Bank, args: argparse.Namespace) -> int:
     from .assembly import AssemblyError
+    from .forms import NotDeliverableError
 
     def progress(message: str) -> None:
         if not args.quiet:
@@ -276,7 +291,7 @@ def _assemble(bank: Bank, args: argparse.Namespace) -> int:
             time_limit=args.time_limit,
             progress=progress,
         )
-    except AssemblyError as exc:
+    except (AssemblyError, NotDeliverableError) as exc:
         print(f"itembank: {exc}", file=sys.stderr)
         return EXIT_FINDINGS
     summary = {
@@ -328,7 +343,10 @@ def _form(bank: Bank, args: argparse.Namespace) -> int:
     if args.format == "json":
         print(to_json(check.to_dict()))
     elif check.ok:
-        print(f"{check.form}: every item, option order, key and total matches the bank.")
+        print(
+            f"{check.form}: every item, option order, key and total matches the bank, and "
+            f"every record carries its approvals (as at {check.commit[:10]} and now)."
+        )
     else:
         print(f"{check.form}: does NOT match the bank:")
         for line in check.lines():
@@ -343,7 +361,9 @@ def _export(bank: Bank, args: argparse.Namespace) -> int:
     from .forms import StaleFormError
 
     try:
-        written = bank.export_form(args.form, args.export_format, args.out, args.force)
+        written = bank.export_form(
+            args.form, args.export_format, args.out, args.force, args.as_delivered
+        )
     except StaleFormError as exc:
         print(f"itembank: {exc}", file=sys.stderr)
         return EXIT_FINDINGS

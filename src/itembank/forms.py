@@ -74,8 +74,10 @@ def build_manifest(
     created: str,
     solver: Mapping[str, Any],
     siblings: Sequence[str],
+    bank_path: str | None = None,
 ) -> Record:
-    """The manifest of one assembled form (schemas/form_manifest.schema.json)."""
+    """The manifest of one assembled form (schemas/form_manifest.schema.json). `bank_path`,
+    the bank folder inside its repository, lets the records be read at `bank_commit` later."""
     sections = []
     for section in form.sections:
         entry: Record = {"id": section.id, "title": section.title, "items": []}
@@ -117,6 +119,8 @@ def build_manifest(
         "sections": sections,
         "totals": totals,
     }
+    if bank_path is not None:
+        manifest["bank_path"] = bank_path
     return manifest
 
 
@@ -124,37 +128,111 @@ class StaleFormError(ItembankError):
     """A form no longer matches the bank (items changed, retired or missing)."""
 
 
+class NotDeliverableError(StaleFormError):
+    """Content that would reach a candidate lacks the approvals the review policy requires, or
+    differs from what git records. `lines` name each id and why, one per line."""
+
+    def __init__(self, message: str, lines: Sequence[str]) -> None:
+        super().__init__(message + "".join(f"\n  - {line}" for line in lines))
+        self.lines = list(lines)
+
+
+#: Statuses that mean the content went back to be reviewed again.
+BACK_TO_REVIEW = frozenset({"draft", "in_review", "changes_requested"})
+
+
 @dataclass
 class FormCheck:
-    """What verify found: content changed or retired since assembly, and other mismatches."""
+    """What verify found. `problems` are faults of the form as recorded, read at its recorded
+    bank commit (content hash, approvals then, option order, key, totals); the other lists say
+    what happened since: edited, retired or back to review, approvals no longer valid, gone, or
+    a working-tree file that differs from HEAD."""
 
     form: str
+    commit: str = ""
     changed: list[str] = field(default_factory=list)
-    not_approved: list[tuple[str, str]] = field(default_factory=list)  # (id, status)
+    not_approved: list[tuple[str, str]] = field(default_factory=list)  # (id, status now)
+    stale: list[tuple[str, str]] = field(default_factory=list)  # (id, "code: why") now
     missing: list[str] = field(default_factory=list)
+    uncommitted: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.changed or self.not_approved or self.missing or self.problems)
+        """The form can be delivered again as it stands."""
+        return not (
+            self.changed
+            or self.not_approved
+            or self.stale
+            or self.missing
+            or self.uncommitted
+            or self.problems
+        )
+
+    def export_blockers(self, as_delivered: bool = False) -> list[str]:
+        """Why the form cannot be exported. The files are rebuilt from the recorded commit, so
+        an edit since (re-approved) or a retirement does not block; content whose current
+        state is not approved-or-retired blocks unless it is re-exported `as_delivered` (for
+        the record, e.g. an appeal). Faults of the form as recorded and uncommitted files
+        always block."""
+        out = [self._uncommitted_line(i) for i in self.uncommitted] + list(self.problems)
+        if not as_delivered:
+            out += [f"{i}: {why}" for i, why in self.stale]
+            out += [self._status_line(i, s) for i, s in self.not_approved if s != "retired"]
+            out += [f"{i}: no longer in the bank" for i in self.missing]
+        return out
+
+    @staticmethod
+    def _uncommitted_line(ident: str) -> str:
+        return (
+            f"{ident}: uncommitted-change: its file or its reviews differ from the last commit "
+            "(commit or discard the change)"
+        )
+
+    def _status_line(self, ident: str, status: str) -> str:
+        if status == "retired":
+            return f"{ident}: retired since the form was assembled"
+        if status in BACK_TO_REVIEW:
+            return (
+                f"{ident}: not-approved: went back to review since the form was assembled "
+                f"(status {status})"
+            )
+        return f"{ident}: not-approved: now {status}"
 
     def lines(self) -> list[str]:
-        out = [f"{i}: content changed since the form was assembled" for i in self.changed]
-        out += [f"{i}: no longer approved ({s})" for i, s in self.not_approved]
+        since = f" at {self.commit[:10]}" if self.commit else ""
+        out = [self._uncommitted_line(i) for i in self.uncommitted]
+        out += [f"{i}: edited since the form was assembled{since}" for i in self.changed]
+        out += [self._status_line(i, s) for i, s in self.not_approved]
+        out += [f"{i}: {why}" for i, why in self.stale]
         out += [f"{i}: no longer in the bank" for i in self.missing]
         return out + self.problems
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "form": self.form,
+            "commit": self.commit,
             "ok": self.ok,
             "changed": self.changed,
             "not_approved": [{"id": i, "status": s} for i, s in self.not_approved],
+            "stale": [{"id": i, "why": w} for i, w in self.stale],
             "missing": self.missing,
+            "uncommitted": self.uncommitted,
             "problems": self.problems,
             "notes": self.notes,
         }
+
+
+def manifest_ids(manifest: Mapping[str, Any]) -> dict[str, str]:
+    """Every content id a form names -> its kind (cases first, in the form's order)."""
+    out: dict[str, str] = {}
+    for section in manifest["sections"]:
+        if section.get("stimulus"):
+            out[str(section["stimulus"])] = "stimulus"
+        for entry in section["items"]:
+            out[str(entry["id"])] = "item"
+    return out
 
 
 def check_manifest(
@@ -162,37 +240,45 @@ def check_manifest(
     items: Mapping[str, Mapping[str, Any]],
     stimuli: Mapping[str, Mapping[str, Any]],
     blueprint: Mapping[str, Any] | None,
+    recorded_verdicts: Mapping[str, str] | None = None,
 ) -> FormCheck:
-    """Re-derive every hash, option order, key and total from the bank as it is now and list
-    whatever no longer matches the manifest."""
-    check = FormCheck(str(manifest["id"]))
+    """Re-derive every hash, option order, key and total from the records AS RECORDED (read
+    at the manifest's bank commit) and list, as problems, whatever does not match the manifest
+    or did not carry the required approvals then (`recorded_verdicts`: id -> "code: why")."""
+    check = FormCheck(str(manifest["id"]), str(manifest.get("bank_commit", "")))
     seed = int(manifest["seed"])
+    at = f"at the recorded commit {check.commit[:10]}"
+    verdicts = recorded_verdicts or {}
     total_items = 0
     total_score = 0.0
+
+    def recorded(kind: str, ident: str, record: Mapping[str, Any] | None, expected: Any) -> bool:
+        if record is None:
+            check.problems.append(f"{ident}: not in the bank {at}")
+            return False
+        if content_hash(kind, record) != expected:
+            check.problems.append(
+                f"{ident}: hash-mismatch: its content {at} is not the content the manifest "
+                "records (the manifest or the history was altered)"
+            )
+            return False
+        if record.get("status") != "approved":
+            check.problems.append(f"{ident}: not-approved: it was {record.get('status')} {at}")
+        elif ident in verdicts:
+            check.problems.append(f"{ident}: {verdicts[ident]} ({at})")
+        return True
+
     for section in manifest["sections"]:
         sid = section.get("stimulus")
         if sid:
-            stim = stimuli.get(sid)
-            if stim is None:
-                check.missing.append(sid)
-            else:
-                if content_hash("stimulus", stim) != section.get("stimulus_hash"):
-                    check.changed.append(sid)
-                if stim.get("status") != "approved":
-                    check.not_approved.append((sid, str(stim.get("status"))))
+            recorded("stimulus", sid, stimuli.get(sid), section.get("stimulus_hash"))
         for entry in section["items"]:
             ident = entry["id"]
             total_items += 1
             total_score += float(entry["max_score"])
             item = items.get(ident)
-            if item is None:
-                check.missing.append(ident)
+            if not recorded("item", ident, item, entry["content_hash"]) or item is None:
                 continue
-            if content_hash("item", item) != entry["content_hash"]:
-                check.changed.append(ident)
-                continue
-            if item.get("status") != "approved":
-                check.not_approved.append((ident, str(item.get("status"))))
             order = option_order(item, seed, check.form)
             if entry["option_order"] != order:
                 check.problems.append(
@@ -216,14 +302,55 @@ def check_manifest(
     return check
 
 
+def changes_since(
+    check: FormCheck,
+    manifest: Mapping[str, Any],
+    current: Mapping[str, Mapping[str, Any]],
+    current_verdicts: Mapping[str, str],
+    uncommitted: Sequence[str] = (),
+) -> FormCheck:
+    """Add to `check` what happened to each id since the recorded commit, from the bank now
+    (`current`: id -> record; `current_verdicts`: id -> "code: why" for content marked
+    approved that the review policy does not back; `uncommitted`: ids whose file or reviews
+    differ from HEAD)."""
+    recorded_hash = {
+        str(s["stimulus"]): s.get("stimulus_hash")
+        for s in manifest["sections"]
+        if s.get("stimulus")
+    }
+    recorded_hash.update(
+        {str(e["id"]): e["content_hash"] for s in manifest["sections"] for e in s["items"]}
+    )
+    kinds = manifest_ids(manifest)
+    for ident, kind in kinds.items():
+        if ident in uncommitted:
+            check.uncommitted.append(ident)
+        record = current.get(ident)
+        if record is None:
+            check.missing.append(ident)
+            continue
+        if content_hash(kind, record) != recorded_hash[ident]:
+            check.changed.append(ident)
+        status = str(record.get("status"))
+        if status != "approved":
+            check.not_approved.append((ident, status))
+        elif ident in current_verdicts:
+            check.stale.append((ident, current_verdicts[ident]))
+    return check
+
+
 __all__ = [
+    "BACK_TO_REVIEW",
     "FormCheck",
     "FormsOutcome",
+    "NotDeliverableError",
     "StaleFormError",
     "blueprint_hash",
     "build_manifest",
+    "changes_since",
     "check_manifest",
     "form_ids",
+    "manifest_ids",
     "option_order",
     "shown_key",
 ]

@@ -1001,6 +1001,39 @@ class GitStore:
             )
         return out
 
+    # ---- reading at a recorded commit (forms are rebuilt from the commit they name) -----------
+
+    def files_at(
+        self,
+        sha: str,
+        relpaths: list[str],
+        folders: list[str] | None = None,
+        bank_path: str | None = None,
+    ) -> dict[str, bytes]:
+        """The bank files named, and every file directly in the folders named, as they were at
+        commit `sha` (absent ones are left out), the bank being at `bank_path` in the
+        repository then (default: where it is now). One git process answers all of them."""
+        prefix = self.prefix if bank_path is None else (bank_path.strip("/") + "/").lstrip("/")
+        try:
+            tree = self.repo.commit(sha).tree
+        except (ValueError, git.BadName, git.GitCommandError):
+            raise ItembankError(
+                f"The commit {sha} is not in the bank's repository at {self.worktree}: fetch "
+                "the history that holds it (a shallow or rewritten clone lacks it)."
+            ) from None
+        out: dict[str, bytes] = {}
+        for relpath in relpaths:
+            with contextlib.suppress(KeyError):
+                blob = tree / (prefix + relpath)
+                if blob.type == "blob":
+                    out[relpath] = bytes(blob.data_stream.read())
+        for folder in folders or []:
+            with contextlib.suppress(KeyError):
+                sub = tree / (prefix + folder.rstrip("/"))
+                for blob in sub.blobs if sub.type == "tree" else ():
+                    out[f"{folder.rstrip('/')}/{blob.name}"] = bytes(blob.data_stream.read())
+        return out
+
 
 def _split_person(person: str) -> tuple[str, str]:
     name, _, rest = person.partition("<")

@@ -1190,14 +1190,107 @@ class Bank:
 
     def _require_clean(self, prefixes: tuple[str, ...]) -> None:
         """Refuse when content a form depends on differs from the commit it would record."""
+        from .forms import NotDeliverableError
+
         files, fingerprints = self._snapshot()
         dirty = [p for p in files if p.startswith(prefixes) and p not in fingerprints]
         if dirty:
-            shown = ", ".join(dirty[:5]) + (" ..." if len(dirty) > 5 else "")
-            raise ItembankError(
-                f"{len(dirty)} file(s) differ from the last commit ({shown}). A form records "
-                "the commit it was built from: commit or discard those changes first."
+            raise NotDeliverableError(
+                f"{len(dirty)} file(s) differ from the last commit. A form records the commit "
+                "it was built from: commit or discard those changes first.",
+                [f"{p}: uncommitted-change" for p in dirty],
             )
+
+    #: The findings of validate's review-policy rule (bankrules) that keep content off a form.
+    _GATE_CODES = frozenset({"approval-stale", "not-approved"})
+
+    def _as_at(
+        self, commit: str, refs: dict[str, str], bank_path: str | None = None
+    ) -> tuple[dict[str, Record], dict[str, str], dict[str, bytes]]:
+        """Content records (id -> kind) as they were at `commit`, read from git, and for each
+        one marked approved that the review policy does not back then, "code: why": the very
+        rule validate applies (bankrules, over bank.json and the reviews as of that commit),
+        never a second one. Also returns the files read (path -> bytes). `bank_path`: where
+        the bank folder was in the repository then (default: where it is now)."""
+        from .analysis import analyse_file
+
+        paths = {ident: path_for(kind, ident) for ident, kind in refs.items()}
+        files = self.store.files_at(
+            commit, ["bank.json", *paths.values()], [f"reviews/{i}" for i in refs], bank_path
+        )
+        matcher = build_matcher([])
+        analysed = {p: analyse_file(p, data, matcher) for p, data in files.items()}
+        records: dict[str, Record] = {}
+        verdicts: dict[str, str] = {}
+        for ident, path in paths.items():
+            if path not in files:
+                continue
+            record, _ = parse_record(path, files[path])
+            facts = analysed[path].facts
+            if not isinstance(record, dict) or facts is None or not facts.get("valid"):
+                verdicts[ident] = "invalid: the file has errors (itembank validate lists them)"
+                continue
+            records[ident] = record
+        by_path = {p: i for i, p in paths.items()}
+        for finding in check_bank({p: r.facts for p, r in analysed.items()}):
+            ident = by_path.get(finding.path, "")
+            if ident and finding.code in self._GATE_CODES and ident not in verdicts:
+                verdicts[ident] = f"{finding.code}: {finding.message}"
+        return records, verdicts, files
+
+    def _uncommitted(self, refs: dict[str, str], head_files: dict[str, bytes]) -> list[str]:
+        """Ids whose file, or whose reviews, differ on disk from HEAD (`head_files`: what
+        _as_at read at HEAD for the same refs)."""
+        out = []
+        for ident, kind in refs.items():
+            own, folder = path_for(kind, ident), f"reviews/{ident}/"
+            disk = {p: self.store.read_optional(p) for p in [own, *self.store.list_files(folder)]}
+            head = {p: d for p, d in head_files.items() if p == own or p.startswith(folder)}
+            if {p: d for p, d in disk.items() if d is not None} != head:
+                out.append(ident)
+        return out
+
+    def _head(self) -> str:
+        head = self.store.head()
+        if head is None:
+            raise ItembankError("The bank's repository has no commits yet: commit the bank first.")
+        return head
+
+    @staticmethod
+    def _is_manifest_path(form: str) -> bool:
+        """A form named by the path of a manifest (assemble --out), not by its id."""
+        return "/" in form or form.endswith(".json") or Path(form).exists()
+
+    def _check_form(self, form: str) -> tuple[Any, Record, dict[str, Record], dict[str, bytes]]:
+        """The FormCheck of a form (see verify_form), its manifest, and its records and the
+        files read at its recorded commit (what export builds from)."""
+        from .forms import changes_since, check_manifest, manifest_ids
+
+        manifest = self.form(form)
+        commit, bank_path = str(manifest["bank_commit"]), manifest.get("bank_path")
+        refs = manifest_ids(manifest)
+        recorded, then, files = self._as_at(commit, refs, bank_path)
+        blueprint_path = path_for("blueprint", str(manifest["blueprint"]))
+        files.update(self.store.files_at(commit, [blueprint_path], ["standards"], bank_path))
+        try:
+            blueprint: Record | None = self.get_record("blueprint", str(manifest["blueprint"]))
+        except ItembankError:
+            blueprint = None
+        items = {i: r for i, r in recorded.items() if refs[i] == "item"}
+        stimuli = {i: r for i, r in recorded.items() if refs[i] == "stimulus"}
+        check = check_manifest(manifest, items, stimuli, blueprint, then)
+        head = self._head()
+        current, now, head_files = self._as_at(head, refs)
+        uncommitted = self._uncommitted(refs, head_files)
+        if not self._is_manifest_path(form):
+            relpath = path_for("form", str(manifest["id"]))
+            if self.store.files_at(head, [relpath]).get(relpath) != self.store.read(relpath):
+                check.problems.append(
+                    f"{relpath}: uncommitted-change: the manifest differs from the last commit "
+                    "(commit or discard the change)"
+                )
+        check = changes_since(check, manifest, current, now, uncommitted)
+        return check, manifest, recorded, files
 
     def assemble(
         self,
@@ -1228,9 +1321,20 @@ class Bank:
                 f"Form(s) {', '.join(existing)} already exist in the bank. Use another seed, "
                 "or --force to replace them."
             )
-        self._require_clean(("items/", "stimuli/", "blueprints/", "forms/"))
+        self._require_clean(("items/", "stimuli/", "reviews/", "blueprints/", "forms/"))
         head, created = self._commit_facts()
         pool = self.form_pool(blueprint, frozenset(existing) if force else frozenset())
+        refs = {i: "item" for i in pool.items} | {c: "stimulus" for c in pool.cases}
+        _, verdicts, _ = self._as_at(head, refs)
+        if verdicts:
+            from .forms import NotDeliverableError
+
+            raise NotDeliverableError(
+                f"Cannot assemble {blueprint_id}: {len(verdicts)} record(s) marked approved do "
+                "not carry the approvals the review policy requires (validate says the same). "
+                "Set them to in_review, or complete their review, and commit:",
+                [f"{i}: {why}" for i, why in sorted(verdicts.items())],
+            )
         result = assemble(blueprint, pool, n_forms, seed, time_limit, progress)
         items = {str(r["id"]): r for r in self.items()}
         stimuli = {str(r["id"]): r for r in self.records("stimulus")}
@@ -1248,6 +1352,7 @@ class Bank:
                 created,
                 result.solver,
                 ids,
+                self.store.prefix.rstrip("/"),
             )
             for form_id, form in zip(ids, result.forms, strict=True)
         ]
@@ -1255,7 +1360,7 @@ class Bank:
         commit = None
         written = None
         if out is not None:
-            written = write_tree(Path(out), files, force)
+            written = write_tree(Path(out), files, force, self._protected())
         else:
             who = self.identity(author)
             expected = {
@@ -1273,7 +1378,7 @@ class Bank:
     def form(self, form: str) -> Record:
         """A form manifest: a form id in this bank, or the path of a manifest.json (or of the
         folder holding one) written with assemble --out."""
-        if "/" in form or form.endswith(".json") or Path(form).exists():
+        if self._is_manifest_path(form):
             path = Path(form)
             path = path / "manifest.json" if path.is_dir() else path
             if not path.is_file():
@@ -1293,65 +1398,105 @@ class Bank:
         return self._load(relpath)
 
     def verify_form(self, form: str) -> Any:
-        """Re-derive a form from its manifest against the bank as it is now (a FormCheck)."""
-        from .forms import check_manifest
-
-        manifest = self.form(form)
-        items = {str(r["id"]): r for r in self.items()}
-        stimuli = {str(r["id"]): r for r in self.records("stimulus")}
-        try:
-            blueprint: Record | None = self.get_record("blueprint", str(manifest["blueprint"]))
-        except ItembankError:
-            blueprint = None
-        return check_manifest(manifest, items, stimuli, blueprint)
+        """Check a form as recorded, reading each record at the manifest's bank commit (hash,
+        approvals as of that commit, option order, key, totals), and say what changed since,
+        per id: edited, retired, went back to review, approvals no longer valid, gone, or an
+        uncommitted change (a FormCheck; ok only if the form can be delivered as it stands)."""
+        check, _, _, _ = self._check_form(form)
+        return check
 
     def export_form(
-        self, form: str, fmt: str, out: str | os.PathLike[str], force: bool = False
+        self,
+        form: str,
+        fmt: str,
+        out: str | os.PathLike[str],
+        force: bool = False,
+        as_delivered: bool = False,
     ) -> list[Path]:
-        """Export a verified form (or, for html/pdf, a scenario id) to the folder `out`."""
-        from .exporters import FormBundle, ScenarioBundle, export, write_tree
+        """Export a form (or, for html/pdf, a scenario id) to the folder `out`.
 
-        titles = {
-            (fw_id, s["id"]): s["title"]
-            for fw_id, fw in self.frameworks().items()
-            for s in fw.get("statements", [])
-        }
-        bank_title = str(self.settings.get("title", "Item bank"))
-        bundle: FormBundle | ScenarioBundle
+        A form is rebuilt from its manifest's recorded bank commit: every record (and bank.json,
+        the standards and the blueprint) is read from git at that commit, its content hash must
+        match the manifest and it must have carried the approvals the review policy requires
+        AS OF that commit; so the same form gives the same bytes years later. If an item has
+        moved on since, an edit that was approved again, or a retirement, does not block; but
+        content whose current state is not approved-or-retired (back in review, or marked
+        approved without the approvals: approval-stale / not-approved) is refused unless
+        `as_delivered` (a re-export of what candidates saw, for the record, e.g. an appeal).
+        Uncommitted changes to any record the form names always refuse. A scenario is exported
+        as committed at HEAD, and only when the review policy backs its approval.
+        Refusals raise NotDeliverableError naming each id and why."""
+        from .exporters import FormBundle, ScenarioBundle, export, write_tree
+        from .forms import NotDeliverableError, manifest_ids
         from .ids import is_id
 
+        bundle: FormBundle | ScenarioBundle
+
         if is_id("content_id", form):
-            scenario = self.get(form)
+            refs = {form: "scenario"}
+            current, verdicts, files = self._as_at(self._head(), refs)
+            scenario = current.get(form) or self.get(form)  # absent: get() says so plainly
             if "exercises" not in scenario:
                 raise ItembankError(f"{form} is not a form or a scenario: export takes either.")
+            problems = [f"{form}: {why}" for why in verdicts.values()]
             if scenario.get("status") != "approved":
-                raise ItembankError(
-                    f"{form} is {scenario.get('status')}: only approved scenarios are exported."
+                problems.append(f"{form}: not-approved: it is {scenario.get('status')}")
+            problems += [
+                f"{i}: uncommitted-change: its file or its reviews differ from the last commit "
+                "(commit or discard the change)"
+                for i in self._uncommitted(refs, files)
+            ]
+            if problems:
+                raise NotDeliverableError(
+                    f"{form} cannot be exported: only approved, committed scenarios are.", problems
                 )
-            bundle = ScenarioBundle(scenario, titles, bank_title)
+            files.update(self.store.files_at(self._head(), [], ["standards"]))
+            bundle = ScenarioBundle(scenario, *self._titles_at(files))
         else:
-            check = self.verify_form(form)
-            if not check.ok:
-                from .forms import StaleFormError
-
-                raise StaleFormError(
-                    f"The form {check.form} cannot be exported: it no longer matches the bank.\n"
-                    + "\n".join(f"  - {line}" for line in check.lines())
+            check, manifest, recorded, files = self._check_form(form)
+            blockers = check.export_blockers(as_delivered)
+            if blockers:
+                hint = (
+                    " (to re-export it exactly as delivered, for the record, e.g. an appeal, "
+                    "use --as-delivered)"
+                    if not as_delivered and not check.export_blockers(True)
+                    else ""
                 )
-            manifest = self.form(form)
-            ids = {e["id"] for s in manifest["sections"] for e in s["items"]}
-            items = {i: self.get_record("item", i) for i in sorted(ids)}
-            stimuli = {
-                str(s["stimulus"]): self.get_record("stimulus", str(s["stimulus"]))
-                for s in manifest["sections"]
-                if s.get("stimulus")
-            }
-            try:
-                blueprint: Record | None = self.get_record("blueprint", str(manifest["blueprint"]))
-            except ItembankError:
-                blueprint = None
-            bundle = FormBundle(manifest, blueprint, items, stimuli, titles, bank_title)
-        return write_tree(Path(out), export(fmt, bundle), force)
+                raise NotDeliverableError(
+                    f"The form {check.form} cannot be exported{hint}:", blockers
+                )
+            refs = manifest_ids(manifest)
+            blueprint_path = path_for("blueprint", str(manifest["blueprint"]))
+            blueprint, _ = parse_record(blueprint_path, files.get(blueprint_path, b"null"))
+            bundle = FormBundle(
+                manifest,
+                blueprint if isinstance(blueprint, dict) else None,
+                {i: r for i, r in recorded.items() if refs[i] == "item"},
+                {i: r for i, r in recorded.items() if refs[i] == "stimulus"},
+                *self._titles_at(files),
+            )
+        return write_tree(Path(out), export(fmt, bundle), force, self._protected())
+
+    def _titles_at(self, files: dict[str, bytes]) -> tuple[dict[tuple[str, str], str], str]:
+        """Statement titles and the bank's title from files read at one commit."""
+        titles: dict[tuple[str, str], str] = {}
+        bank_title = "Item bank"
+        for relpath, data in sorted(files.items()):
+            if relpath != "bank.json" and not relpath.startswith("standards/"):
+                continue
+            record, _ = parse_record(relpath, data)
+            if not isinstance(record, dict):
+                continue
+            if relpath == "bank.json":
+                bank_title = str(record.get("title", bank_title))
+            elif relpath.startswith("standards/"):
+                for statement in record.get("statements", []):
+                    titles[(str(record.get("id")), statement["id"])] = statement["title"]
+        return titles, bank_title
+
+    def _protected(self) -> list[Path]:
+        """Folders --force must never replace: the bank and the working tree holding it."""
+        return [self.path, self.store.worktree]
 
     def compare_forms(self, forms: list[str]) -> list[dict[str, Any]]:
         """Forms side by side (ids or manifest paths): difficulty, cases, items per statement."""
