@@ -5,6 +5,7 @@ processes killed with SIGKILL, a real full tmpfs and a real read-only mount."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -233,7 +234,7 @@ def test_a_lock_older_than_the_killed_save_is_not_ours_and_stays(valid_bank: Pat
     bank = open_bank(valid_bank)
     item = bank.get("TS-0003")
     item["stem"] = "Not over a foreign lock?"
-    with pytest.raises(SaveRefusedError, match="index.lock exists"):
+    with pytest.raises(SaveRefusedError, match=r"index\.lock exists"):
         bank.save(item, author=WRITER)
     assert lock_file.exists()
 
@@ -248,7 +249,7 @@ def test_a_killed_saves_record_proves_nothing_after_the_next_save(valid_bank: Pa
     foreign = valid_bank.parent / ".git" / "index.lock"
     foreign.write_text("")  # made after the killed save, by no process we know
     item["stem"] = "Not over a foreign lock?"
-    with pytest.raises(SaveRefusedError, match="index.lock exists"):
+    with pytest.raises(SaveRefusedError, match=r"index\.lock exists"):
         bank.save(item, author=WRITER)
     assert foreign.exists()
 
@@ -266,7 +267,7 @@ def test_a_lock_held_open_by_a_live_process_is_never_removed(valid_bank: Path,
         bank = open_bank(valid_bank)
         item = bank.get("TS-0003")
         item["stem"] = "Not over a live lock?"
-        with pytest.raises(SaveRefusedError, match="index.lock exists"):
+        with pytest.raises(SaveRefusedError, match=r"index\.lock exists"):
             bank.save(item, author=WRITER)
         assert lock_file.exists()
     finally:
@@ -285,7 +286,7 @@ def test_a_lock_of_a_killed_save_whose_process_lives_on_is_not_removed(
         bank = open_bank(valid_bank)
         item = bank.get("TS-0003")
         item["stem"] = "Not while its owner lives?"
-        with pytest.raises(SaveRefusedError, match="index.lock exists"):
+        with pytest.raises(SaveRefusedError, match=r"index\.lock exists"):
             bank.save(item, author=WRITER)
         assert lock_file.exists()
     finally:
@@ -518,10 +519,8 @@ def test_kill_9_at_random_moments_never_leaves_a_half_written_or_stuck_bank(
             line = child.stdout.readline().strip()
             if line != "saved":
                 intended.add(line)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):  # a random moment to kill at
             child.wait(timeout=rng.uniform(0.0, 0.25))
-        except subprocess.TimeoutExpired:
-            pass
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()
         intended.update(line for line in child.stdout.read().split() if line != "saved")
