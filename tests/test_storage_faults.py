@@ -8,11 +8,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -460,6 +461,69 @@ def test_a_read_only_disk_is_said_in_plain_words(small_disk: Path) -> None:
     assert json.loads(kept.read_text())["stem"] == "Typed on a read-only disk?"
     assert f"kept outside the bank, at {kept}" in message
     assert (bank_path / ITEM).read_bytes() == before
+
+
+def as_nobody(work: Callable[[], dict[str, object]]) -> dict[str, object]:
+    """Run `work` in a forked child with root's rights dropped (uid/gid 65534), since root
+    ignores file modes; its result comes back as JSON through a pipe."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        status = 0
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            result = work()
+        except BaseException as exc:  # reported to the parent, which fails the test
+            result, status = {"crash": f"{type(exc).__name__}: {exc}"}, 1
+        with os.fdopen(write_end, "w") as out:
+            out.write(json.dumps(result))
+        os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end) as incoming:
+        text = incoming.read()
+    os.waitpid(pid, 0)
+    return dict(json.loads(text))
+
+
+def test_a_folder_without_write_permission_is_said_in_plain_words(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    base = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        bank_path = make_repo(base, VALID_BANK)
+        open_bank(bank_path).validate()  # every module a save needs is imported before the fork
+        subprocess.run(["chown", "-R", "65534:65534", str(base)], check=True)
+        (bank_path / "items").chmod(0o555)
+        before = (bank_path / ITEM).read_bytes()
+        monkeypatch.setenv("HOME", str(base))
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(base))
+
+        def save() -> dict[str, object]:
+            bank = open_bank(bank_path)
+            item = bank.get("TS-0003")
+            item["stem"] = "Typed into a folder I may not write?"
+            try:
+                bank.save(item, author=WRITER)
+            except SaveRefusedError as exc:
+                return {"why": exc.why, "message": str(exc), "kept_at": exc.kept_at}
+            return {"why": "saved"}
+
+        result = as_nobody(save)
+        assert result.get("why") == "permission", result
+        message = str(result["message"])
+        assert message.startswith(f"{ITEM} was not saved: permission denied ({bank_path}/items/")
+        assert "the file on disk is still the committed version" in message
+        kept = Path(str(result["kept_at"]))
+        assert kept.parent == bank_path.parent / ".git" / "itembank" / "kept"
+        assert f"Your version is kept at {kept}." in message
+        assert json.loads(kept.read_text())["stem"] == "Typed into a folder I may not write?"
+        assert (bank_path / ITEM).read_bytes() == before
+        assert git(bank_path, "-c", "safe.directory=*", "rev-list", "--count", "HEAD").strip() == "1"
+    finally:
+        shutil.rmtree(base)
 
 
 def test_the_cli_prints_storage_failures_without_a_traceback(valid_bank: Path) -> None:
