@@ -5,13 +5,15 @@ processes killed with SIGKILL, a real full tmpfs and a real read-only mount."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -233,7 +235,7 @@ def test_a_lock_older_than_the_killed_save_is_not_ours_and_stays(valid_bank: Pat
     bank = open_bank(valid_bank)
     item = bank.get("TS-0003")
     item["stem"] = "Not over a foreign lock?"
-    with pytest.raises(SaveRefusedError, match="index.lock exists"):
+    with pytest.raises(SaveRefusedError, match=r"index\.lock exists"):
         bank.save(item, author=WRITER)
     assert lock_file.exists()
 
@@ -248,7 +250,7 @@ def test_a_killed_saves_record_proves_nothing_after_the_next_save(valid_bank: Pa
     foreign = valid_bank.parent / ".git" / "index.lock"
     foreign.write_text("")  # made after the killed save, by no process we know
     item["stem"] = "Not over a foreign lock?"
-    with pytest.raises(SaveRefusedError, match="index.lock exists"):
+    with pytest.raises(SaveRefusedError, match=r"index\.lock exists"):
         bank.save(item, author=WRITER)
     assert foreign.exists()
 
@@ -266,7 +268,7 @@ def test_a_lock_held_open_by_a_live_process_is_never_removed(valid_bank: Path,
         bank = open_bank(valid_bank)
         item = bank.get("TS-0003")
         item["stem"] = "Not over a live lock?"
-        with pytest.raises(SaveRefusedError, match="index.lock exists"):
+        with pytest.raises(SaveRefusedError, match=r"index\.lock exists"):
             bank.save(item, author=WRITER)
         assert lock_file.exists()
     finally:
@@ -285,7 +287,7 @@ def test_a_lock_of_a_killed_save_whose_process_lives_on_is_not_removed(
         bank = open_bank(valid_bank)
         item = bank.get("TS-0003")
         item["stem"] = "Not while its owner lives?"
-        with pytest.raises(SaveRefusedError, match="index.lock exists"):
+        with pytest.raises(SaveRefusedError, match=r"index\.lock exists"):
             bank.save(item, author=WRITER)
         assert lock_file.exists()
     finally:
@@ -461,6 +463,69 @@ def test_a_read_only_disk_is_said_in_plain_words(small_disk: Path) -> None:
     assert (bank_path / ITEM).read_bytes() == before
 
 
+def as_nobody(work: Callable[[], dict[str, object]]) -> dict[str, object]:
+    """Run `work` in a forked child with root's rights dropped (uid/gid 65534), since root
+    ignores file modes; its result comes back as JSON through a pipe."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        status = 0
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            result = work()
+        except BaseException as exc:  # reported to the parent, which fails the test
+            result, status = {"crash": f"{type(exc).__name__}: {exc}"}, 1
+        with os.fdopen(write_end, "w") as out:
+            out.write(json.dumps(result))
+        os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end) as incoming:
+        text = incoming.read()
+    os.waitpid(pid, 0)
+    return dict(json.loads(text))
+
+
+def test_a_folder_without_write_permission_is_said_in_plain_words(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    base = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        bank_path = make_repo(base, VALID_BANK)
+        open_bank(bank_path).validate()  # every module a save needs is imported before the fork
+        subprocess.run(["chown", "-R", "65534:65534", str(base)], check=True)
+        (bank_path / "items").chmod(0o555)
+        before = (bank_path / ITEM).read_bytes()
+        monkeypatch.setenv("HOME", str(base))
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(base))
+
+        def save() -> dict[str, object]:
+            bank = open_bank(bank_path)
+            item = bank.get("TS-0003")
+            item["stem"] = "Typed into a folder I may not write?"
+            try:
+                bank.save(item, author=WRITER)
+            except SaveRefusedError as exc:
+                return {"why": exc.why, "message": str(exc), "kept_at": exc.kept_at}
+            return {"why": "saved"}
+
+        result = as_nobody(save)
+        assert result.get("why") == "permission", result
+        message = str(result["message"])
+        assert message.startswith(f"{ITEM} was not saved: permission denied ({bank_path}/items/")
+        assert "the file on disk is still the committed version" in message
+        kept = Path(str(result["kept_at"]))
+        assert kept.parent == bank_path.parent / ".git" / "itembank" / "kept"
+        assert f"Your version is kept at {kept}." in message
+        assert json.loads(kept.read_text())["stem"] == "Typed into a folder I may not write?"
+        assert (bank_path / ITEM).read_bytes() == before
+        assert git(bank_path, "-c", "safe.directory=*", "rev-list", "--count", "HEAD").strip() == "1"
+    finally:
+        shutil.rmtree(base)
+
+
 def test_the_cli_prints_storage_failures_without_a_traceback(valid_bank: Path) -> None:
     bank = open_bank(valid_bank)
     item = bank.get("TS-0003")
@@ -518,10 +583,8 @@ def test_kill_9_at_random_moments_never_leaves_a_half_written_or_stuck_bank(
             line = child.stdout.readline().strip()
             if line != "saved":
                 intended.add(line)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):  # a random moment to kill at
             child.wait(timeout=rng.uniform(0.0, 0.25))
-        except subprocess.TimeoutExpired:
-            pass
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()
         intended.update(line for line in child.stdout.read().split() if line != "saved")
