@@ -614,3 +614,20 @@ def test_kill_9_at_random_moments_never_leaves_a_half_written_or_stuck_bank(
         assert not (repo / ".git" / "index.lock").exists()
     assert git(repo, "status", "--porcelain", "--untracked-files=all").strip() == ""
     print(f"after 30 kills: {seen_uncommitted} uncommitted files, {locks_left} git locks left")
+
+
+def test_a_repository_git_refuses_is_said_in_plain_words(tmp_path: Path) -> None:
+    """git refuses a repository owned by another user ("dubious ownership"): the CLI says so
+    and how to proceed, exit 2, no traceback."""
+    bank = make_repo(tmp_path, VALID_BANK)
+    for folder, dirs, files in os.walk(tmp_path / "repo"):
+        for name in [*dirs, *files]:
+            os.lchown(Path(folder) / name, 65534, 65534)
+    os.lchown(tmp_path / "repo", 65534, 65534)
+    done = subprocess.run([str(Path(sys.executable).parent / "itembank"), "validate", "--bank",
+                           str(bank)],
+                          capture_output=True, text=True, env={**os.environ, "HOME": str(tmp_path)})
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "git cannot use the repository holding the bank" in done.stderr
+    assert "dubious ownership" in done.stderr

@@ -149,6 +149,14 @@ class GitStore:
             ) from None
         if self.repo.bare or self.repo.working_tree_dir is None:
             raise BankNotFoundError(f"{root} is in a bare git repository; use a clone.")
+        try:  # git may refuse the repository (e.g. "dubious ownership"): say so once, plainly
+            self.repo.git.rev_parse("--git-dir")
+        except git.GitCommandError as exc:
+            said = " ".join(str(exc.stderr or "").replace("stderr:", "").split()).strip("' ")
+            raise BankNotFoundError(
+                f"git cannot use the repository holding the bank {root}: {said or exc}. "
+                "Put that right, then try again."
+            ) from None
         self.worktree = Path(self.repo.working_tree_dir).resolve()
         self.root = root.resolve()
         prefix = self.root.relative_to(self.worktree).as_posix()
