@@ -1,0 +1,85 @@
+"""Guards added after mutation testing (make mutate): each kills mutants that survived the rest
+of the suite in workflow, review, scoring, canonical JSON and the QTI response processing. The
+mutant each test was written against is named in its docstring (module.function, mutation)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from itembank import WorkflowError
+from itembank.review import (
+    ReviewAnswers,
+    build_review,
+    matches_key,
+    option_ids,
+    policy_verdict,
+)
+from itembank.workflow import CRITERIA, can_move, check_move
+
+AUTHOR = "Tom Whitfield <tom.whitfield@example.org>"
+HELEN = "Helen Marsh <helen.marsh@example.org>"
+GARETH = "Gareth Price <gareth.price@example.org>"
+POLICY = {"approvals_required": 2, "blind_key_mismatch_blocks": True,
+          "blocking_criteria": ["key_correct", "fair", "current"]}
+SBA: dict[str, Any] = {"id": "GK-0064", "author": AUTHOR, "format": "single_best_answer",
+                       "stem": "s", "options": [{"id": k, "text": k} for k in "ABCD"], "key": ["A"]}
+
+
+def _approval(reviewer: str, minute: int, record: dict[str, Any] = SBA) -> dict[str, Any]:
+    answers = ReviewAnswers(seen="x", ratings={c: "yes" for c in CRITERIA["item"]},
+                            decision="approve", blind_response=list(record["key"]))
+    return build_review("item", record, answers, reviewer, "p",
+                        datetime(2026, 11, 23, 9, minute, tzinfo=UTC), POLICY)
+
+
+# ---- workflow: status moves ---------------------------------------------------------------------
+
+def test_a_new_record_may_start_in_review_but_not_approved() -> None:
+    """workflow.can_move: ("draft", "in_review") with in_review mangled."""
+    assert can_move(None, "in_review") is True
+    assert can_move(None, "draft") is True
+    assert can_move(None, "approved") is False
+
+
+def test_an_unknown_status_moves_nowhere_without_a_traceback() -> None:
+    """workflow.can_move: TRANSITIONS.get(old, frozenset()) -> .get(old, None) raises TypeError."""
+    assert can_move("bogus", "draft") is False
+    assert can_move("bogus", "bogus") is True  # unchanged is always allowed
+
+
+def test_a_refused_move_names_the_moves_allowed() -> None:
+    """workflow.check_move: the default list for a new record mangled."""
+    with pytest.raises(WorkflowError) as new:
+        check_move(None, "approved")
+    assert str(new.value) == ("Status cannot change from (new) to approved. "
+                              "From (new) it may become: draft, in_review.")
+    with pytest.raises(WorkflowError) as final:
+        check_move("retired", "approved")
+    assert str(final.value) == ("Status cannot change from retired to approved. "
+                                "From retired it may become: nothing (final).")
+
+
+# ---- review: the verdict the service applies ----------------------------------------------------
+
+def test_a_review_by_the_author_never_counts_towards_approval() -> None:
+    """review.policy_verdict: record.get("author", "") mangled, so self-reviews count."""
+    own = _approval(AUTHOR, 1)
+    other = _approval(HELEN, 2)
+    verdict = policy_verdict("item", SBA, [own, other], POLICY)
+    assert verdict.current_approvals == [HELEN]
+    assert verdict.self_reviews == [own["id"]]
+    assert verdict.approved is False
+    both = policy_verdict("item", SBA, [own, other, _approval(GARETH, 3)], POLICY)
+    assert (both.current_approvals, both.approved) == ([HELEN, GARETH], True)
+
+
+def test_a_record_without_options_or_key_is_never_a_blind_match() -> None:
+    """review.option_ids: .get("options", []) -> None; review.matches_key: final False -> True."""
+    assert option_ids({"id": "GK-0001"}) == []
+    assert option_ids({"options": [{"id": "A"}, "junk", {"id": 2}]}) == ["A", "2"]
+    assert matches_key({"key": None}, ["A"]) is False
+    assert matches_key({}, ["A"]) is False
+    assert matches_key({"key": "A"}, ["A"]) is False
