@@ -83,3 +83,21 @@ def test_a_record_without_options_or_key_is_never_a_blind_match() -> None:
     assert matches_key({"key": None}, ["A"]) is False
     assert matches_key({}, ["A"]) is False
     assert matches_key({"key": "A"}, ["A"]) is False
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("Tom Whitfield <tom.whitfield@example.org>", "T. Whitfield <TOM.Whitfield@Example.org>", True),
+    ("tom.whitfield@example.org", "Tom Whitfield <tom.whitfield@example.org>", True),  # bare email
+    ("Tom Whitfield <tom.whitfield@example.org>", " tom.whitfield@example.org ", True),
+    ("Tom Whitfield <tom.whitfield@example.org>", "Tom Whitfield <tom@example.org>", False),
+    ("Tom <a> <tom@example.org>", "Tom <tom@example.org>", True),  # the last <...> is the email
+    ("tom@example.org", "helen@example.org", False),
+])
+def test_the_author_is_recognised_however_their_name_is_written(a: str, b: str, same: bool) -> None:
+    """workflow._same_person and review.same_person: rstrip(">"), rsplit("<", 1)[-1] mangled,
+    so an author could review their own item under another spelling of their name."""
+    from itembank.review import same_person
+    from itembank.workflow import _same_person
+
+    assert _same_person(a, b) is same
+    assert same_person(a, b) is same
