@@ -12,6 +12,7 @@ import pytest
 from itembank import WorkflowError
 from itembank.review import (
     ReviewAnswers,
+    ReviewInputError,
     build_review,
     matches_key,
     option_ids,
@@ -28,9 +29,11 @@ SBA: dict[str, Any] = {"id": "GK-0064", "author": AUTHOR, "format": "single_best
                        "stem": "s", "options": [{"id": k, "text": k} for k in "ABCD"], "key": ["A"]}
 
 
-def _approval(reviewer: str, minute: int, record: dict[str, Any] = SBA) -> dict[str, Any]:
-    answers = ReviewAnswers(seen="x", ratings={c: "yes" for c in CRITERIA["item"]},
-                            decision="approve", blind_response=list(record["key"]))
+def _approval(reviewer: str, minute: int, record: dict[str, Any] = SBA, **no: str) -> dict[str, Any]:
+    """An approval by `reviewer`; criteria given as keywords are rated as given instead of yes."""
+    ratings = {c: no.get(c, "yes") for c in CRITERIA["item"]}
+    answers = ReviewAnswers(seen="x", ratings=ratings, decision="approve",
+                            blind_response=list(record["key"]))
     return build_review("item", record, answers, reviewer, "p",
                         datetime(2026, 11, 23, 9, minute, tzinfo=UTC), POLICY)
 
@@ -101,3 +104,47 @@ def test_the_author_is_recognised_however_their_name_is_written(a: str, b: str, 
 
     assert _same_person(a, b) is same
     assert same_person(a, b) is same
+
+
+def test_a_no_on_a_blocking_criterion_blocks_approval() -> None:
+    """workflow.verdict_for: policy.get("blocking_criteria") mangled, or `c in blocking` negated,
+    so a reviewer's 'the key is wrong' no longer stops the item being approved."""
+    helen = _approval(HELEN, 1, key_correct="no")
+    gareth = _approval(GARETH, 2, clear="no")  # not a blocking criterion
+    verdict = policy_verdict("item", SBA, [helen, gareth], POLICY)
+    assert verdict.blocking == [f"{helen['id']}: key_correct"]
+    assert verdict.current_approvals == [HELEN, GARETH]
+    assert verdict.approved is False
+    # the same reviews under a policy naming no blocking criteria: nothing blocks (no crash)
+    lenient = {k: v for k, v in POLICY.items() if k != "blocking_criteria"}
+    verdict = policy_verdict("item", SBA, [helen, gareth], lenient)
+    assert (verdict.blocking, verdict.approved) == ([], True)
+
+
+def test_an_unexplained_blind_mismatch_is_not_an_approval() -> None:
+    """workflow.verdict_for: blind_match=f["blind_match"] -> None, so a reviewer who got the key
+    wrong blind and approved without a word still counts."""
+    helen = {**_approval(HELEN, 1), "blind_response": ["B"], "blind_match": False}
+    gareth = _approval(GARETH, 2)
+    verdict = policy_verdict("item", SBA, [helen, gareth], POLICY)
+    assert verdict.unexplained_mismatches == [helen["id"]]
+    assert (verdict.current_approvals, verdict.approved) == ([GARETH], False)
+    explained = {**helen, "comment": "B is defensible but A is the key: the stem says 'first'."}
+    verdict = policy_verdict("item", SBA, [explained, gareth], POLICY)
+    assert (verdict.unexplained_mismatches, verdict.approved) == ([], True)
+    relaxed = {**POLICY, "blind_key_mismatch_blocks": False}
+    assert policy_verdict("item", SBA, [helen, gareth], relaxed).approved is True
+
+
+def test_the_review_comment_is_optional_for_an_approval_and_limited_in_length() -> None:
+    """review.build_review: a missing comment -> "XXXX" or .strip() of None; `>` -> `>=`."""
+    base = {"seen": "x", "ratings": {c: "yes" for c in CRITERIA["item"]}, "decision": "approve",
+            "blind_response": ["A"]}
+    when = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    review = build_review("item", SBA, ReviewAnswers(**base, comment=None), HELEN, "p", when, POLICY)  # type: ignore[arg-type]
+    assert review["comment"] == ""
+    longest = "x" * 10000
+    review = build_review("item", SBA, ReviewAnswers(**base, comment=longest), HELEN, "p", when, POLICY)  # type: ignore[arg-type]
+    assert review["comment"] == longest
+    with pytest.raises(ReviewInputError, match=r"^The comment is longer than 10000 characters\.$"):
+        build_review("item", SBA, ReviewAnswers(**base, comment=longest + "x"), HELEN, "p", when, POLICY)  # type: ignore[arg-type]
