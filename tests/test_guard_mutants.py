@@ -148,3 +148,56 @@ def test_the_review_comment_is_optional_for_an_approval_and_limited_in_length() 
     assert review["comment"] == longest
     with pytest.raises(ReviewInputError, match=r"^The comment is longer than 10000 characters\.$"):
         build_review("item", SBA, ReviewAnswers(**base, comment=longest + "x"), HELEN, "p", when, POLICY)  # type: ignore[arg-type]
+
+
+def test_the_policy_decides_how_many_approvals_and_defaults_to_two() -> None:
+    """workflow.evaluate: policy.get("approvals_required", 2) mangled (key or default)."""
+    reviews = [_approval(HELEN, 1), _approval(GARETH, 2)]
+    three = {**POLICY, "approvals_required": 3}
+    assert policy_verdict("item", SBA, reviews, three).approved is False
+    one = {**POLICY, "approvals_required": 1}
+    assert policy_verdict("item", SBA, reviews[:1], one).approved is True
+    default = {k: v for k, v in POLICY.items() if k != "approvals_required"}
+    assert policy_verdict("item", SBA, reviews[:1], default).approved is False
+    assert policy_verdict("item", SBA, reviews, default).approved is True
+    # without blind_key_mismatch_blocks a mismatch does not block (default False)
+    helen = {**reviews[0], "blind_response": ["B"], "blind_match": False}
+    bare = {"approvals_required": 2}
+    verdict = policy_verdict("item", SBA, [helen, reviews[1]], bare)
+    assert (verdict.unexplained_mismatches, verdict.approved) == ([], True)
+
+
+def test_every_review_is_weighed_whatever_comes_before_it() -> None:
+    """workflow.evaluate: `continue` -> `break` after a self-review, a non-approval or an
+    unexplained mismatch, so the reviews sorted after it are silently dropped."""
+    own = _approval(AUTHOR, 1)  # sorted first
+    mismatch = {**_approval(HELEN, 2), "blind_response": ["B"], "blind_match": False}
+    answers = ReviewAnswers(seen="x", ratings={c: "yes" for c in CRITERIA["item"]},
+                            decision="request_changes", comment="Say which Act.",
+                            blind_response=["A"])
+    changes = build_review("item", SBA, answers, "Ruth Adeyemi <ruth.adeyemi@example.org>", "p",
+                           datetime(2026, 11, 23, 9, 3, tzinfo=UTC), POLICY)
+    gareth = _approval(GARETH, 4)
+    verdict = policy_verdict("item", SBA, [gareth, changes, mismatch, own], POLICY)
+    assert verdict.self_reviews == [own["id"]]
+    assert verdict.unexplained_mismatches == [mismatch["id"]]
+    assert verdict.current_approvals == [GARETH]
+    assert verdict.latest_decision == "approve"  # Gareth's, the last in time
+    assert verdict.approved is False
+
+
+def test_criterion_comments_are_recorded_up_to_their_limit() -> None:
+    """review.build_review: entry["comment"] mangled or None; `>` -> `>=` on the limit."""
+    note = "y" * 5000
+    answers = ReviewAnswers(seen="x", ratings={c: "yes" for c in CRITERIA["item"]},
+                            decision="approve", blind_response=["A"],
+                            criterion_comments={"clear": note})
+    review = build_review("item", SBA, answers, HELEN, "p",
+                          datetime(2026, 11, 23, 9, 0, tzinfo=UTC), POLICY)
+    assert review["ratings"]["clear"] == {"rating": "yes", "comment": note}
+    assert review["ratings"]["fair"] == {"rating": "yes"}
+    too_long = ReviewAnswers(seen="x", ratings={c: "yes" for c in CRITERIA["item"]},
+                             decision="approve", blind_response=["A"],
+                             criterion_comments={"clear": note + "y"})
+    with pytest.raises(ReviewInputError, match=r"^The comment on 'clear' must be text of at most 5000 characters\.$"):
+        build_review("item", SBA, too_long, HELEN, "p", datetime(2026, 11, 23, 9, 0, tzinfo=UTC), POLICY)
