@@ -211,3 +211,36 @@ def test_every_format_round_trips(sample_bank_copy: Path) -> None:
             assert evaluate_item(data, qti) == pytest.approx(score(item, core), abs=1e-12)
         seen.add((item["format"], item["scoring"]["rule"]))
     assert {f for f, _ in seen} == {"single_best_answer", "multiple_response", "true_false", "multiple_true_false"}
+
+
+@pytest.mark.parametrize("fmt", ["qti21", "qti30"])
+def test_every_format_rule_and_mark_scores_like_the_core(sample_bank_copy: Path, fmt: str) -> None:
+    """The sample bank has partial credit only for multiple response / true-false and 1 mark
+    everywhere, so the other rules and marks are made here: the exported response processing
+    must award exactly what the core scorer awards for each (format, rule, max_score)."""
+    from itembank.exporters._qti import item_tree, xml_bytes
+    from itembank.exporters.qti21 import QTI
+    from itembank.exporters.qti30 import to_qti3
+    from itembank.forms import option_order, shown_key
+
+    first: dict[str, dict[str, Any]] = {}
+    for item in open_bank(sample_bank_copy).items():
+        if item["status"] == "approved":
+            first.setdefault(item["format"], item)
+    rules = {"single_best_answer": ["all_or_nothing"], "true_false": ["all_or_nothing"],
+             "multiple_response": ["all_or_nothing", "partial_credit"],
+             "multiple_true_false": ["all_or_nothing", "partial_credit"]}
+    rng = random.Random(3)
+    checked = []
+    for fmt_name, item in sorted(first.items()):
+        for rule in rules[fmt_name]:
+            for top in (1, 3, 0.5):
+                variant = {**item, "scoring": {**item["scoring"], "rule": rule, "max_score": top}}
+                order = option_order(variant, 3, "f")
+                tree = item_tree(variant, {"option_order": order, "key": shown_key(variant, order)}, QTI, {})
+                data = xml_bytes(to_qti3(tree) if fmt == "qti30" else tree)
+                for core, qti in _responses(variant, rng):
+                    assert evaluate_item(data, qti) == pytest.approx(score(variant, core), abs=1e-12), (
+                        fmt_name, rule, top, core)
+                checked.append((fmt_name, rule, top))
+    assert len(checked) == 18
