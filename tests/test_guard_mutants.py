@@ -201,3 +201,76 @@ def test_criterion_comments_are_recorded_up_to_their_limit() -> None:
                              criterion_comments={"clear": note + "y"})
     with pytest.raises(ReviewInputError, match=r"^The comment on 'clear' must be text of at most 5000 characters\.$"):
         build_review("item", SBA, too_long, HELEN, "p", datetime(2026, 11, 23, 9, 0, tzinfo=UTC), POLICY)
+
+
+# ---- canonical JSON and hashes ------------------------------------------------------------------
+
+def test_content_hashes_are_of_compact_sorted_utf8_json() -> None:
+    """canonical.sha256_of: sort_keys / ensure_ascii / separators / the 'sha256:' prefix mangled.
+    Every recorded approval carries such a hash, so its recipe may never drift."""
+    import hashlib
+
+    from itembank.canonical import sha256_of
+
+    value = {"b": [1, "é"], "a": {"d": None, "c": True}}
+    blob = '{"a":{"c":true,"d":null},"b":[1,"é"]}'.encode()
+    assert sha256_of(value) == "sha256:" + hashlib.sha256(blob).hexdigest()
+    assert sha256_of(value) == "sha256:db6c191e9f212a6b676c6da3e0d471bc6555c472bb165519f893de785c923a26"
+
+
+def test_records_are_written_sorted_indented_utf8_with_a_final_newline() -> None:
+    """canonical.dumps: the one way records reach the disk (git diffs show only what changed)."""
+    from itembank.canonical import dumps
+
+    assert dumps({"b": [1, "é"], "a": {"d": None, "c": True}}) == (
+        '{\n  "a": {\n    "c": true,\n    "d": null\n  },\n  "b": [\n    1,\n    "é"\n  ]\n}\n')
+
+
+@pytest.mark.parametrize("data", [b"", b"hello\n", "é\n".encode(), bytes(range(256))])
+def test_blob_shas_are_the_ones_git_gives(data: bytes, tmp_path: Any) -> None:
+    """canonical.git_blob_sha: the header or the hashed bytes mangled (a review's `seen` is this
+    sha, compared with the committed file's)."""
+    import subprocess
+
+    from itembank.canonical import git_blob_sha
+
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    expected = subprocess.run(["git", "hash-object", str(path)], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    assert git_blob_sha(data) == expected
+
+
+# ---- the core scorer ----------------------------------------------------------------------------
+
+MR: dict[str, Any] = {"format": "multiple_response", "select_count": 3, "key": ["B", "D"],
+                      "options": [{"id": k} for k in "ABCDE"],
+                      "scoring": {"rule": "partial_credit", "max_score": 2}}
+
+
+def test_a_repeated_choice_counts_once() -> None:
+    """scoring.score: the de-duplication condition inverted."""
+    from itembank.scoring import score
+
+    sba = {"format": "single_best_answer", "key": ["A"], "scoring": {"rule": "all_or_nothing", "max_score": 1}}
+    assert score(sba, ["A", "A"]) == 1.0
+    assert score(MR, ["B", "B", "B", "D"]) == 2.0  # 2 distinct choices, within select_count
+
+
+def test_select_count_not_the_key_count_limits_choices() -> None:
+    """scoring.score: item.get("select_count", len(keys)) mangled (key or default)."""
+    from itembank.scoring import score
+
+    assert score(MR, ["A", "B", "D"]) == 2.0  # three allowed: both keys chosen
+    assert score(MR, ["A", "B", "C", "D"]) == 0.0  # one too many
+    no_count = {k: v for k, v in MR.items() if k != "select_count"}
+    assert score(no_count, ["B", "D"]) == 2.0
+    assert score(no_count, ["A", "B", "D"]) == 0.0  # the key count is the limit then
+
+
+def test_an_item_without_a_key_earns_nothing() -> None:
+    """scoring.score: `if keys else 0.0` -> 1.0 or dropped (ZeroDivisionError)."""
+    from itembank.scoring import score
+
+    assert score({**MR, "key": []}, ["A"]) == 0.0
+    assert score({**MR, "key": None}, ["A"]) == 0.0
