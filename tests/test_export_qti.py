@@ -44,6 +44,9 @@ def schemas(shared: Path) -> dict[str, Any]:
         "qti21": etree.XMLSchema(etree.parse(str(xsd / "qtiv2p1" / "imsqti_v2p1.xsd"))),
         "cp11": etree.XMLSchema(etree.parse(str(xsd / "imscp_v1p1.xsd"))),
         "cp30": etree.XMLSchema(etree.parse(str(xsd / "qtiv3p0" / "imsqtiv3p0_imscpv1p2_v1p0.xsd"))),
+        # QTI 3.0.1: the ASI (item, test, stimulus) schema and its CP 1.2 profile
+        "qti30": etree.XMLSchema(etree.parse(str(xsd / "qtiv3p0p1" / "imsqti_asiv3p0p1_v1p0.xsd"))),
+        "cp301": etree.XMLSchema(etree.parse(str(xsd / "qtiv3p0p1" / "imsqtiv3p0_imscpv1p2_v1p0.xsd"))),
     }
 
 
@@ -106,14 +109,23 @@ def test_qti21_package_validates(form: tuple[Path, str], schemas: dict[str, Any]
 def test_qti30_package_validates(form: tuple[Path, str], schemas: dict[str, Any], tmp_path: Path) -> None:
     files = package(form, "qti30", tmp_path / "q30")
     _valid(schemas["cp30"], files["imsmanifest.xml"], "imsmanifest.xml")
+    _valid(schemas["cp301"], files["imsmanifest.xml"], "imsmanifest.xml")
     manifest = etree.fromstring(files["imsmanifest.xml"])
     assert list(manifest.iter("{*}curriculumStandardsMetadataSet"))
+    items = sorted(n for n in files if n.startswith("items/"))
+    assert len(items) == 30
+    assert set(files) == {"imsmanifest.xml", "test.xml", *items}
     for name, data in files.items():
-        etree.fromstring(data)  # well-formed (the QTI 3.0 item XSD is not available here)
+        if name == "imsmanifest.xml":
+            continue
+        _valid(schemas["qti30"], data, name)  # the QTI 3.0.1 ASI schema, not only well-formed
+        root = etree.fromstring(data)
         if name.startswith("items/"):
-            root = etree.fromstring(data)
             assert etree.QName(root).localname == "qti-assessment-item"
             check_item_semantics(data)
+    assert etree.QName(etree.fromstring(files["test.xml"])).localname == "qti-assessment-test"
+    hrefs = {f.get("href") for f in manifest.iter("{*}file")}
+    assert hrefs == set(files) - {"imsmanifest.xml"}
 
 
 def test_exports_are_byte_identical_run_to_run(form: tuple[Path, str], tmp_path: Path) -> None:
@@ -162,6 +174,25 @@ def test_round_trip_scores_match_the_core_scorer(form: tuple[Path, str], tmp_pat
     assert ("multiple_response", "partial_credit") in checked
 
 
+def test_every_approved_item_validates_as_qti30(sample_bank_copy: Path, schemas: dict[str, Any]) -> None:
+    """Every approved item of the sample bank (every format, not only those a form happened to
+    pick) exported as QTI 3.0 validates against the QTI 3.0.1 item schema."""
+    from itembank.exporters._qti import item_tree, xml_bytes
+    from itembank.exporters.qti21 import QTI
+    from itembank.exporters.qti30 import to_qti3
+    from itembank.forms import option_order, shown_key
+
+    formats = set()
+    for item in open_bank(sample_bank_copy).items():
+        if item["status"] != "approved":
+            continue
+        order = option_order(item, 3, "f")
+        tree = to_qti3(item_tree(item, {"option_order": order, "key": shown_key(item, order)}, QTI, {}))
+        _valid(schemas["qti30"], xml_bytes(tree), item["id"])
+        formats.add(item["format"])
+    assert formats == {"single_best_answer", "multiple_response", "true_false", "multiple_true_false"}
+
+
 def test_every_format_round_trips(sample_bank_copy: Path) -> None:
     """Items of every format (not only those a form happened to pick) through QTI 2.1 rules."""
     from itembank.exporters._qti import item_tree, xml_bytes
@@ -180,3 +211,36 @@ def test_every_format_round_trips(sample_bank_copy: Path) -> None:
             assert evaluate_item(data, qti) == pytest.approx(score(item, core), abs=1e-12)
         seen.add((item["format"], item["scoring"]["rule"]))
     assert {f for f, _ in seen} == {"single_best_answer", "multiple_response", "true_false", "multiple_true_false"}
+
+
+@pytest.mark.parametrize("fmt", ["qti21", "qti30"])
+def test_every_format_rule_and_mark_scores_like_the_core(sample_bank_copy: Path, fmt: str) -> None:
+    """The sample bank has partial credit only for multiple response / true-false and 1 mark
+    everywhere, so the other rules and marks are made here: the exported response processing
+    must award exactly what the core scorer awards for each (format, rule, max_score)."""
+    from itembank.exporters._qti import item_tree, xml_bytes
+    from itembank.exporters.qti21 import QTI
+    from itembank.exporters.qti30 import to_qti3
+    from itembank.forms import option_order, shown_key
+
+    first: dict[str, dict[str, Any]] = {}
+    for item in open_bank(sample_bank_copy).items():
+        if item["status"] == "approved":
+            first.setdefault(item["format"], item)
+    rules = {"single_best_answer": ["all_or_nothing"], "true_false": ["all_or_nothing"],
+             "multiple_response": ["all_or_nothing", "partial_credit"],
+             "multiple_true_false": ["all_or_nothing", "partial_credit"]}
+    rng = random.Random(3)
+    checked = []
+    for fmt_name, item in sorted(first.items()):
+        for rule in rules[fmt_name]:
+            for top in (1, 3, 0.5):
+                variant = {**item, "scoring": {**item["scoring"], "rule": rule, "max_score": top}}
+                order = option_order(variant, 3, "f")
+                tree = item_tree(variant, {"option_order": order, "key": shown_key(variant, order)}, QTI, {})
+                data = xml_bytes(to_qti3(tree) if fmt == "qti30" else tree)
+                for core, qti in _responses(variant, rng):
+                    assert evaluate_item(data, qti) == pytest.approx(score(variant, core), abs=1e-12), (
+                        fmt_name, rule, top, core)
+                checked.append((fmt_name, rule, top))
+    assert len(checked) == 18

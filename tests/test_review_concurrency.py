@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -48,7 +49,11 @@ def test_the_same_review_from_two_tabs_is_recorded_once(sample_bank_rw: Path) ->
     results = _race(sample_bank_rw, [(HELEN, 0), (HELEN, 1)])
     outcomes = [r[2] for r in results]
     assert outcomes.count("recorded") == 1, results
-    assert any("already reviewed this version" in o for o in outcomes), results
+    refused = [o for o in outcomes if o != "recorded"]
+    assert len(refused) == 1 and re.fullmatch(
+        r"ReviewInputError: You already reviewed this version of GK-0064 \(review "
+        r"20261123T09450[01]Z-helen-marsh\); it is recorded once\. Nothing more was written\.",
+        refused[0]), results
     assert len(list((sample_bank_rw / "reviews" / "GK-0064").glob("*.json"))) == 1
 
 
