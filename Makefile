@@ -43,7 +43,7 @@ lint: setup
 	$(BIN)/mypy
 
 pytest: setup chromium
-	$(BIN)/pytest tests authoring_notebooks review_apps --nbval-lax -p no:cacheprovider
+	$(BIN)/pytest tests authoring_notebooks review_apps --nbval-lax --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
 
 test: lint pytest
 
