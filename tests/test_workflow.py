@@ -65,3 +65,11 @@ def test_latest_review_per_reviewer_wins() -> None:
     reviews = [review(1, "A <a@x.org>", decision="request_changes"), review(2, "A <a@x.org>"),
                review(3, "B <b@x.org>")]
     assert evaluate(AUTHOR, "h1", reviews, POLICY).approved
+
+
+def test_a_move_from_an_unknown_state_names_the_states_not_impossible_moves() -> None:
+    with pytest.raises(WorkflowError) as caught:
+        check_move("bogus", "draft")
+    assert str(caught.value) == (
+        "Status 'bogus' is not a workflow state (the states are approved, changes_requested, "
+        "draft, in_review, rejected, retired): correct the record's status.")

@@ -74,7 +74,15 @@ def can_move(old: str | None, new: str) -> bool:
 def check_move(old: str | None, new: str) -> None:
     """Raise WorkflowError naming the allowed moves when old -> new is not allowed."""
     if not can_move(old, new):
-        allowed = sorted(TRANSITIONS.get(old or "", frozenset({"draft", "in_review"})))
+        if old is None:
+            allowed = ["draft", "in_review"]
+        elif old not in TRANSITIONS:
+            raise WorkflowError(
+                f"Status {old!r} is not a workflow state (the states are "
+                f"{', '.join(sorted(TRANSITIONS))}): correct the record's status."
+            )
+        else:
+            allowed = sorted(TRANSITIONS[old])
         raise WorkflowError(
             f"Status cannot change from {old or '(new)'} to {new}. "
             f"From {old or '(new)'} it may become: {', '.join(allowed) or 'nothing (final)'}."
