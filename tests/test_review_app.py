@@ -60,6 +60,11 @@ def open_item(app: ReviewApp, ident: str) -> None:
     assert app.model.ticket is not None and app.model.ticket.id == ident, app.message.value
 
 
+def reviews(bank_path: Path, ident: str = "GK-0064") -> list[Path]:
+    """The review records of an item (its blind answers are in blind/ beside them)."""
+    return sorted((bank_path / "reviews" / ident).glob("*.json"))
+
+
 def last_commit(bank_path: Path) -> str:
     return git(bank_path.parent, "log", "-1", "--format=%an <%ae>|%s")
 
@@ -110,7 +115,7 @@ def test_two_reviewers_approve_an_item(sample_bank_rw: Path) -> None:
         assert last_commit(sample_bank_rw).startswith(f"{who}|GK-0064: approve (review by {name})")
     assert "GK-0064 is now approved" in app.message.value
     assert json.loads((sample_bank_rw / "items/GK-0064.json").read_text())["status"] == "approved"
-    assert len(list((sample_bank_rw / "reviews/GK-0064").iterdir())) == 2
+    assert len(reviews(sample_bank_rw)) == 2
     assert "GK-0064" not in [v for _, v in app.queue.options]  # left the queue
 
 
@@ -133,10 +138,10 @@ def test_mismatch_must_be_explained_to_approve(sample_bank_rw: Path) -> None:
     rate(app)
     app.submit_button.click()
     assert "differed from the key" in app.message.value
-    assert not (sample_bank_rw / "reviews/GK-0064").exists()
+    assert reviews(sample_bank_rw) == []
     app.comment.value = "I misread option C; the key A is right under section 47."
     app.submit_button.click()
-    review = json.loads(next((sample_bank_rw / "reviews/GK-0064").iterdir()).read_text())
+    review = json.loads(reviews(sample_bank_rw)[0].read_text())
     assert review["blind_response"] == ["C"] and review["blind_match"] is False
 
 
@@ -154,7 +159,7 @@ def test_request_changes_needs_a_comment_and_sends_it_back(sample_bank_rw: Path)
     app.submit_button.click()
     assert "changes requested: it goes back to its writer" in app.message.value
     assert "<script>" not in app.message.value
-    review = json.loads(next((sample_bank_rw / "reviews/GK-0064").iterdir()).read_text())
+    review = json.loads(reviews(sample_bank_rw)[0].read_text())
     assert review["ratings"]["clear"] == {"rating": "no", "comment": "Option B could also be read as right."}
     assert json.loads((sample_bank_rw / "items/GK-0064.json").read_text())["status"] == "changes_requested"
 
@@ -183,7 +188,7 @@ def test_ratings_out_of_range_are_refused(sample_bank_rw: Path) -> None:
     assert "as yes, no or unsure" in app.message.value
     with pytest.raises(Exception, match="yes, no or unsure"):  # a crafted value reaching the model
         app.model.submit({**{c: "yes" for c in CRITERIA["item"]}, "fair": "10"}, "approve", "", {})
-    assert not (sample_bank_rw / "reviews/GK-0064").exists()
+    assert reviews(sample_bank_rw) == []
 
 
 def test_double_click_records_once(sample_bank_rw: Path) -> None:
@@ -196,21 +201,27 @@ def test_double_click_records_once(sample_bank_rw: Path) -> None:
     app.submit_button.click()
     app.submit_button.click()
     assert "Nothing to submit" in app.message.value
-    assert len(list((sample_bank_rw / "reviews/GK-0064").iterdir())) == 1
-    assert git(sample_bank_rw.parent, "rev-list", "--count", "HEAD").strip() == "2"
+    assert len(reviews(sample_bank_rw)) == 1
+    assert len(list((sample_bank_rw / "reviews/GK-0064/blind").iterdir())) == 1
+    assert git(sample_bank_rw.parent, "rev-list", "--count", "HEAD").strip() == "3"  # answer, review
 
 
 def test_two_tabs_record_once(sample_bank_rw: Path) -> None:
     first, second = app_for(sample_bank_rw, HELEN), app_for(sample_bank_rw, HELEN)
     for app in (first, second):
         open_item(app, "GK-0064")
-        app.blind_box.children[0].value = "A"
-        app.reveal_button.click()
-        rate(app)
+    first.blind_box.children[0].value = "A"
+    first.reveal_button.click()
+    rate(first)
+    second.blind_box.children[0].value = "B"
+    second.reveal_button.click()
+    # the second tab's blind answer is refused (the first counts) and it never shows the key
+    assert "already answered this version of GK-0064 blind (A)" in second.message.value
+    assert second.judge_box.layout.display == "none" and "Key:" not in second.content.value
     first.submit_button.click()
     second.submit_button.click()
-    assert "already reviewed this version of GK-0064" in second.message.value
-    assert len(list((sample_bank_rw / "reviews/GK-0064").iterdir())) == 1
+    assert "Answer the item first" in second.message.value
+    assert len(reviews(sample_bank_rw)) == 1
 
 
 def test_item_changed_or_left_review_meanwhile(sample_bank_rw: Path) -> None:
@@ -233,10 +244,10 @@ def test_item_changed_or_left_review_meanwhile(sample_bank_rw: Path) -> None:
     writer.save(record, TOM)
     app.blind_box.children[0].value = "A"
     app.reveal_button.click()
-    rate(app)
-    app.submit_button.click()
-    assert "left review since you opened it" in app.message.value
-    assert not (sample_bank_rw / "reviews/GK-0064").exists()
+    assert "is not in review (it is draft)" in app.message.value
+    assert app.judge_box.layout.display == "none"  # no key shown
+    assert reviews(sample_bank_rw) == []
+    assert len(list((sample_bank_rw / "reviews/GK-0064/blind").iterdir())) == 1  # 1st version
 
 
 def test_reviewer_not_on_the_panel(sample_bank_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:

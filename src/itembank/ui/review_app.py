@@ -21,7 +21,7 @@ from ..review import (
     ReviewInputError,
     ReviewOutcome,
     ReviewTicket,
-    check_blind_response,
+    answer_words,
     matches_key,
     option_ids,
     valid_target,
@@ -135,16 +135,27 @@ class ReviewModel:
             raise ReviewInputError("Choose an item from your queue.")
         self.ticket = self.bank.open_review(target, self.reviewer)
         self.blind, self.revealed, self.last = None, False, None
+        if self.ticket.blind is not None:  # answered before (another page): that answer stands
+            self.blind, self.revealed = self.ticket.blind["response"], True
         return self.ticket
 
     def answer_blind(self, response: object) -> bool:
-        """Record the blind answer; returns whether it matched the key (the key is shown next)."""
+        """Commit the blind answer (the first one to this version counts, once), then the key
+        may be shown; returns whether it matched the key."""
         ticket = self._ticket()
         if ticket.kind != "item":
             raise ReviewInputError("Only items are answered blind.")
-        self.blind = check_blind_response(ticket.record, response)
-        self.revealed = True
-        return matches_key(ticket.record, self.blind)
+        if self.revealed:
+            raise ReviewInputError("Your blind answer to this version is already recorded.")
+        assert self.reviewer is not None
+        recorded = self.bank.record_blind_answer(ticket.id, ticket.seen, response, self.reviewer)
+        self.blind, self.revealed = recorded["response"], True
+        return self.matched()
+
+    def matched(self) -> bool:
+        """Whether the recorded blind answer is the key."""
+        ticket = self._ticket()
+        return self.blind is not None and matches_key(ticket.record, self.blind)
 
     def submit(
         self,
@@ -339,6 +350,9 @@ class ReviewApp(Messages):
             self._blind_widgets(ticket.record)
             self.blind_box.layout.display = ""
             self.reveal_button.layout.display = ""
+            if self.model.revealed:  # answered blind before: show that answer beside the key
+                self._show_blind(self.model.blind)
+                self._show_key(ticket, self.model.matched(), again=True)
         else:
             body = (
                 scenario_html(ticket.record)
@@ -415,17 +429,41 @@ class ReviewApp(Messages):
         if matched is None:
             return
         self._say("")
+        self._show_key(ticket, matched)
+
+    def _show_blind(self, response: object) -> None:
+        """Set the answer widgets to a recorded blind answer (they are disabled next)."""
+        kids = [c for c in self.blind_box.children if not isinstance(c, w.HTML)]
+        ticket = self.model.ticket
+        ids = option_ids(ticket.record) if ticket else []
+        if isinstance(response, Mapping):
+            for i, child in zip(ids, kids, strict=False):
+                child.value = response.get(i)
+        elif isinstance(response, list):
+            if len(kids) == 1 and isinstance(kids[0], w.RadioButtons):
+                kids[0].value = response[0] if response else None
+            else:
+                for i, child in zip(ids, kids, strict=False):
+                    child.value = i in response
+
+    def _show_key(self, ticket: ReviewTicket, matched: bool, again: bool = False) -> None:
+        """The key and rating form, once the blind answer is recorded; the answer is frozen."""
         for child in self.blind_box.children:
             child.disabled = True
         self.reveal_button.layout.display = "none"
         self.content.value = reviewer_html(ticket.record, ticket.stimulus, ticket.titles)
         self.changes.value = self._changes_html(ticket)
+        words = html.escape(answer_words(self.model.blind))
+        recorded = (
+            f'<div class="ib-blind-recorded">Your blind answer (recorded'
+            f"{' earlier; it cannot be changed' if again else ''}): <strong>{words}</strong></div>"
+        )
         if matched:
-            self.match.value = (
+            self.match.value = recorded + (
                 '<div class="ib-blind-ok" style="color:#1b5e20">Your answer matches the key.</div>'
             )
         else:
-            self.match.value = (
+            self.match.value = recorded + (
                 '<div class="ib-blind-mismatch" style="color:#a40000;font-weight:bold">'
                 "Your answer differs from the key. This is recorded. If you approve, explain in "
                 "the comment why the key is right; otherwise request changes.</div>"
