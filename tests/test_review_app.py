@@ -12,6 +12,7 @@ from ipywidgets.widgets.widget import _instances
 from traitlets import TraitError
 
 from itembank import open_bank
+from itembank.review import ReviewInputError
 from itembank.ui.review_app import ReviewApp
 from itembank.workflow import CRITERIA
 from tests.conftest import git
@@ -313,3 +314,85 @@ def test_reviewer_who_reviewed_older_content_sees_what_changed(sample_bank_rw: P
     app.blind_box.children[0].value = "A"
     app.reveal_button.click()
     assert "ib-diff-add" in app.changes.value and "Under the Children Act 1989" in app.changes.value
+
+
+# ---- guards of blind keying ---------------------------------------------------------------------
+
+#: one item of each format in the sample bank (the test checks the list covers every format)
+FORMAT_ITEMS = {"single_best_answer": "GK-0064", "multiple_response": "AK-0002",
+                "true_false": "GK-0005", "multiple_true_false": "GK-0006"}
+
+
+def put_in_review(bank_path: Path, ident: str) -> dict:
+    """Set an item in review (by hand, as a writer's commit would) so a panel can open it."""
+    path = bank_path / "items" / f"{ident}.json"
+    record = json.loads(path.read_text())
+    if record["status"] != "in_review":
+        record["status"] = "in_review"
+        path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+        git(bank_path.parent, "commit", "-q", "-am", f"{ident} in review")
+    return record
+
+
+def key_secrets(item: dict) -> list[str]:
+    """Text that only the reviewer's view with the key shows."""
+    return ["Key:", "ib-key", item["rationale"][:60],
+            *(o["rationale"][:60] for o in item["options"] if o.get("rationale"))]
+
+
+def test_the_guard_covers_every_item_format() -> None:
+    schema = json.loads((Path(__file__).resolve().parents[1] / "schemas/item.schema.json").read_text())
+    assert sorted(FORMAT_ITEMS) == sorted(schema["properties"]["format"]["enum"])
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMAT_ITEMS))
+def test_every_blind_widget_starts_empty_and_the_key_reaches_no_widget(sample_bank_rw: Path, fmt: str) -> None:
+    ident = FORMAT_ITEMS[fmt]
+    item = put_in_review(sample_bank_rw, ident)
+    assert item["format"] == fmt
+    w.Widget.close_all()  # only this page's widgets remain: a Voila page has its own kernel
+    app = app_for(sample_bank_rw, HELEN)
+    open_item(app, ident)
+    answer_widgets = [c for c in app.blind_box.children if not isinstance(c, w.HTML)]
+    assert len(answer_widgets) == (1 if fmt in ("single_best_answer", "true_false") else len(item["options"]))
+    for widget in answer_widgets:
+        if isinstance(widget, w.Checkbox):
+            assert widget.value is False
+        else:  # RadioButtons, ToggleButtons: nothing chosen
+            assert widget.value is None and widget.index is None, (fmt, widget)
+        assert widget.disabled is False
+    state = all_widget_state()
+    assert [s for s in key_secrets(item) if s in state] == []
+    app.reveal_button.click()  # nothing chosen: refused, nothing recorded, no key
+    assert "ib-msg-error" in app.message.value
+    assert not (sample_bank_rw / "reviews" / ident / "blind").exists()
+    assert [s for s in key_secrets(item) if s in all_widget_state()] == []
+
+
+def test_first_blind_answer_stands_after_reopening_in_a_new_kernel(sample_bank_rw: Path) -> None:
+    item = json.loads((sample_bank_rw / "items/GK-0064.json").read_text())
+    app = app_for(sample_bank_rw, HELEN)
+    open_item(app, "GK-0064")
+    app.blind_box.children[0].value = "B"  # wrong: the key is A
+    app.reveal_button.click()
+    assert "Key:" in app.content.value and "ib-blind-mismatch" in app.match.value
+    assert last_commit(sample_bank_rw).strip() == f"{HELEN}|GK-0064: blind answer by Helen Marsh"
+    w.Widget.close_all()
+    again = app_for(sample_bank_rw, HELEN)  # reload: a new page, a new kernel, a new Bank
+    open_item(again, "GK-0064")
+    radio = again.blind_box.children[0]
+    assert radio.value == "B" and radio.disabled is True
+    assert again.reveal_button.layout.display == "none"
+    assert "Key:" in again.content.value and item["rationale"][:60] in again.content.value
+    assert "recorded earlier; it cannot be changed" in again.match.value
+    assert "<strong>B</strong>" in again.match.value and "ib-blind-mismatch" in again.match.value
+    radio.value = "A"  # a crafted message can still set a disabled widget
+    again._reveal()
+    with pytest.raises(ReviewInputError, match="already recorded"):
+        again.model.answer_blind(["A"])
+    rate(again, decision="request_changes", comment="B reads as right too.")
+    again.submit_button.click()
+    assert "Recorded review" in again.message.value, again.message.value
+    review = json.loads(reviews(sample_bank_rw)[0].read_text())
+    assert review["blind_response"] == ["B"] and review["blind_match"] is False
+    assert len(list((sample_bank_rw / "reviews/GK-0064/blind").iterdir())) == 1
