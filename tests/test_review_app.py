@@ -4,6 +4,7 @@ git and the app's messages. Covers every flow and the bad input the issue lists.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import ipywidgets as w
@@ -396,3 +397,35 @@ def test_first_blind_answer_stands_after_reopening_in_a_new_kernel(sample_bank_r
     review = json.loads(reviews(sample_bank_rw)[0].read_text())
     assert review["blind_response"] == ["B"] and review["blind_match"] is False
     assert len(list((sample_bank_rw / "reviews/GK-0064/blind").iterdir())) == 1
+
+
+# ---- unexpected errors ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["service", "view"])
+def test_an_unexpected_error_is_shown_plainly_and_logged_with_its_traceback(
+        sample_bank_rw: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str],
+        where: str) -> None:
+    app = app_for(sample_bank_rw, HELEN)
+    open_item(app, "GK-0064")
+    app.blind_box.children[0].value = "A"
+    capfd.readouterr()
+
+    def bug(*_: object, **__: object) -> None:
+        raise KeyError("rationale")  # a bug, not a user's mistake: no ItembankError
+
+    if where == "service":  # the bank raises inside the app's run helper
+        monkeypatch.setattr(app.model.bank, "record_blind_answer", bug)
+    else:  # the callback itself raises, after the answer is recorded
+        monkeypatch.setattr(app, "_changes_html", bug)
+    app.reveal_button.click()
+    message = app.message.value
+    found = re.search(r'<div class="ib-msg-error" style="color:#a40000">Something went wrong, so '
+                      r"that step was not done \(reference ([0-9a-f]{8})\)\. Nothing you have "
+                      r"recorded is lost\.", message)
+    assert found, message
+    assert "Traceback" not in message and "KeyError" not in message
+    log = capfd.readouterr().err  # the kernel process's stderr: the server's log
+    assert f"unexpected error in ReviewApp (reference {found.group(1)})" in log
+    assert "Traceback (most recent call last)" in log and "KeyError: 'rationale'" in log
+    assert app.judge_box.layout.display == "none"  # the step was not done: no rating form

@@ -207,18 +207,18 @@ class ReviewApp(Messages):
         self.sign_in_button = css(
             w.Button(description="Sign in", button_style="primary"), "ib-signin"
         )
-        self.sign_in_button.on_click(lambda _: self._sign_in(self.who.value))
+        self.sign_in_button.on_click(self._safe(lambda: self._sign_in(self.who.value)))
         self.signed = css(w.HTML(""), "ib-signed-in")
         self.sign_in_box = w.HBox([self.who, self.sign_in_button])
         self.standard = css(w.Dropdown(options=[ALL], description="Standard"), "ib-filter-standard")
         self.role = css(w.Dropdown(options=[ALL], description="Role"), "ib-filter-role")
         self.format = css(w.Dropdown(options=[ALL], description="Format"), "ib-filter-format")
         for box in (self.standard, self.role, self.format):
-            box.observe(lambda _: self._show_queue(), names="value")
+            box.observe(self._safe(self._show_queue), names="value")
         self.progress = css(w.HTML(""), "ib-progress")
         self.queue = css(w.Select(options=[], rows=8, layout=w.Layout(width="95%")), "ib-queue")
         self.open_button = css(w.Button(description="Open for review"), "ib-open")
-        self.open_button.on_click(lambda _: self._open(self.queue.value))
+        self.open_button.on_click(self._safe(lambda: self._open(self.queue.value)))
         self.queue_box = w.VBox(
             [
                 self.progress,
@@ -235,7 +235,7 @@ class ReviewApp(Messages):
             w.Button(description="Record my answer and show the key", button_style="primary"),
             "ib-reveal",
         )
-        self.reveal_button.on_click(lambda _: self._reveal())
+        self.reveal_button.on_click(self._safe(self._reveal))
         self.match = css(w.HTML(""), "ib-match")
         self.ratings: dict[str, w.RadioButtons] = {}
         self.notes: dict[str, w.Textarea] = {}
@@ -264,7 +264,7 @@ class ReviewApp(Messages):
         self.submit_button = css(
             w.Button(description="Submit review", button_style="success"), "ib-submit"
         )
-        self.submit_button.on_click(lambda _: self._submit())
+        self.submit_button.on_click(self._safe(self._submit))
         self.judge_box = w.VBox(
             [self.match, self.rating_box, self.decision, self.comment, self.submit_button],
             layout=w.Layout(display="none"),
