@@ -217,13 +217,16 @@ def test_two_tabs_record_once(sample_bank_rw: Path) -> None:
     rate(first)
     second.blind_box.children[0].value = "B"
     second.reveal_button.click()
-    # the second tab's blind answer is refused (the first counts) and it never shows the key
-    assert "already answered this version of GK-0064 blind (A)" in second.message.value
-    assert second.judge_box.layout.display == "none" and "Key:" not in second.content.value
+    # the second tab's answer is refused (the first counts): it shows the first answer and the key
+    assert "already recorded (in another window)" in second.message.value
+    assert second.blind_box.children[0].value == "A" and second.blind_box.children[0].disabled
+    assert "<strong>A</strong>" in second.match.value and "Key:" in second.content.value
+    rate(second)
     first.submit_button.click()
     second.submit_button.click()
-    assert "Answer the item first" in second.message.value
+    assert "already reviewed this version of GK-0064" in second.message.value
     assert len(reviews(sample_bank_rw)) == 1
+    assert len(list((sample_bank_rw / "reviews/GK-0064/blind").iterdir())) == 1
 
 
 def test_item_changed_or_left_review_meanwhile(sample_bank_rw: Path) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from .. import workflow
 from ..render import candidate_html, markdown_html, reviewer_html, sanitise
 from ..review import (
     CRITERION_TEXT,
@@ -427,6 +428,16 @@ class ReviewApp(Messages):
             return
         matched = self._run(lambda: self.model.answer_blind(self._blind_value()))
         if matched is None:
+            assert self.model.reviewer is not None
+            content = workflow.content_hash("item", ticket.record)
+            if self.model.bank.blind_answer_of(ticket.id, self.model.reviewer, content):
+                # answered in another window meanwhile: that answer stands; show it with the key
+                self._open(ticket.id)
+                self._say(
+                    "Your blind answer to this version was already recorded (in another "
+                    "window): it is shown beside the key and cannot be changed.",
+                    "error",
+                )
             return
         self._say("")
         self._show_key(ticket, matched)
