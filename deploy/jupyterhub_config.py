@@ -55,12 +55,12 @@ def _voila_behind_proxy() -> list[str]:
     hands it ({port} and {base_url}; '{--}' stops the proxy reading Voila's options as its own)."""
     settings = Settings(bank=__import__("pathlib").Path(BANK), apps=__import__("pathlib").Path(APPS))
     command = voila_command(settings)
-    keep = [a for a in command[3:] if not a.startswith(("--Voila.port=", "--Voila.token=",
+    keep = [a for a in command[command.index("voila") + 1 :] if not a.startswith(("--Voila.port=", "--Voila.token=",
                                                         "--Voila.port_retries=", "--no-browser"))]
     args = [a.replace("--", "{--}", 1) if a.startswith("--") else a for a in keep]
     return [
         "jhsingle-native-proxy", "--destport", "0", "--authtype", "oauth",
-        sys.executable, "{-}m", "voila", *args,
+        sys.executable, "{-}m", "itembank.serve", "voila", *args,  # Voila with hardened headers
         "{--}no-browser", "{--}Voila.port={port}", "{--}Voila.base_url={base_url}/",
         "{--}Voila.server_url=/",
     ]

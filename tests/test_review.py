@@ -21,7 +21,7 @@ from itembank.review import (
     member_for_login,
     review_id,
 )
-from itembank.workflow import CRITERIA
+from itembank.workflow import CRITERIA, content_hash
 from tests.conftest import git
 
 HELEN = "Helen Marsh <helen.marsh@example.org>"
@@ -173,7 +173,9 @@ def test_second_approval_approves_in_one_commit_by_the_reviewer(sample_bank_rw: 
     stat = log(sample_bank_rw, "-1", "--name-only", "--format=%an <%ae>|%s")
     assert stat.splitlines()[0] == f"{RUTH}|GK-0006: approve (review by Ruth Adeyemi); approved: review policy met"
     assert sorted(stat.splitlines()[2:]) == ["item_bank/items/GK-0006.json",
-                                             "item_bank/reviews/GK-0006/20261123T094500Z-ruth-adeyemi.json"]
+                                             "item_bank/reviews/GK-0006/20261123T094500Z-ruth-adeyemi.json",
+                                             # no blind answer was recorded first: this one is, with the review
+                                             "item_bank/reviews/GK-0006/blind/20261123T094500Z-ruth-adeyemi.json"]
     assert open_bank(sample_bank_rw).validate().ok
 
 
@@ -183,8 +185,9 @@ def test_first_approval_keeps_it_in_review_and_writes_only_the_review(sample_ban
     out = bank.submit_review("GK-0064", answers(ticket.seen, blind_response=list(ticket.record["key"])), HELEN, WHEN)
     assert out.status is None and out.approvals == 1 and out.needed == 2
     assert item(sample_bank_rw, "GK-0064")["status"] == "in_review"
-    assert log(sample_bank_rw, "-1", "--name-only", "--format=").split() == [
-        "item_bank/reviews/GK-0064/20261123T094500Z-helen-marsh.json"]
+    assert sorted(log(sample_bank_rw, "-1", "--name-only", "--format=").split()) == [
+        "item_bank/reviews/GK-0064/20261123T094500Z-helen-marsh.json",
+        "item_bank/reviews/GK-0064/blind/20261123T094500Z-helen-marsh.json"]
 
 
 def test_request_changes_sends_it_back_with_the_comment(sample_bank_rw: Path) -> None:
@@ -221,7 +224,7 @@ def test_double_submission_is_recorded_once(sample_bank_rw: Path) -> None:
     with pytest.raises(ReviewInputError, match="already reviewed"):
         other_tab.submit_review("GK-0064", given, HELEN, datetime(2026, 11, 23, 9, 47, tzinfo=UTC))
     assert log(sample_bank_rw, "-1", "--format=%H") == head
-    assert len(list((sample_bank_rw / "reviews/GK-0064").iterdir())) == 1
+    assert len(list((sample_bank_rw / "reviews/GK-0064").glob("*.json"))) == 1
 
 
 def test_review_of_changed_or_departed_content_is_refused(sample_bank_rw: Path) -> None:
@@ -284,3 +287,92 @@ def test_changed_since_last_review_shows_a_diff(sample_bank_rw: Path) -> None:
     assert entry.changed and not entry.reviewed
     changes = bank.open_review("GK-0064", HELEN).changes
     assert any(line.startswith("+stem: Under the Children Act 1989") for line in changes)
+
+
+# ---- blind keying: the first blind answer to a version is committed before the key is shown ----
+
+
+def test_first_blind_answer_is_committed_and_wins_over_what_is_sent_later(sample_bank_rw: Path) -> None:
+    bank = open_bank(sample_bank_rw)
+    ticket = bank.open_review("GK-0064", HELEN)
+    assert ticket.blind is None
+    recorded = bank.record_blind_answer("GK-0064", ticket.seen, ["B"], HELEN, WHEN)  # wrong: key is A
+    path = "reviews/GK-0064/blind/20261123T094500Z-helen-marsh.json"
+    assert json.loads((sample_bank_rw / path).read_text()) == recorded == {
+        "schema_version": "1.0", "id": "20261123T094500Z-helen-marsh", "target": "GK-0064",
+        "content_hash": content_hash("item", ticket.record), "reviewer": HELEN,
+        "answered": "2026-11-23T09:45:00Z", "response": ["B"]}
+    assert log(sample_bank_rw, "-1", "--name-only", "--format=%an <%ae>|%s").split("\n")[0] == (
+        f"{HELEN}|GK-0064: blind answer by Helen Marsh")
+    head = log(sample_bank_rw, "-1", "--format=%H")
+    other_tab = open_bank(sample_bank_rw)  # a new page is a new kernel with its own Bank
+    again = other_tab.open_review("GK-0064", HELEN)
+    assert again.blind == recorded
+    with pytest.raises(ReviewInputError, match=r"already answered this version of GK-0064 blind \(B\)"):
+        other_tab.record_blind_answer("GK-0064", again.seen, ["A"], HELEN, WHEN)
+    assert log(sample_bank_rw, "-1", "--format=%H") == head
+    # whatever the page sends now (the key), the review carries the recorded first answer
+    out = other_tab.submit_review("GK-0064", answers(again.seen, "request_changes", blind_response=["A"],
+                                  comment="Option B reads as right too."), HELEN, WHEN)
+    assert out.review["blind_response"] == ["B"] and out.review["blind_match"] is False
+    saved = json.loads((sample_bank_rw / "reviews/GK-0064/20261123T094500Z-helen-marsh.json").read_text())
+    assert saved["blind_response"] == ["B"] and saved["blind_match"] is False
+    assert len(list((sample_bank_rw / "reviews/GK-0064/blind").iterdir())) == 1
+
+
+def test_a_new_content_version_gets_a_new_blind_answer(sample_bank_rw: Path) -> None:
+    bank = open_bank(sample_bank_rw)
+    ticket = bank.open_review("GK-0064", HELEN)
+    first = bank.record_blind_answer("GK-0064", ticket.seen, ["B"], HELEN, WHEN)
+    writer = open_bank(sample_bank_rw)
+    record = writer.get("GK-0064")
+    record["stem"] += " Choose the best answer."
+    writer.save(record, TOM)
+    with pytest.raises(ReviewInputError, match="changed by someone else"):  # answer to what was read
+        bank.record_blind_answer("GK-0064", ticket.seen, ["A"], HELEN, WHEN)
+    ticket = bank.open_review("GK-0064", HELEN)
+    assert ticket.blind is None  # the old version's answer does not count for the new one
+    second = bank.record_blind_answer("GK-0064", ticket.seen, ["A"], HELEN, WHEN)  # same second
+    assert second["content_hash"] != first["content_hash"]
+    assert second["id"] == "20261123T094501Z-helen-marsh"  # ids are never reused
+    assert bank.open_review("GK-0064", HELEN).blind == second
+    assert open_bank(sample_bank_rw).validate().findings == []
+
+
+def test_crafted_blind_answers_are_refused_and_nothing_is_written(sample_bank_rw: Path) -> None:
+    bank = open_bank(sample_bank_rw)
+    ticket = bank.open_review("GK-0064", HELEN)
+    head = log(sample_bank_rw, "-1", "--format=%H")
+    for crafted, words in (([], "Choose one answer"), (["Z"], "'Z' is not an option"),
+                           ("A", "Choose your answer"), ({"A": True}, "Choose your answer")):
+        with pytest.raises(ReviewInputError, match=words):
+            bank.record_blind_answer("GK-0064", ticket.seen, crafted, HELEN, WHEN)
+    with pytest.raises(IdentityError, match="not on a review panel"):
+        bank.record_blind_answer("GK-0064", ticket.seen, ["A"], TOM, WHEN)
+    with pytest.raises(ReviewInputError, match="A scenario has no key"):
+        bank.record_blind_answer("SIM-0003", bank.open_review("SIM-0003", RUTH).seen, ["A"], RUTH, WHEN)
+    assert log(sample_bank_rw, "-1", "--format=%H") == head
+
+
+def test_validate_allows_one_blind_answer_per_reviewer_per_version(sample_bank_rw: Path) -> None:
+    bank = open_bank(sample_bank_rw)
+    ticket = bank.open_review("GK-0064", HELEN)
+    first = bank.record_blind_answer("GK-0064", ticket.seen, ["B"], HELEN, WHEN)
+    folder = sample_bank_rw / "reviews/GK-0064/blind"
+    second = dict(first, id="20261123T094600Z-helen-marsh", answered="2026-11-23T09:46:00Z", response=["A"])
+    (folder / "20261123T094600Z-helen-marsh.json").write_text(json.dumps(second, indent=2) + "\n")
+    bad = dict(first, id="20261123T094700Z-helen-marsh", response="A")
+    (folder / "20261123T094700Z-helen-marsh.json").write_text(json.dumps(bad, indent=2) + "\n")
+    stray = dict(first, target="GK-0999")
+    (sample_bank_rw / "reviews/GK-0999/blind").mkdir(parents=True)
+    (sample_bank_rw / "reviews/GK-0999/blind/20261123T094500Z-helen-marsh.json").write_text(json.dumps(stray))
+    git(sample_bank_rw.parent, "add", "-A")
+    git(sample_bank_rw.parent, "commit", "-q", "-m", "a second answer after seeing the key")
+    found = {(f.path, f.pointer, f.code, f.severity) for f in open_bank(sample_bank_rw).validate().findings}
+    assert found == {
+        ("reviews/GK-0064/blind/20261123T094600Z-helen-marsh.json", "", "duplicate-blind-answer", "error"),
+        ("reviews/GK-0064/blind/20261123T094700Z-helen-marsh.json", "/response", "wrong-type", "error"),
+        ("reviews/GK-0999/blind/20261123T094500Z-helen-marsh.json", "/target", "unknown-target", "error"),
+    }
+    # the first answer is still the one that counts
+    assert open_bank(sample_bank_rw).open_review("GK-0064", HELEN).blind == first

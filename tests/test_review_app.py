@@ -4,6 +4,7 @@ git and the app's messages. Covers every flow and the bad input the issue lists.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import ipywidgets as w
@@ -12,6 +13,7 @@ from ipywidgets.widgets.widget import _instances
 from traitlets import TraitError
 
 from itembank import open_bank
+from itembank.review import ReviewInputError
 from itembank.ui.review_app import ReviewApp
 from itembank.workflow import CRITERIA
 from tests.conftest import git
@@ -58,6 +60,11 @@ def open_item(app: ReviewApp, ident: str) -> None:
     app.queue.value = ident
     app.open_button.click()
     assert app.model.ticket is not None and app.model.ticket.id == ident, app.message.value
+
+
+def reviews(bank_path: Path, ident: str = "GK-0064") -> list[Path]:
+    """The review records of an item (its blind answers are in blind/ beside them)."""
+    return sorted((bank_path / "reviews" / ident).glob("*.json"))
 
 
 def last_commit(bank_path: Path) -> str:
@@ -110,7 +117,7 @@ def test_two_reviewers_approve_an_item(sample_bank_rw: Path) -> None:
         assert last_commit(sample_bank_rw).startswith(f"{who}|GK-0064: approve (review by {name})")
     assert "GK-0064 is now approved" in app.message.value
     assert json.loads((sample_bank_rw / "items/GK-0064.json").read_text())["status"] == "approved"
-    assert len(list((sample_bank_rw / "reviews/GK-0064").iterdir())) == 2
+    assert len(reviews(sample_bank_rw)) == 2
     assert "GK-0064" not in [v for _, v in app.queue.options]  # left the queue
 
 
@@ -133,10 +140,10 @@ def test_mismatch_must_be_explained_to_approve(sample_bank_rw: Path) -> None:
     rate(app)
     app.submit_button.click()
     assert "differed from the key" in app.message.value
-    assert not (sample_bank_rw / "reviews/GK-0064").exists()
+    assert reviews(sample_bank_rw) == []
     app.comment.value = "I misread option C; the key A is right under section 47."
     app.submit_button.click()
-    review = json.loads(next((sample_bank_rw / "reviews/GK-0064").iterdir()).read_text())
+    review = json.loads(reviews(sample_bank_rw)[0].read_text())
     assert review["blind_response"] == ["C"] and review["blind_match"] is False
 
 
@@ -154,7 +161,7 @@ def test_request_changes_needs_a_comment_and_sends_it_back(sample_bank_rw: Path)
     app.submit_button.click()
     assert "changes requested: it goes back to its writer" in app.message.value
     assert "<script>" not in app.message.value
-    review = json.loads(next((sample_bank_rw / "reviews/GK-0064").iterdir()).read_text())
+    review = json.loads(reviews(sample_bank_rw)[0].read_text())
     assert review["ratings"]["clear"] == {"rating": "no", "comment": "Option B could also be read as right."}
     assert json.loads((sample_bank_rw / "items/GK-0064.json").read_text())["status"] == "changes_requested"
 
@@ -183,7 +190,7 @@ def test_ratings_out_of_range_are_refused(sample_bank_rw: Path) -> None:
     assert "as yes, no or unsure" in app.message.value
     with pytest.raises(Exception, match="yes, no or unsure"):  # a crafted value reaching the model
         app.model.submit({**{c: "yes" for c in CRITERIA["item"]}, "fair": "10"}, "approve", "", {})
-    assert not (sample_bank_rw / "reviews/GK-0064").exists()
+    assert reviews(sample_bank_rw) == []
 
 
 def test_double_click_records_once(sample_bank_rw: Path) -> None:
@@ -196,21 +203,30 @@ def test_double_click_records_once(sample_bank_rw: Path) -> None:
     app.submit_button.click()
     app.submit_button.click()
     assert "Nothing to submit" in app.message.value
-    assert len(list((sample_bank_rw / "reviews/GK-0064").iterdir())) == 1
-    assert git(sample_bank_rw.parent, "rev-list", "--count", "HEAD").strip() == "2"
+    assert len(reviews(sample_bank_rw)) == 1
+    assert len(list((sample_bank_rw / "reviews/GK-0064/blind").iterdir())) == 1
+    assert git(sample_bank_rw.parent, "rev-list", "--count", "HEAD").strip() == "3"  # answer, review
 
 
 def test_two_tabs_record_once(sample_bank_rw: Path) -> None:
     first, second = app_for(sample_bank_rw, HELEN), app_for(sample_bank_rw, HELEN)
     for app in (first, second):
         open_item(app, "GK-0064")
-        app.blind_box.children[0].value = "A"
-        app.reveal_button.click()
-        rate(app)
+    first.blind_box.children[0].value = "A"
+    first.reveal_button.click()
+    rate(first)
+    second.blind_box.children[0].value = "B"
+    second.reveal_button.click()
+    # the second tab's answer is refused (the first counts): it shows the first answer and the key
+    assert "already recorded (in another window)" in second.message.value
+    assert second.blind_box.children[0].value == "A" and second.blind_box.children[0].disabled
+    assert "<strong>A</strong>" in second.match.value and "Key:" in second.content.value
+    rate(second)
     first.submit_button.click()
     second.submit_button.click()
     assert "already reviewed this version of GK-0064" in second.message.value
-    assert len(list((sample_bank_rw / "reviews/GK-0064").iterdir())) == 1
+    assert len(reviews(sample_bank_rw)) == 1
+    assert len(list((sample_bank_rw / "reviews/GK-0064/blind").iterdir())) == 1
 
 
 def test_item_changed_or_left_review_meanwhile(sample_bank_rw: Path) -> None:
@@ -233,10 +249,10 @@ def test_item_changed_or_left_review_meanwhile(sample_bank_rw: Path) -> None:
     writer.save(record, TOM)
     app.blind_box.children[0].value = "A"
     app.reveal_button.click()
-    rate(app)
-    app.submit_button.click()
-    assert "left review since you opened it" in app.message.value
-    assert not (sample_bank_rw / "reviews/GK-0064").exists()
+    assert "is not in review (it is draft)" in app.message.value
+    assert app.judge_box.layout.display == "none"  # no key shown
+    assert reviews(sample_bank_rw) == []
+    assert len(list((sample_bank_rw / "reviews/GK-0064/blind").iterdir())) == 1  # 1st version
 
 
 def test_reviewer_not_on_the_panel(sample_bank_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -302,3 +318,117 @@ def test_reviewer_who_reviewed_older_content_sees_what_changed(sample_bank_rw: P
     app.blind_box.children[0].value = "A"
     app.reveal_button.click()
     assert "ib-diff-add" in app.changes.value and "Under the Children Act 1989" in app.changes.value
+
+
+# ---- guards of blind keying ---------------------------------------------------------------------
+
+#: one item of each format in the sample bank (the test checks the list covers every format)
+FORMAT_ITEMS = {"single_best_answer": "GK-0064", "multiple_response": "AK-0002",
+                "true_false": "GK-0005", "multiple_true_false": "GK-0006"}
+
+
+def put_in_review(bank_path: Path, ident: str) -> dict:
+    """Set an item in review (by hand, as a writer's commit would) so a panel can open it."""
+    path = bank_path / "items" / f"{ident}.json"
+    record = json.loads(path.read_text())
+    if record["status"] != "in_review":
+        record["status"] = "in_review"
+        path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+        git(bank_path.parent, "commit", "-q", "-am", f"{ident} in review")
+    return record
+
+
+def key_secrets(item: dict) -> list[str]:
+    """Text that only the reviewer's view with the key shows."""
+    return ["Key:", "ib-key", item["rationale"][:60],
+            *(o["rationale"][:60] for o in item["options"] if o.get("rationale"))]
+
+
+def test_the_guard_covers_every_item_format() -> None:
+    schema = json.loads((Path(__file__).resolve().parents[1] / "schemas/item.schema.json").read_text())
+    assert sorted(FORMAT_ITEMS) == sorted(schema["properties"]["format"]["enum"])
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMAT_ITEMS))
+def test_every_blind_widget_starts_empty_and_the_key_reaches_no_widget(sample_bank_rw: Path, fmt: str) -> None:
+    ident = FORMAT_ITEMS[fmt]
+    item = put_in_review(sample_bank_rw, ident)
+    assert item["format"] == fmt
+    w.Widget.close_all()  # only this page's widgets remain: a Voila page has its own kernel
+    app = app_for(sample_bank_rw, HELEN)
+    open_item(app, ident)
+    answer_widgets = [c for c in app.blind_box.children if not isinstance(c, w.HTML)]
+    assert len(answer_widgets) == (1 if fmt in ("single_best_answer", "true_false") else len(item["options"]))
+    for widget in answer_widgets:
+        if isinstance(widget, w.Checkbox):
+            assert widget.value is False
+        else:  # RadioButtons, ToggleButtons: nothing chosen
+            assert widget.value is None and widget.index is None, (fmt, widget)
+        assert widget.disabled is False
+    state = all_widget_state()
+    assert [s for s in key_secrets(item) if s in state] == []
+    app.reveal_button.click()  # nothing chosen: refused, nothing recorded, no key
+    assert "ib-msg-error" in app.message.value
+    assert not (sample_bank_rw / "reviews" / ident / "blind").exists()
+    assert [s for s in key_secrets(item) if s in all_widget_state()] == []
+
+
+def test_first_blind_answer_stands_after_reopening_in_a_new_kernel(sample_bank_rw: Path) -> None:
+    item = json.loads((sample_bank_rw / "items/GK-0064.json").read_text())
+    app = app_for(sample_bank_rw, HELEN)
+    open_item(app, "GK-0064")
+    app.blind_box.children[0].value = "B"  # wrong: the key is A
+    app.reveal_button.click()
+    assert "Key:" in app.content.value and "ib-blind-mismatch" in app.match.value
+    assert last_commit(sample_bank_rw).strip() == f"{HELEN}|GK-0064: blind answer by Helen Marsh"
+    w.Widget.close_all()
+    again = app_for(sample_bank_rw, HELEN)  # reload: a new page, a new kernel, a new Bank
+    open_item(again, "GK-0064")
+    radio = again.blind_box.children[0]
+    assert radio.value == "B" and radio.disabled is True
+    assert again.reveal_button.layout.display == "none"
+    assert "Key:" in again.content.value and item["rationale"][:60] in again.content.value
+    assert "recorded earlier; it cannot be changed" in again.match.value
+    assert "<strong>B</strong>" in again.match.value and "ib-blind-mismatch" in again.match.value
+    radio.value = "A"  # a crafted message can still set a disabled widget
+    again._reveal()
+    with pytest.raises(ReviewInputError, match="already recorded"):
+        again.model.answer_blind(["A"])
+    rate(again, decision="request_changes", comment="B reads as right too.")
+    again.submit_button.click()
+    assert "Recorded review" in again.message.value, again.message.value
+    review = json.loads(reviews(sample_bank_rw)[0].read_text())
+    assert review["blind_response"] == ["B"] and review["blind_match"] is False
+    assert len(list((sample_bank_rw / "reviews/GK-0064/blind").iterdir())) == 1
+
+
+# ---- unexpected errors ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["service", "view"])
+def test_an_unexpected_error_is_shown_plainly_and_logged_with_its_traceback(
+        sample_bank_rw: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str],
+        where: str) -> None:
+    app = app_for(sample_bank_rw, HELEN)
+    open_item(app, "GK-0064")
+    app.blind_box.children[0].value = "A"
+    capfd.readouterr()
+
+    def bug(*_: object, **__: object) -> None:
+        raise KeyError("rationale")  # a bug, not a user's mistake: no ItembankError
+
+    if where == "service":  # the bank raises inside the app's run helper
+        monkeypatch.setattr(app.model.bank, "record_blind_answer", bug)
+    else:  # the callback itself raises, after the answer is recorded
+        monkeypatch.setattr(app, "_changes_html", bug)
+    app.reveal_button.click()
+    message = app.message.value
+    found = re.search(r'<div class="ib-msg-error" style="color:#a40000">Something went wrong, so '
+                      r"that step was not done \(reference ([0-9a-f]{8})\)\. Nothing you have "
+                      r"recorded is lost\.", message)
+    assert found, message
+    assert "Traceback" not in message and "KeyError" not in message
+    log = capfd.readouterr().err  # the kernel process's stderr: the server's log
+    assert f"unexpected error in ReviewApp (reference {found.group(1)})" in log
+    assert "Traceback (most recent call last)" in log and "KeyError: 'rationale'" in log
+    assert app.judge_box.layout.display == "none"  # the step was not done: no rating form

@@ -45,12 +45,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def voila(bank: Path, log: Path) -> Iterator[Server]:
+def voila(bank: Path, log: Path, apps: Path = APPS, **settings_: int) -> Iterator[Server]:
+    """`itembank serve`'s Voila on a free port; `settings_` overrides Settings (culling)."""
     port = free_port()
-    settings = Settings(bank=bank, apps=APPS, port=port, token=TOKEN, cull_idle_seconds=600)
+    settings = Settings(bank=bank, apps=apps, port=port, token=TOKEN,
+                        **{"cull_idle_seconds": 600, **settings_})  # type: ignore[arg-type]
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            voila_command(settings), env=environment(settings), cwd=str(APPS),
+            voila_command(settings), env=environment(settings), cwd=str(apps),
             stdout=out, stderr=subprocess.STDOUT,
         )
         server = Server(f"http://127.0.0.1:{port}", TOKEN, bank, process)

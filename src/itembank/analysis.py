@@ -73,7 +73,7 @@ def analyse_file(relpath: str, data: bytes, matcher: TermMatcher) -> FileResult:
             )
         )
     if loc.parent and isinstance(record, dict):
-        field_name = "target" if loc.kind == "review" else "exercise"
+        field_name = "target" if loc.kind in ("review", "blind_answer") else "exercise"
         if record.get(field_name) != loc.parent:
             result.findings.append(
                 error(
@@ -422,6 +422,11 @@ FACTS: dict[str, Callable[[dict[str, Any]], Facts]] = {
     "stimulus": _stimulus_facts,
     "scenario": _scenario_facts,
     "review": _review_facts,
+    "blind_answer": lambda r: {
+        "target": r["target"],
+        "hash": r["content_hash"],
+        "reviewer": r["reviewer"],
+    },
     "framework": lambda r: {
         "role": r["role"],
         "statements": [s["id"] for s in r["statements"]],

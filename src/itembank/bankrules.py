@@ -26,6 +26,7 @@ class BankIndex:
     statements: dict[str, set[str]] = field(default_factory=dict)
     reference_entries: list[dict[str, Any]] = field(default_factory=list)
     reviews: dict[str, list[tuple[str, Facts]]] = field(default_factory=dict)
+    blind: list[tuple[str, Facts]] = field(default_factory=list)  # blind answers, path order
 
     @classmethod
     def build(cls, facts: Mapping[str, Facts | None]) -> BankIndex:
@@ -45,6 +46,8 @@ class BankIndex:
                 index.reference_entries = f["references"]
             elif f["kind"] == "review" and f["valid"]:
                 reviews[f["target"]].append((path, f))
+            elif f["kind"] == "blind_answer" and f["valid"]:
+                index.blind.append((path, f))
         index.by_kind = dict(by_kind)
         index.reviews = dict(reviews)
         return index
@@ -70,6 +73,7 @@ def check_bank(facts: Mapping[str, Facts | None]) -> list[Finding]:
         _content_links,
         _stimulus_sets,
         _review_links,
+        _blind_answers,
         _workflow_states,
         _standard_setting_links,
         _blueprint_links,
@@ -276,6 +280,30 @@ def _review_links(index: BankIndex) -> Iterator[Finding]:
                     "reviewer-not-on-panel",
                     f"{review['reviewer']} is not a member of any review panel in bank.json.",
                 )
+
+
+def _blind_answers(index: BankIndex) -> Iterator[Finding]:
+    """One blind answer per reviewer per item version (the first one counts), of a real item."""
+    first: dict[tuple[str, str, str], str] = {}
+    for path, f in index.blind:  # ids start with the UTC time, so path order is time order
+        if index.content(f["target"]) is None:
+            yield error(
+                path,
+                "/target",
+                "unknown-target",
+                f"This blind answer is to {f['target']}, which is not in the bank.",
+            )
+            continue
+        who = f["reviewer"].rsplit("<", 1)[-1].rstrip(">").strip().lower()
+        earlier = first.setdefault((f["target"], f["hash"], who), path)
+        if earlier != path:
+            yield error(
+                path,
+                "",
+                "duplicate-blind-answer",
+                f"{f['reviewer']} already answered this version of {f['target']} blind "
+                f"({earlier}); only the first answer counts. Remove this file.",
+            )
 
 
 def _workflow_states(index: BankIndex) -> Iterator[Finding]:

@@ -518,7 +518,8 @@ def _add_serve_command(sub: Any) -> None:
         help="start the panel apps (standalone Voila) on 127.0.0.1",
         description="Serve the review, standard-setting and coverage apps with standalone "
         "Voila: 127.0.0.1, a token, no tracebacks or sources, no template or theme from the URL, "
-        "idle kernels culled, security headers. Prints the URLs; Ctrl-C stops. With --lab, "
+        "kernels of closed pages culled, security headers on every response, /logout. Prints the "
+        "URLs; Ctrl-C, SIGTERM or SIGHUP stops. With --lab, "
         "JupyterLab for writers starts beside it, with a token of its own.",
     )
     _bank_arg(p)
@@ -536,7 +537,8 @@ def _add_serve_command(sub: Any) -> None:
         type=int,
         default=900,
         metavar="SECONDS",
-        help="shut down a page's kernel after this long idle (default 900)",
+        help="shut down the kernel of a page that is gone (closed, crashed, network lost) after "
+        "this long idle (default 900); an open page's kernel is never culled",
     )
     p.add_argument("--lab", metavar="DIR", help="also start JupyterLab over DIR for writers")
     p.add_argument("--lab-port", type=int, default=8888, help="JupyterLab's port (default 8888)")

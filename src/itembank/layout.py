@@ -1,8 +1,9 @@
 """Where each kind of record lives in a bank, and which id its path implies.
 
 A bank is a folder: bank.json, references.json, standards/, items/, stimuli/, scenarios/,
-reviews/<TARGET>/<review>.json, standard_setting/<exercise>/(exercise.json|ratings/<id>.json),
-blueprints/, forms/<form>/manifest.json.
+reviews/<TARGET>/<review>.json, reviews/<TARGET>/blind/<blind answer>.json,
+standard_setting/<exercise>/(exercise.json|ratings/<id>.json), blueprints/,
+forms/<form>/manifest.json.
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ _RULES: list[tuple[re.Pattern[str], str, str, str | None]] = [
     (re.compile(r"^items/(?P<id>[^/]+)\.json$"), "item", "content_id", None),
     (re.compile(r"^stimuli/(?P<id>[^/]+)\.json$"), "stimulus", "content_id", None),
     (re.compile(r"^scenarios/(?P<id>[^/]+)\.json$"), "scenario", "content_id", None),
+    (
+        re.compile(r"^reviews/(?P<parent>[^/]+)/blind/(?P<id>[^/]+)\.json$"),
+        "blind_answer",
+        "review_id",
+        "content_id",
+    ),
     (
         re.compile(r"^reviews/(?P<parent>[^/]+)/(?P<id>[^/]+)\.json$"),
         "review",
@@ -87,6 +94,9 @@ def path_for(kind: str, ident: str = "", parent: str | None = None) -> str:
         return f"{folder}/{check_id('content_id', ident)}.json"
     if kind == "review":
         return f"reviews/{check_id('content_id', parent)}/{check_id('review_id', ident)}.json"
+    if kind == "blind_answer":
+        target = check_id("content_id", parent)
+        return f"reviews/{target}/blind/{check_id('review_id', ident)}.json"
     if kind == "exercise":
         return f"standard_setting/{check_id('slug', ident)}/exercise.json"
     if kind == "rating":
@@ -106,6 +116,8 @@ def kind_of(record: dict[str, Any]) -> str:
         return "scenario"
     if "text" in keys and "items" in keys:
         return "stimulus"
+    if "response" in keys and "target" in keys:
+        return "blind_answer"
     if "decision" in keys and "target" in keys:
         return "review"
     if "judge" in keys:
@@ -128,5 +140,9 @@ def kind_of(record: dict[str, Any]) -> str:
 def path_of(record: dict[str, Any], kind: str | None = None) -> str:
     """The path a record belongs at, from its own id fields (checked)."""
     kind = kind or kind_of(record)
-    parent = {"review": record.get("target"), "rating": record.get("exercise")}.get(kind)
+    parent = {
+        "review": record.get("target"),
+        "blind_answer": record.get("target"),
+        "rating": record.get("exercise"),
+    }.get(kind)
     return path_for(kind, str(record.get("id", "")), str(parent) if parent is not None else None)

@@ -100,6 +100,31 @@ def check_blind_response(item: Mapping[str, Any], response: object) -> list[str]
     return chosen
 
 
+def build_blind_answer(
+    record: Mapping[str, Any], response: object, reviewer: str, when: datetime
+) -> Record:
+    """The immutable record of a reviewer's first blind answer to this item version (committed
+    before the key is shown, so it cannot be changed after seeing the key)."""
+    return {
+        "schema_version": "1.0",
+        "id": review_id(reviewer, when),
+        "target": str(record["id"]),
+        "content_hash": workflow.content_hash("item", record),
+        "reviewer": reviewer,
+        "answered": timestamp(when),
+        "response": check_blind_response(record, response),
+    }
+
+
+def answer_words(response: object) -> str:
+    """A blind answer as a reviewer reads it: 'B', 'A, C' or '1 true, 2 false'."""
+    if isinstance(response, Mapping):
+        return ", ".join(f"{k} {'true' if v else 'false'}" for k, v in response.items())
+    if isinstance(response, list):
+        return ", ".join(map(str, response))
+    return ""
+
+
 def matches_key(item: Mapping[str, Any], response: list[str] | dict[str, bool]) -> bool:
     """Whether a blind answer is the key (the same key structure; order of options aside)."""
     key = item.get("key")
@@ -297,6 +322,8 @@ class ReviewTicket:
     panel: str
     changes: tuple[str, ...]  # diff of the content since this reviewer last reviewed it
     titles: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    #: this reviewer's recorded blind answer to this version (then the key may be shown)
+    blind: Record | None = None
 
 
 @dataclass(frozen=True)

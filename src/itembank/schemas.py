@@ -28,6 +28,7 @@ SCHEMA_FILES = {
     "stimulus": "stimulus.schema.json",
     "scenario": "scenario.schema.json",
     "review": "review.schema.json",
+    "blind_answer": "blind_answer.schema.json",
     "exercise": "standard_setting_exercise.schema.json",
     "rating": "rating.schema.json",
     "blueprint": "blueprint.schema.json",

@@ -1,7 +1,10 @@
 """Serve the panel apps with standalone Voila (not the Jupyter server extension, which would
 expose the whole Jupyter API), hardened for people who must never see code: bound to 127.0.0.1,
-a token, no tracebacks, no sources, no template or theme from the URL, idle kernels culled and
-security headers on every response. Optionally JupyterLab for writers beside it."""
+a token, no tracebacks, no sources, no template or theme from the URL, kernels of closed pages
+culled (never those of open pages, however long idle), security headers on every response and a
+login cookie scripts cannot read. Optionally JupyterLab for writers beside it.
+
+Run as `python -m itembank.serve voila ...`: Voila with Tornado's response headers hardened."""
 
 from __future__ import annotations
 
@@ -34,6 +37,8 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+#: The login cookie: never readable by scripts, never sent from another site.
+COOKIE = {"httponly": True, "samesite": "Strict"}
 
 
 @dataclass
@@ -45,7 +50,12 @@ class Settings:
     port: int = 8866
     ip: str = LOCAL
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    #: a kernel whose page is gone (closed, crashed, network lost) is shut down after this long
+    #: idle; a kernel with an open page is never culled (a reviewer may read a case for hours)
     cull_idle_seconds: int = 900
+    cull_interval_seconds: int = 60
+    #: websocket pings keep an idle page's connection alive through proxies, and find a dead one
+    ping_seconds: int = 30
     lab_root: Path | None = None  # also start JupyterLab for writers over this folder
     #: JupyterLab's own token: never the panels' one, so a panel URL cannot open JupyterLab
     lab_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
@@ -67,9 +77,16 @@ def find_apps(start: Path | None = None) -> Path:
 
 def voila_command(s: Settings) -> list[str]:
     """The standalone Voila command line with every hardening option spelt out."""
+    tornado = {
+        "headers": HEADERS,
+        "websocket_ping_interval": s.ping_seconds,
+        "websocket_ping_timeout": 3 * s.ping_seconds,
+        "xsrf_cookie_kwargs": {"samesite": "Strict"},
+    }
     return [
         sys.executable,
         "-m",
+        "itembank.serve",
         "voila",
         str(s.apps),
         "--no-browser",
@@ -83,9 +100,13 @@ def voila_command(s: Settings) -> list[str]:
         "--VoilaConfiguration.allow_theme_override=NO",
         "--VoilaConfiguration.file_allowlist=[]",
         f"--MappingKernelManager.cull_idle_timeout={s.cull_idle_seconds}",
-        "--MappingKernelManager.cull_interval=60",
-        "--MappingKernelManager.cull_connected=True",
-        f"--Voila.tornado_settings={json.dumps({'headers': HEADERS})}",
+        f"--MappingKernelManager.cull_interval={s.cull_interval_seconds}",
+        "--MappingKernelManager.cull_connected=False",
+        "--MappingKernelManager.cull_busy=False",
+        "--Voila.identity_provider_class=itembank.webauth.SigningOutIdentityProvider",
+        "--PasswordIdentityProvider.logout_handler_class=itembank.webauth.SignOutHandler",
+        f"--PasswordIdentityProvider.cookie_options={COOKIE!r}",  # a Python literal
+        f"--Voila.tornado_settings={json.dumps(tornado)}",
     ]
 
 
@@ -128,17 +149,26 @@ def environment(s: Settings) -> dict[str, str]:
     return env
 
 
+class _Stop(Exception):
+    """SIGTERM or SIGHUP arrived: stop both servers as Ctrl-C does."""
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
 def serve(s: Settings, say: Callable[[str], None] = print) -> int:
-    """Start Voila (and JupyterLab), print the URLs, stay in the foreground; Ctrl-C stops all."""
+    """Start Voila (and JupyterLab), print the URLs, stay in the foreground; Ctrl-C, SIGTERM
+    (a service manager) and SIGHUP (the terminal closed) all stop both servers."""
     if s.ip != LOCAL:
         say(f"warning: listening on {s.ip}, not {LOCAL}: put it behind a hub or proxy with TLS.")
     commands = [voila_command(s)] + ([lab_command(s)] if s.lab_root is not None else [])
     env = environment(s)
     processes: list[subprocess.Popen[bytes]] = []
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         for command in commands:
             processes.append(subprocess.Popen(command, env=env, cwd=str(s.apps)))
-        time.sleep(0.5)
         say(
             "Panel apps (standalone Voila) and writers' JupyterLab:"
             if s.lab_root
@@ -150,8 +180,15 @@ def serve(s: Settings, say: Callable[[str], None] = print) -> int:
         return _wait(processes)
     except KeyboardInterrupt:
         return 0
+    except _Stop as stop:
+        say(f"{stop}: stopping.")
+        return 0
     finally:
+        for sig in (signal.SIGTERM, signal.SIGHUP):  # a second signal must not cut the stop short
+            signal.signal(sig, signal.SIG_IGN)
         _stop(processes)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _wait(processes: Sequence[subprocess.Popen[bytes]]) -> int:
@@ -164,12 +201,47 @@ def _wait(processes: Sequence[subprocess.Popen[bytes]]) -> int:
 
 
 def _stop(processes: Sequence[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each server (each shuts down its kernels), then wait; kill what is left."""
     for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 15
     for process in processes:
         try:
             process.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
+
+
+def _harden_tornado(headers: dict[str, str]) -> None:
+    """Every Tornado response gets the security headers: pages, static files, the login page,
+    404 and 500 pages alike. RequestHandler.clear() runs when a handler starts and again before
+    an error page is written, so headers set there are on every response."""
+    import tornado.web
+
+    original = tornado.web.RequestHandler.clear
+
+    def clear(self: tornado.web.RequestHandler) -> None:
+        original(self)
+        for name, value in headers.items():
+            self.set_header(name, value)
+
+    tornado.web.RequestHandler.clear = clear  # type: ignore[method-assign]
+
+
+def main(argv: Sequence[str]) -> int:
+    """`python -m itembank.serve voila ARGS`: standalone Voila with hardened headers."""
+    if not argv or argv[0] != "voila":
+        print("usage: python -m itembank.serve voila [VOILA OPTIONS]", file=sys.stderr)
+        return 2
+    _harden_tornado(HEADERS)
+    from voila.app import main as voila_main  # type: ignore[import-untyped]
+
+    sys.argv = ["voila", *argv[1:]]
+    voila_main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

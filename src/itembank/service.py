@@ -143,7 +143,11 @@ class Bank:
     def reviews_of(self, ident: str) -> list[Record]:
         check_id("content_id", ident)
         folder = f"reviews/{ident}/"
-        return [self._load(p) for p in self.store.list_files() if p.startswith(folder)]
+        return [
+            self._load(p)
+            for p in self.store.list_files()
+            if p.startswith(folder) and "/" not in p[len(folder) :]  # not blind/ answers
+        ]
 
     def next_id(self, prefix: str, digits: int = 4) -> str:
         """The next free content id with this prefix (e.g. GK -> GK-0065)."""
@@ -494,7 +498,7 @@ class Bank:
             paths += [path_for("item", e) for e in ids(record.get("enemies", []))]
         elif kind == "stimulus":
             paths += [path_for("item", i) for i in ids(record.get("items", []))]
-        elif kind == "review":
+        elif kind in ("review", "blind_answer"):
             paths += [path_for(k, t) for t in ids(record.get("target")) for k in CONTENT_KINDS]
         if kind in CONTENT_KINDS:
             for ident in ids(record.get("id")):
@@ -832,17 +836,102 @@ class Bank:
             panel=self._panel_for(reviewer, "review"),
             changes=tuple(changes),
             titles=titles,
+            blind=self.blind_answer_of(str(record["id"]), reviewer, current)
+            if kind == "item"
+            else None,
         )
+
+    def blind_answer_of(self, ident: str, reviewer: str, content_hash: str) -> Record | None:
+        """The reviewer's FIRST recorded blind answer to this version of an item, or None."""
+        from .review import same_person
+
+        folder = f"reviews/{check_id('content_id', ident)}/blind/"
+        for relpath in sorted(p for p in self.store.list_files() if p.startswith(folder)):
+            try:
+                found = self._load(relpath)
+            except ItembankError:
+                continue  # validate reports it
+            if (
+                found.get("content_hash") == content_hash
+                and isinstance(found.get("reviewer"), str)
+                and same_person(found["reviewer"], reviewer)
+            ):
+                return found
+        return None
+
+    def record_blind_answer(
+        self, target: object, seen: str, response: object, reviewer: str, when: Any = None
+    ) -> Record:
+        """Commit the reviewer's blind answer to the item version they opened, BEFORE the key is
+        shown. Once per reviewer per version: a second answer is refused (the first counts)."""
+        from datetime import UTC, datetime
+
+        from .review import ReviewInputError, answer_words, build_blind_answer
+
+        ticket = self.open_review(target, reviewer)  # every check of opening, again
+        if ticket.kind != "item":
+            raise ReviewInputError(f"A {ticket.kind} has no key to answer blind.")
+        if ticket.seen != seen:
+            raise ReviewInputError(
+                f"{ticket.id} was changed by someone else since you opened it, so your answer "
+                "was not recorded. Open it again and answer the version you read."
+            )
+        reviewer = check_person(reviewer)
+        answer = build_blind_answer(ticket.record, response, reviewer, when or datetime.now(UTC))
+        findings = self.check_record(answer, "blind_answer")
+        errors = [f for f in findings if f.severity == "error"]
+        if errors:
+            lines = "\n".join(f"  {f.pointer or '/'}: {f.message}" for f in errors)
+            raise ValidationFailedError(f"The blind answer was not recorded:\n{lines}", errors)
+        relpath = path_for("item", ticket.id)
+
+        def build() -> tuple[dict[str, bytes | None], dict[str, str | None], str]:
+            first = self.blind_answer_of(ticket.id, reviewer, answer["content_hash"])
+            if first is not None:
+                raise ReviewInputError(
+                    f"You already answered this version of {ticket.id} blind "
+                    f"({answer_words(first['response'])}); only your first answer counts."
+                )
+            answer_path = self._free_blind_path(answer)
+            changes: dict[str, bytes | None] = {
+                answer_path: canonical.dumps(answer).encode("utf-8"),
+                relpath: self.store.read(relpath),  # still the version answered, under the lock
+            }
+            name = reviewer.split("<")[0].strip()
+            return (
+                changes,
+                {answer_path: None, relpath: seen},
+                f"{ticket.id}: blind answer by {name}",
+            )
+
+        self.store.save_with(build, reviewer)
+        return answer
+
+    def _free_blind_path(self, answer: Record) -> str:
+        """Where a new blind answer goes: its id is the time to the second, so an answer to a
+        newer version within the same second takes the next free second (ids never reused)."""
+        from datetime import UTC, datetime, timedelta
+
+        from .review import review_id
+
+        stamp = datetime.strptime(str(answer["answered"]), "%Y-%m-%dT%H:%M:%SZ")
+        stamp = stamp.replace(tzinfo=UTC)
+        while self.store.exists(relpath := path_of(answer, "blind_answer")):
+            stamp += timedelta(seconds=1)
+            answer["id"] = review_id(str(answer["reviewer"]), stamp)
+        return relpath
 
     def submit_review(self, target: object, answers: Any, reviewer: str, when: Any = None) -> Any:
         """Record one review: the review file and any status change of the content in ONE
         commit by the reviewer. Refused clearly (nothing written) when the content changed or
         left review since it was opened, or this reviewer already reviewed this version."""
+        from dataclasses import replace
         from datetime import UTC, datetime
 
         from .review import (
             ReviewInputError,
             ReviewOutcome,
+            build_blind_answer,
             build_review,
             next_status,
             policy_verdict,
@@ -872,9 +961,17 @@ class Bank:
             raise ReviewInputError(f"You wrote {ident}: reviewers never review their own content.")
         current = workflow.content_hash(kind, record)
         policy = self.settings["review_policy"]
-        review = build_review(
-            kind, record, answers, reviewer, panel, when or datetime.now(UTC), policy
-        )
+        now = when or datetime.now(UTC)
+        first = self.blind_answer_of(ident, reviewer, current) if kind == "item" else None
+        if first is not None:
+            # the blind answer is the one committed before the key was shown, whatever is sent now
+            answers = replace(answers, blind_response=first["response"])
+        review = build_review(kind, record, answers, reviewer, panel, now, policy)
+        blind: Record | None = None
+        if kind == "item" and first is None:
+            # no blind answer was recorded (a client that never showed the key): the one sent
+            # is the first, committed with the review
+            blind = build_blind_answer(record, review["blind_response"], reviewer, now)
         findings = self.check_record(review, "review")
         errors = [f for f in findings if f.severity == "error" and f.code not in _DEFERRED_CODES]
         if errors:
@@ -910,6 +1007,15 @@ class Bank:
                 relpath: canonical.dumps(changed).encode("utf-8") if status else data,
             }
             expected: dict[str, str | None] = {review_path: None, relpath: answers.seen}
+            if blind is not None:
+                if self.blind_answer_of(ident, reviewer, current) is not None:
+                    raise ReviewInputError(
+                        f"Your blind answer to {ident} was recorded from another window since "
+                        "you opened it; open the item again. Nothing more was written."
+                    )
+                blind_path = self._free_blind_path(blind)
+                changes[blind_path] = canonical.dumps(blind).encode("utf-8")
+                expected[blind_path] = None
             name = reviewer.split("<")[0].strip()
             words = {"approve": "approve", "request_changes": "request changes", "reject": "reject"}
             message = f"{ident}: {words[review['decision']]} (review by {name})"

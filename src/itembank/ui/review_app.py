@@ -12,6 +12,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from .. import workflow
 from ..render import candidate_html, markdown_html, reviewer_html, sanitise
 from ..review import (
     CRITERION_TEXT,
@@ -21,7 +22,7 @@ from ..review import (
     ReviewInputError,
     ReviewOutcome,
     ReviewTicket,
-    check_blind_response,
+    answer_words,
     matches_key,
     option_ids,
     valid_target,
@@ -135,16 +136,27 @@ class ReviewModel:
             raise ReviewInputError("Choose an item from your queue.")
         self.ticket = self.bank.open_review(target, self.reviewer)
         self.blind, self.revealed, self.last = None, False, None
+        if self.ticket.blind is not None:  # answered before (another page): that answer stands
+            self.blind, self.revealed = self.ticket.blind["response"], True
         return self.ticket
 
     def answer_blind(self, response: object) -> bool:
-        """Record the blind answer; returns whether it matched the key (the key is shown next)."""
+        """Commit the blind answer (the first one to this version counts, once), then the key
+        may be shown; returns whether it matched the key."""
         ticket = self._ticket()
         if ticket.kind != "item":
             raise ReviewInputError("Only items are answered blind.")
-        self.blind = check_blind_response(ticket.record, response)
-        self.revealed = True
-        return matches_key(ticket.record, self.blind)
+        if self.revealed:
+            raise ReviewInputError("Your blind answer to this version is already recorded.")
+        assert self.reviewer is not None
+        recorded = self.bank.record_blind_answer(ticket.id, ticket.seen, response, self.reviewer)
+        self.blind, self.revealed = recorded["response"], True
+        return self.matched()
+
+    def matched(self) -> bool:
+        """Whether the recorded blind answer is the key."""
+        ticket = self._ticket()
+        return self.blind is not None and matches_key(ticket.record, self.blind)
 
     def submit(
         self,
@@ -196,18 +208,18 @@ class ReviewApp(Messages):
         self.sign_in_button = css(
             w.Button(description="Sign in", button_style="primary"), "ib-signin"
         )
-        self.sign_in_button.on_click(lambda _: self._sign_in(self.who.value))
+        self.sign_in_button.on_click(self._safe(lambda: self._sign_in(self.who.value)))
         self.signed = css(w.HTML(""), "ib-signed-in")
         self.sign_in_box = w.HBox([self.who, self.sign_in_button])
         self.standard = css(w.Dropdown(options=[ALL], description="Standard"), "ib-filter-standard")
         self.role = css(w.Dropdown(options=[ALL], description="Role"), "ib-filter-role")
         self.format = css(w.Dropdown(options=[ALL], description="Format"), "ib-filter-format")
         for box in (self.standard, self.role, self.format):
-            box.observe(lambda _: self._show_queue(), names="value")
+            box.observe(self._safe(self._show_queue), names="value")
         self.progress = css(w.HTML(""), "ib-progress")
         self.queue = css(w.Select(options=[], rows=8, layout=w.Layout(width="95%")), "ib-queue")
         self.open_button = css(w.Button(description="Open for review"), "ib-open")
-        self.open_button.on_click(lambda _: self._open(self.queue.value))
+        self.open_button.on_click(self._safe(lambda: self._open(self.queue.value)))
         self.queue_box = w.VBox(
             [
                 self.progress,
@@ -224,7 +236,7 @@ class ReviewApp(Messages):
             w.Button(description="Record my answer and show the key", button_style="primary"),
             "ib-reveal",
         )
-        self.reveal_button.on_click(lambda _: self._reveal())
+        self.reveal_button.on_click(self._safe(self._reveal))
         self.match = css(w.HTML(""), "ib-match")
         self.ratings: dict[str, w.RadioButtons] = {}
         self.notes: dict[str, w.Textarea] = {}
@@ -253,7 +265,7 @@ class ReviewApp(Messages):
         self.submit_button = css(
             w.Button(description="Submit review", button_style="success"), "ib-submit"
         )
-        self.submit_button.on_click(lambda _: self._submit())
+        self.submit_button.on_click(self._safe(self._submit))
         self.judge_box = w.VBox(
             [self.match, self.rating_box, self.decision, self.comment, self.submit_button],
             layout=w.Layout(display="none"),
@@ -339,6 +351,9 @@ class ReviewApp(Messages):
             self._blind_widgets(ticket.record)
             self.blind_box.layout.display = ""
             self.reveal_button.layout.display = ""
+            if self.model.revealed:  # answered blind before: show that answer beside the key
+                self._show_blind(self.model.blind)
+                self._show_key(ticket, self.model.matched(), again=True)
         else:
             body = (
                 scenario_html(ticket.record)
@@ -413,19 +428,53 @@ class ReviewApp(Messages):
             return
         matched = self._run(lambda: self.model.answer_blind(self._blind_value()))
         if matched is None:
+            assert self.model.reviewer is not None
+            content = workflow.content_hash("item", ticket.record)
+            if self.model.bank.blind_answer_of(ticket.id, self.model.reviewer, content):
+                # answered in another window meanwhile: that answer stands; show it with the key
+                self._open(ticket.id)
+                self._say(
+                    "Your blind answer to this version was already recorded (in another "
+                    "window): it is shown beside the key and cannot be changed.",
+                    "error",
+                )
             return
         self._say("")
+        self._show_key(ticket, matched)
+
+    def _show_blind(self, response: object) -> None:
+        """Set the answer widgets to a recorded blind answer (they are disabled next)."""
+        kids = [c for c in self.blind_box.children if not isinstance(c, w.HTML)]
+        ticket = self.model.ticket
+        ids = option_ids(ticket.record) if ticket else []
+        if isinstance(response, Mapping):
+            for i, child in zip(ids, kids, strict=False):
+                child.value = response.get(i)
+        elif isinstance(response, list):
+            if len(kids) == 1 and isinstance(kids[0], w.RadioButtons):
+                kids[0].value = response[0] if response else None
+            else:
+                for i, child in zip(ids, kids, strict=False):
+                    child.value = i in response
+
+    def _show_key(self, ticket: ReviewTicket, matched: bool, again: bool = False) -> None:
+        """The key and rating form, once the blind answer is recorded; the answer is frozen."""
         for child in self.blind_box.children:
             child.disabled = True
         self.reveal_button.layout.display = "none"
         self.content.value = reviewer_html(ticket.record, ticket.stimulus, ticket.titles)
         self.changes.value = self._changes_html(ticket)
+        words = html.escape(answer_words(self.model.blind))
+        recorded = (
+            f'<div class="ib-blind-recorded">Your blind answer (recorded'
+            f"{' earlier; it cannot be changed' if again else ''}): <strong>{words}</strong></div>"
+        )
         if matched:
-            self.match.value = (
+            self.match.value = recorded + (
                 '<div class="ib-blind-ok" style="color:#1b5e20">Your answer matches the key.</div>'
             )
         else:
-            self.match.value = (
+            self.match.value = recorded + (
                 '<div class="ib-blind-mismatch" style="color:#a40000;font-weight:bold">'
                 "Your answer differs from the key. This is recorded. If you approve, explain in "
                 "the comment why the key is right; otherwise request changes.</div>"

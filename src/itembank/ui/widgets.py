@@ -4,6 +4,9 @@ and the rendering of findings next to the field they concern."""
 from __future__ import annotations
 
 import html
+import logging
+import secrets
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -32,11 +35,42 @@ class Messages:
         )
 
     def _run(self, action: Callable[[], Any]) -> Any:
+        """Run a step of the app: a user's or the bank's problem (ItembankError) is shown in
+        its own plain words; anything else is a bug, shown as a plain message with a reference
+        and logged with its traceback to the server's log, never swallowed (ipywidgets would
+        otherwise drop a callback's traceback where no panel member sees it)."""
         try:
             return action()
         except ItembankError as exc:
             self._say(str(exc), "error")
+        except Exception:
+            reference = secrets.token_hex(4)
+            server_log().exception(
+                "unexpected error in %s (reference %s)", type(self).__name__, reference
+            )
+            self._say(
+                "Something went wrong, so that step was not done (reference "
+                f"{reference}). Nothing you have recorded is lost. Please tell the bank's "
+                "administrator; the details are in the server's log.",
+                "error",
+            )
         return None
+
+    def _safe(self, action: Callable[[], Any]) -> Callable[[Any], None]:
+        """A widget callback (on_click / observe) that goes through _run."""
+        return lambda _: self._run(action)
+
+
+def server_log() -> logging.Logger:
+    """A logger writing to the kernel process's own stderr, which is the server's log (the
+    kernel's sys.stderr would send it to the page, where nobody reads it)."""
+    log = logging.getLogger("itembank.apps")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.__stderr__)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+    return log
 
 
 def css(widget: w.Widget, *classes: str) -> w.Widget:
