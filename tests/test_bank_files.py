@@ -174,7 +174,8 @@ def test_a_huge_file_is_too_large_and_never_read(valid_bank: Path) -> None:
     bank = open_bank(valid_bank)
     report = bank.validate()
     assert [(f.path, f.pointer, f.code, f.severity) for f in report.findings] == [
-        ("items/TS-0009.json", "", "too-large", "error")
+        ("items/TS-0009.json", "", "too-large", "error"),
+        ("items/TS-0009.json", "", "uncommitted-change", "warning"),  # never committed
     ]
     assert "1,099,511,627,776 bytes, over the bank's limit of 1,048,576" in report.findings[0].message
     with pytest.raises(ItembankError) as reading:
@@ -195,10 +196,12 @@ def test_the_size_limit_is_set_in_bank_json_and_the_cache_follows_it(valid_bank:
     settings = json.loads((valid_bank / "bank.json").read_text())
     settings["max_record_bytes"] = limit + 1
     (valid_bank / "bank.json").write_text(json.dumps(settings, indent=2))
-    assert findings(bank) == []  # within the raised limit: read, checked and cached clean
+    edited = ("bank.json", "", "uncommitted-change", "warning")
+    assert findings(bank) == [edited]  # within the raised limit: read, checked and cached clean
     settings["max_record_bytes"] = 12
     (valid_bank / "bank.json").write_text(json.dumps(settings, indent=2))
     assert findings(bank) == [
+        edited,
         ("bank.json", "/max_record_bytes", "out-of-range", "error"),
         # an unusable setting leaves the default, and the clean verdict cached under the
         # higher limit is not reused
@@ -265,6 +268,7 @@ def test_duplicate_keys_and_nan_cannot_be_loaded(valid_bank: Path) -> None:
     )
     bank = open_bank(valid_bank)
     assert findings(bank) == [
+        (T3, "", "uncommitted-change", "warning"),
         (T3, "/difficulty_estimate", "not-a-json-number", "error"),
         (T3, "/options/1/text", "duplicate-key", "error"),
     ]

@@ -943,7 +943,23 @@ class GitStore:
             hidden = any(part.startswith(".") for part in rel.split("/"))
             if path.startswith(self.prefix) and rel.endswith(".json") and not hidden:
                 out.add(rel)
-        return sorted(out)
+        return sorted(p for p in out if self._plain_record_path(p))
+
+    def _plain_record_path(self, relpath: str) -> bool:
+        """False for what validate already reports as not-a-regular-file (a link, a FIFO, a
+        file inside a folder named like a record or reached through a linked folder); True for
+        a regular file, or one that is gone."""
+        parts = relpath.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder.endswith(".json") or os.path.islink(self.root / folder):
+                return False
+        try:
+            return stat_module.S_ISREG(os.lstat(self.root / relpath).st_mode)
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
 
     def uncommitted_words(self, relpath: str) -> str:
         """How a file that differs from the last commit came about, and how to commit or
