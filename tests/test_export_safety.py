@@ -29,11 +29,12 @@ def form(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under a folder (the .git folder included), by relative path."""
+    """Every file under a folder (the .git folder included, but for itembank's own caches
+    there, which any command may refresh), by relative path."""
     return {
         str(p.relative_to(folder)): p.read_bytes()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and not p.is_symlink()
+        if p.is_file() and not p.is_symlink() and p.suffix != ".cache"
     }
 
 

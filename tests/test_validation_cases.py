@@ -12,7 +12,7 @@ import pytest
 
 from itembank import open_bank
 
-from .conftest import DATA, make_repo
+from .conftest import DATA, git, make_repo
 
 CASES = sorted(p.name for p in (DATA / "invalid").iterdir() if p.is_dir())
 
@@ -29,9 +29,13 @@ def test_invalid_case(case: str, tmp_path: Path) -> None:
     spec = json.loads((DATA / "invalid" / case / "expected.json").read_text())
     files = DATA / "invalid" / case / "files"
     if files.is_dir():
-        shutil.copytree(files, bank, dirs_exist_ok=True)
+        # copy without the source's times: copy2 would keep a same-size file's mtime, and git's
+        # stat check would then not see the change it has to commit
+        shutil.copytree(files, bank, dirs_exist_ok=True, copy_function=shutil.copyfile)
     for rel in spec["remove"]:
         (bank / rel).unlink()
+    git(bank, "add", "-A")  # the bad state as committed (uncommitted files are a finding too)
+    git(bank, "commit", "-q", "-m", f"invalid case {case}")
     report = open_bank(bank).validate()
     got = sorted((f.path, f.pointer, f.code, f.severity) for f in report.findings)
     want = sorted((w["path"], w["pointer"], w["code"], w["severity"]) for w in spec["expected"])
