@@ -13,6 +13,7 @@ import errno
 import fcntl
 import marshal
 import os
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -294,6 +295,107 @@ class GitStore:
             self._restore(before)
             raise
         return str(self.repo.head.commit.hexsha)
+
+    def save_bulk(
+        self,
+        changes: Mapping[str, bytes],
+        expected: Mapping[str, str | None],
+        author: str,
+        message: str,
+        progress: Callable[[int, int], None] | None = None,
+        progress_every: int = 1000,
+    ) -> str:
+        """`save` for many files at once (an import of 100,000 items), in time linear in their
+        number. `git add`/`commit --only` match every file against every pathspec, which took
+        over 9 minutes for 100,000 files, so the commit is made with plumbing instead: a
+        temporary index read from HEAD, the files added from stdin, write-tree, commit-tree,
+        and update-ref from the HEAD read at the start, so a commit made meanwhile is never
+        overwritten. Files are written atomically and synced once, not one fsync each."""
+        name, email = _split_person(author)
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+        }
+
+        def run(*args: str, stdin: bytes = b"", index: str | None = None) -> str:
+            extra = {"GIT_INDEX_FILE": index} if index else {}
+            done = subprocess.run(
+                ["git", *args],
+                cwd=self.worktree,
+                input=stdin,
+                capture_output=True,
+                env={**env, **extra},
+                check=False,
+            )
+            if done.returncode != 0:
+                raise ItembankError(
+                    f"git {args[0]} failed, so nothing was imported: "
+                    f"{done.stderr.decode(errors='replace').strip()}"
+                )
+            return done.stdout.decode().strip()
+
+        with self.lock():
+            branch = subprocess.run(
+                ["git", "symbolic-ref", "-q", "HEAD"],
+                cwd=self.worktree,
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+            if not branch:
+                raise ItembankError(
+                    "The bank's repository is on a detached HEAD, so a commit would be lost: "
+                    "nothing was imported. Check out a branch (git switch main) and import again."
+                )
+            for relpath in changes:
+                current = self.read_optional(relpath)
+                if (None if current is None else git_blob_sha(current)) != expected.get(relpath):
+                    kept = self._keep(relpath, changes[relpath])
+                    raise ConflictError(
+                        self._conflict_message(relpath, current, expected.get(relpath), kept),
+                        kept_at=str(kept),
+                    )
+            head = run("rev-parse", "--verify", "-q", "HEAD") if self.repo.head.is_valid() else ""
+            before = {p: self.read_optional(p) for p in changes if expected.get(p) is not None}
+            written: list[str] = []
+            index = str(self.state_dir / f"import-{os.getpid()}.index")
+            paths = b"".join((self.prefix + p).encode() + b"\0" for p in changes)
+            try:
+                for done, (relpath, data) in enumerate(changes.items(), 1):
+                    target = self.root / relpath
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+                    tmp.write_bytes(data)
+                    os.replace(tmp, target)
+                    written.append(relpath)
+                    if progress and (done % progress_every == 0 or done == len(changes)):
+                        progress(done, len(changes))
+                os.sync()
+                if head:
+                    run("read-tree", head, index=index)
+                run("update-index", "--add", "-z", "--stdin", stdin=paths, index=index)
+                tree = run("write-tree", index=index)
+                parents = ["-p", head] if head else []
+                commit = run("commit-tree", tree, *parents, "-m", message)
+                run("update-ref", "-m", f"commit: {message}", branch, commit, head or "0" * 40)
+            except BaseException:
+                for relpath in written:
+                    with contextlib.suppress(OSError):
+                        if relpath in before:
+                            _atomic_write(self.root / relpath, before[relpath] or b"")
+                        else:
+                            (self.root / relpath).unlink()
+                raise
+            finally:
+                with contextlib.suppress(OSError):
+                    os.unlink(index)
+            # the committed files are now also what the real index holds for them
+            with contextlib.suppress(ItembankError):
+                run("update-index", "--add", "-z", "--stdin", stdin=paths)
+            return commit
 
     def _restore(self, before: Mapping[str, bytes | None]) -> None:
         """Put files back as they were when a save could not be completed."""
