@@ -5,7 +5,7 @@ every row takes the next free id) and imports it with the real command line into
 the sample bank in a temporary git repository, once per run; prints the wall time of each run and
 the median, with the machine and its load.
 
-    python benchmarks/csv_import.py [--rows 10000 100000] [--repeat 3] [--csv-only FILE]
+    python benchmarks/csv_import.py [--rows 10000 100000] [--repeat 3] [--src DIR]
 
 Copy the medians into benchmarks/README.md with the machine they were measured on.
 """
@@ -78,14 +78,19 @@ def fresh_bank(tmp: Path) -> Path:
     return repo / "item_bank"
 
 
-def one_run(csv_file: Path, rows: int) -> float:
-    exe = Path(sys.executable).parent / "itembank"
+def one_run(csv_file: Path, rows: int, src: Path | None) -> float:
+    command = [str(Path(sys.executable).parent / "itembank")]
+    env = dict(os.environ)
+    if src:  # another version of the code, e.g. `git archive <commit> src | tar -x -C DIR`
+        command = [sys.executable, "-c", "import sys; from itembank.cli import run; "
+                   "sys.exit(run())"]
+        env["PYTHONPATH"] = str(src)
     with tempfile.TemporaryDirectory(prefix="itembank-csv-bench-") as tmp:
         bank = fresh_bank(Path(tmp))
         start = time.perf_counter()
-        done = subprocess.run([str(exe), "import", str(csv_file), "--bank", str(bank),
+        done = subprocess.run([*command, "import", str(csv_file), "--bank", str(bank),
                                "--author", WRITER, "--format", "json"],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, env=env)
         elapsed = time.perf_counter() - start
         if done.returncode != 0:
             raise SystemExit(f"import failed ({done.returncode}):\n{done.stdout[-2000:]}"
@@ -101,6 +106,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[10000, 100000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--csv-only", type=Path, help="only write the CSV of the first size here")
+    parser.add_argument("--src", type=Path, help="run the itembank package found in this folder")
     args = parser.parse_args()
     if args.csv_only:
         args.csv_only.write_bytes(make_csv(args.rows[0]))
@@ -111,7 +117,7 @@ def main() -> None:
         for rows in args.rows:
             csv_file = Path(tmp) / f"items-{rows}.csv"
             csv_file.write_bytes(make_csv(rows))
-            times = [one_run(csv_file, rows) for _ in range(args.repeat)]
+            times = [one_run(csv_file, rows, args.src) for _ in range(args.repeat)]
             print(f"| {rows:,} rows | {statistics.median(times):.1f} s "
                   f"(n={len(times)}: {', '.join(f'{t:.1f}' for t in times)}) | "
                   f"load average after: {os.getloadavg()[0]:.2f} |")
