@@ -18,6 +18,7 @@ import io
 import os
 import platform
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -87,16 +88,21 @@ def one_run(csv_file: Path, rows: int, src: Path | None) -> float:
         env["PYTHONPATH"] = str(src)
     with tempfile.TemporaryDirectory(prefix="itembank-csv-bench-") as tmp:
         bank = fresh_bank(Path(tmp))
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run([*command, "import", str(csv_file), "--bank", str(bank),
                                "--author", WRITER, "--format", "json"],
                               capture_output=True, text=True, env=env)
         elapsed = time.perf_counter() - start
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime
+                                                            - cpu_before.ru_stime)
         if done.returncode != 0:
             raise SystemExit(f"import failed ({done.returncode}):\n{done.stdout[-2000:]}"
                              f"\n{done.stderr[-2000:]}")
         imported = len(list((bank / "items").glob("*.json")))
-        print(f"  {rows:,} rows: {elapsed:.1f} s ({imported:,} item files after import); "
+        print(f"  {rows:,} rows: {elapsed:.1f} s wall, {cpu:.1f} s CPU (the import, its workers "
+              f"and git; {imported:,} item files after import); "
               f"progress lines on stderr: {done.stderr.count(chr(10))}", file=sys.stderr)
         return elapsed
 

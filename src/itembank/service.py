@@ -313,7 +313,7 @@ class Bank:
         for ident in used:
             _note_number(top, ident)
         seen: set[str] = set()
-        candidates: list[tuple[Row, str, bytes]] = []
+        candidates: list[tuple[Row, str]] = []
         for row in rows:
             record = row.record
             if not record:
@@ -334,8 +334,8 @@ class Bank:
                     row.problems.append(f"id: {record['id']!r} is not an item id (e.g. GK-0123)")
                 continue
             relpath = path_of(record, "item")
-            candidates.append((row, relpath, canonical.dumps(record).encode("utf-8")))
-        self._check_import(candidates, report("checked"))
+            candidates.append((row, relpath))
+        encoded = self._check_import(candidates, report("checked"))
         good = [row.record for row in rows if row.record and not row.problems]
         if (result.bad and not skip_bad) or not good or dry_run:
             return result
@@ -352,7 +352,7 @@ class Bank:
                 if record["id"] not in members:
                     members.add(str(record["id"]))
                     case["items"].append(record["id"])
-        changes = {relpath: written for row, relpath, written in candidates if not row.problems}
+        changes = {relpath: encoded[relpath] for row, relpath in candidates if not row.problems}
         expected: dict[str, str | None] = dict.fromkeys(changes)
         for case in cases.values():
             relpath, written, _ = self._prepare(case, "stimulus")
@@ -373,19 +373,29 @@ class Bank:
         return result
 
     def _check_import(
-        self, candidates: list[tuple[Row, str, bytes]], progress: Progress | None
-    ) -> None:
+        self, candidates: list[tuple[Row, str]], progress: Progress | None
+    ) -> dict[str, bytes]:
         """What check_record says of each imported item, for all of them at once: each file
         analysed once (in parallel), the bank-wide rules run once over the new items and the
         files they link to (read once), not once per row."""
+        from .analysis import FileResult
+
         total = len(candidates)
         references = self.references()
-        analysed = analyse_many([(p, d) for _, p, d in candidates], references, progress)
+        written: dict[str, bytes] = {}
+        analysed: dict[str, FileResult] = {}
+        for start in range(0, total, _IMPORT_CHUNK):  # progress every chunk, not one long wait
+            chunk = candidates[start : start + _IMPORT_CHUNK]
+            files = [(p, canonical.dumps(row.record).encode("utf-8")) for row, p in chunk]
+            written.update(files)
+            analysed.update(analyse_many(files, references))
+            if progress is not None and start + len(chunk) < total:
+                progress(start + len(chunk), total)
         matcher = build_matcher(references)
         context: dict[str, Any] = {}
         linked: set[str] = {"bank.json", "references.json", *self.store.list_files("standards")}
         with_reviews = {p.split("/")[1] for p in self.store.list_files("reviews")}
-        for row, relpath, _ in candidates:
+        for row, relpath in candidates:
             facts = analysed[relpath].facts
             if facts is None or not facts.get("valid"):
                 continue
@@ -406,12 +416,13 @@ class Bank:
         links: dict[str, list[Finding]] = {}
         for finding in check_bank(context):
             links.setdefault(finding.path, []).append(finding)
-        for row, relpath, _ in candidates:
+        for row, relpath in candidates:
             for finding in analysed[relpath].findings + links.get(relpath, []):
                 if finding.severity == "error" and finding.code not in _DEFERRED_CODES:
                     row.problems.append(f"{column_of(finding.pointer)}: {finding.message}")
         if progress is not None:
             progress(total, total)
+        return written
 
     # ---- validation ---------------------------------------------------------------------------
 
@@ -1404,6 +1415,10 @@ def _describe_change(record: Record, old: Record | None, kind: str) -> str:
 ProgressCallback = Callable[[int, int], None]
 #: An import's progress: (stage, rows done, rows in all); stage is "read", "checked", "written".
 ImportProgress = Callable[[str, int, int], None]
+
+
+#: Rows checked per step of an import (its progress is reported after each step).
+_IMPORT_CHUNK = 10_000
 
 
 def _note_number(top: dict[str, int], ident: str) -> None:
