@@ -25,10 +25,23 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)
 
+# Another apt or dpkg run may hold Debian's package locks: wait for it, at most APT_WAIT
+# seconds. apt-get install waits by itself (DPkg::Lock::Timeout); apt-get update (apt 2.6)
+# ignores that option for /var/lib/apt/lists/lock, so it is retried while that lock is busy.
+APT_WAIT ?= 600
+APT_GET  := apt-get -o DPkg::Lock::Timeout=$(APT_WAIT)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	  deadline=$$(( $$(date +%s) + $(APT_WAIT) )); \
+	  until out=$$($(APT_GET) update -qq 2>&1); do \
+	    echo "$$out"; \
+	    echo "$$out" | grep -q 'Could not get lock' || exit 1; \
+	    [ $$(date +%s) -lt $$deadline ] || { \
+	      echo "The package lists stayed locked for $(APT_WAIT) s: let the other apt finish, then run make test again."; exit 1; }; \
+	    echo "Waiting for another apt to release the package lists..."; sleep 3; \
+	  done; \
+	  DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq chromium; }
 
 # JupyterLab for writers and standalone Voila for the panel apps (review_apps/), both on
 # 127.0.0.1, each with its own token; the URLs are printed; Ctrl-C stops both.

@@ -97,3 +97,78 @@ def test_the_template_imports_into_the_sample_bank(sample_bank_rw: Path) -> None
     out = run("import", str(template), "--bank", str(sample_bank_rw), "--author", WRITER,
               "--dry-run")
     assert out.returncode == 0 and "all good" in out.stdout, out.stdout
+
+
+def test_progress_is_reported_per_stage_with_exact_counts(valid_bank: Path) -> None:
+    from itembank import open_bank
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=HEADER, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows([row(stem=f"Which section applies ({n})?") for n in range(5)])
+    calls: list[tuple[str, int, int]] = []
+    bank = open_bank(valid_bank)
+    dry = bank.import_items(out.getvalue().encode(), "items.csv", WRITER, dry_run=True,
+                            progress=lambda *call: calls.append(call), progress_every=2)
+    assert dry.imported == [] and dry.bad == []
+    assert calls == [("read", 2, 5), ("read", 4, 5), ("read", 5, 5), ("checked", 5, 5)]
+    calls.clear()
+    result = bank.import_items(out.getvalue().encode(), "items.csv", WRITER,
+                               progress=lambda *call: calls.append(call), progress_every=2)
+    assert result.imported == ["GK-0001", "GK-0002", "GK-0003", "GK-0004", "GK-0005"]
+    assert calls == [("read", 2, 5), ("read", 4, 5), ("read", 5, 5), ("checked", 5, 5),
+                     ("written", 2, 5), ("written", 4, 5), ("written", 5, 5)]
+    assert git(valid_bank, "show", "--name-only", "--format=%s", "HEAD").split("\n")[0] == \
+        "Import 5 draft item(s) from items.csv"
+    assert git(valid_bank, "status", "--porcelain") == ""  # index and files agree with HEAD
+
+
+def test_the_cli_shows_progress_on_stderr(valid_bank: Path, tmp_path: Path) -> None:
+    csv_file = write_csv(tmp_path / "items.csv", [row(stem=f"Which applies ({n})?")
+                                                  for n in range(3)])
+    out = run("import", str(csv_file), "--bank", str(valid_bank), "--author", WRITER)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stderr.splitlines() == ["3 of 3 rows read", "3 of 3 rows checked",
+                                       "3 of 3 items written"]
+
+
+def test_a_multi_line_row_is_reported_by_its_first_line(valid_bank: Path, tmp_path: Path) -> None:
+    rows = [row(), row(stem="Which section applies?\nRead the case.\nThen answer.", key="E"),
+            row(difficulty="high")]
+    csv_file = write_csv(tmp_path / "items.csv", rows)
+    assert csv_file.read_text().count("\n") == 6  # header, row on line 2, lines 3-5, line 6
+    out = run("import", str(csv_file), "--bank", str(valid_bank), "--author", WRITER,
+              "--format", "json")
+    assert out.returncode == 1
+    data = json.loads(out.stdout)
+    assert [(b["line"], b["problems"]) for b in data["bad_rows"]] == [
+        (3, ["key: The key names option E, which does not exist. Options are A, B, C, D: "
+             "correct the key or add the option."]),
+        (6, ["difficulty: 'high' is not a number between 0 and 1"]),
+    ]
+    assert data["imported"] == []
+
+
+def test_an_import_is_refused_in_an_unfinished_git_state_or_over_an_uncommitted_case(
+    valid_bank: Path, tmp_path: Path
+) -> None:
+    """The bulk commit takes the same refusals as a single save: nothing written, no commit."""
+    rows = [row(section="applied", stimulus="CS-0001", stem="In the case, which applies?")]
+    csv_file = write_csv(tmp_path / "items.csv", rows)
+    before = git(valid_bank, "rev-parse", "HEAD")
+    git_dir = Path(git(valid_bank, "rev-parse", "--absolute-git-dir").strip())
+    (git_dir / "MERGE_HEAD").write_text(before)  # as a merge stopped on a conflict leaves it
+    out = run("import", str(csv_file), "--bank", str(valid_bank), "--author", WRITER)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    assert "Nothing was imported: in the bank's repository a merge is in progress" in out.stderr
+    (git_dir / "MERGE_HEAD").unlink()
+    case = valid_bank / "stimuli" / "CS-0001.json"
+    case.write_text(case.read_text().replace('"title": "', '"title": "Edited by hand: ', 1))
+    out = run("import", str(csv_file), "--bank", str(valid_bank), "--author", WRITER)
+    assert out.returncode == 2
+    assert "Nothing was imported: stimuli/CS-0001.json was written on disk but never committed" \
+        in out.stderr
+    assert git(valid_bank, "rev-parse", "HEAD") == before
+    assert not (valid_bank / "items" / "AK-0001.json").exists()
+    assert git(valid_bank, "status", "--porcelain") == " M bank/stimuli/CS-0001.json\n"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -403,6 +404,21 @@ def _add_import_command(sub: Any) -> None:
     _format_arg(p)
 
 
+def _import_progress(every: float = 0.5) -> Callable[[str, int, int], None]:
+    """Progress on stderr: a stage's first and last report, and at most one line per `every`
+    seconds between them (stdout stays the result, for --format json)."""
+    last: dict[str, Any] = {"at": 0.0, "line": None}
+    words = {"read": "rows read", "checked": "rows checked", "written": "items written"}
+
+    def show(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if (done == total or now - last["at"] >= every) and last["line"] != (stage, done):
+            last["at"], last["line"] = now, (stage, done)
+            print(f"{done:,} of {total:,} {words.get(stage, stage)}", file=sys.stderr, flush=True)
+
+    return show
+
+
 def _import(bank: Bank, args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
@@ -410,7 +426,12 @@ def _import(bank: Bank, args: argparse.Namespace) -> int:
     except OSError as exc:
         raise ItembankError(f"cannot read {path}: {exc.strerror}") from None
     result = bank.import_items(
-        data, str(path), bank.identity(args.author), skip_bad=args.skip_bad, dry_run=args.dry_run
+        data,
+        str(path),
+        bank.identity(args.author),
+        skip_bad=args.skip_bad,
+        dry_run=args.dry_run,
+        progress=_import_progress(),
     )
     bad = [{"line": r.line, "problems": r.problems} for r in result.bad]
     if args.format == "json":
@@ -431,9 +452,10 @@ def _import(bank: Bank, args: argparse.Namespace) -> int:
             for problem in row.problems:
                 print(f"{path}:{row.line}: {problem}")
         if result.imported:
+            ids = result.imported
+            named = ", ".join(ids) if len(ids) <= 20 else f"{ids[0]} ... {ids[-1]}"
             print(
-                f"Imported {len(result.imported)} draft item(s) "
-                f"({', '.join(result.imported)}) in commit {str(result.commit)[:8]}."
+                f"Imported {len(ids)} draft item(s) ({named}) in commit {str(result.commit)[:8]}."
             )
         elif args.dry_run and not result.bad and not result.file_findings:
             print(f"{len(result.rows)} row(s) checked: all good (dry run, nothing imported).")

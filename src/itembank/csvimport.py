@@ -72,10 +72,36 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.replace(",", ";").split(";") if part.strip()]
 
 
+class _Lines:
+    """The file's physical lines, counted, so that a row is reported by the line it STARTS on
+    (a quoted cell may hold newlines; the csv module's line_num is the row's last line)."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = iter(io.StringIO(text, newline=""))
+        self.read = 0
+        self.first: int | None = None  # first line of the row being read
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.read += 1
+        if self.first is None:
+            self.first = self.read
+        return line
+
+
 def read_rows(
-    data: bytes, source: str, roles: list[str], author: str
+    data: bytes,
+    source: str,
+    roles: list[str],
+    author: str,
+    progress: Callable[[int, int], None] | None = None,
+    progress_every: int = 1000,
 ) -> tuple[list[Row], list[Finding]]:
-    """Parse the CSV into rows with draft records; file-level problems come back as findings."""
+    """Parse the CSV into rows with draft records; file-level problems come back as findings.
+    `progress(rows made, rows in all)` every `progress_every` rows and at the end."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -88,8 +114,27 @@ def read_rows(
                 "from your spreadsheet.",
             )
         ]
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+    lines = _Lines(text)
+    reader = csv.reader(lines)
+    raw_rows: list[tuple[int, list[str]]] = []
+    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+        while True:
+            lines.first = None
+            cells = next(reader, None)
+            if cells is None:
+                break
+            if cells:  # a blank line is no row
+                raw_rows.append((lines.first or lines.read, cells))
+    except csv.Error as exc:
+        return [], [
+            error(
+                source,
+                "",
+                "csv-syntax",
+                f"Line {lines.first or lines.read}: {exc}. Check the quotes on that line.",
+            )
+        ]
     missing = [c for c in REQUIRED if c not in header]
     unknown = [h for h in header if h and h not in COLUMNS]
     if not header or missing or unknown:
@@ -107,27 +152,18 @@ def read_rows(
                 f" Columns are: {', '.join(COLUMNS)}.",
             )
         ]
-    reader.fieldnames = header
     rows = []
-    try:
-        for raw in reader:
-            line = reader.line_num
-            values = {k: (v or "").strip() for k, v in raw.items() if k is not None}
-            if not any(values.values()):
-                continue
-            if None in raw:
-                rows.append(Row(line, problems=["the row has more cells than the header"]))
-                continue
+    total = len(raw_rows)
+    for done, (line, cells) in enumerate(raw_rows, 1):
+        values = {k: v.strip() for k, v in zip(header, cells, strict=False)}
+        if not any(values.values()):
+            pass  # an empty row (e.g. only commas)
+        elif len(cells) > len(header):
+            rows.append(Row(line, problems=["the row has more cells than the header"]))
+        else:
             rows.append(_row(line, values, roles, author))
-    except csv.Error as exc:
-        return rows, [
-            error(
-                source,
-                "",
-                "csv-syntax",
-                f"Line {reader.line_num}: {exc}. Check the quotes on that line.",
-            )
-        ]
+        if progress and (done % progress_every == 0 or done == total):
+            progress(done, total)
     return rows, []
 
 

@@ -287,29 +287,44 @@ class Bank:
         author: str,
         skip_bad: bool = False,
         dry_run: bool = False,
+        progress: ImportProgress | None = None,
+        progress_every: int = 1000,
     ) -> ImportResult:
         """Draft items from a spreadsheet (CSV) in ONE commit by `author`. Every bad row is
         reported by line and column; if any row is bad nothing is imported, unless skip_bad.
-        Applied items are added to their case's question list in the same commit."""
+        Applied items are added to their case's question list in the same commit.
+
+        Linear in the number of rows (100,000 rows are one pass each of reading, checking and
+        writing): the bank's shared files are read once, the rows are analysed together (on
+        every core) and the bank-wide rules run once over all of them. `progress(stage, done,
+        total)` is called every `progress_every` rows and at the end of each stage ("read",
+        "checked", "written")."""
         author = check_person(author)
         frameworks = self.frameworks().values()
         roles = sorted({str(f["role"]) for f in frameworks if f.get("assessed", True)})
-        rows, problems = read_rows(data, source, roles, author)
+
+        def report(stage: str) -> Callable[[int, int], None] | None:
+            if progress is None:
+                return None
+            return lambda done, total: progress(stage, done, total)
+
+        rows, problems = read_rows(data, source, roles, author, report("read"), progress_every)
         result = ImportResult(rows=rows, file_findings=problems)
         if problems:
             return result
         used = {p.rsplit("/", 1)[-1][:-5] for p in self.store.list_files("items")}
+        top: dict[str, int] = {}  # highest number in use per id prefix (GK, AK)
+        for ident in used:
+            _note_number(top, ident)
         seen: set[str] = set()
+        candidates: list[tuple[Row, str]] = []
         for row in rows:
             record = row.record
             if not record:
                 continue
             if not record["id"]:
                 prefix = "AK" if record["section"] == "applied" else "GK"
-                number = (
-                    max([int(i[3:]) for i in used | seen if i.startswith(prefix + "-")] + [0]) + 1
-                )
-                record["id"] = f"{prefix}-{number:04d}"
+                record["id"] = f"{prefix}-{top.get(prefix, 0) + 1:04d}"
             elif record["id"] in used:
                 row.problems.append(
                     f"id: {record['id']} already exists; leave id empty to get the next free one"
@@ -317,17 +332,19 @@ class Bank:
             elif record["id"] in seen:
                 row.problems.append(f"id: {record['id']} is used on an earlier line")
             seen.add(str(record["id"]))
+            _note_number(top, str(record["id"]))
             if row.problems or not is_id("content_id", record["id"]):
                 if not is_id("content_id", record["id"]):
                     row.problems.append(f"id: {record['id']!r} is not an item id (e.g. GK-0123)")
                 continue
-            for finding in self.check_record(record, "item"):
-                if finding.severity == "error" and finding.code not in _DEFERRED_CODES:
-                    row.problems.append(f"{column_of(finding.pointer)}: {finding.message}")
+            relpath = path_of(record, "item")
+            candidates.append((row, relpath))
+        encoded = self._check_import(candidates, report("checked"))
         good = [row.record for row in rows if row.record and not row.problems]
         if (result.bad and not skip_bad) or not good or dry_run:
             return result
         cases: dict[str, Record] = {}
+        listed: dict[str, set[str]] = {}
         for record in good:
             stimulus = record.get("stimulus")
             if record["section"] == "applied" and is_id("content_id", stimulus):
@@ -335,16 +352,81 @@ class Bank:
                     case = cases.setdefault(str(stimulus), self.get(str(stimulus)))
                 except ItembankError:
                     continue
-                if record["id"] not in case["items"]:
-                    case["items"] = [*case["items"], record["id"]]
+                members = listed.setdefault(str(stimulus), set(case["items"]))
+                if record["id"] not in members:
+                    members.add(str(record["id"]))
+                    case["items"].append(record["id"])
+        changes = {relpath: encoded[relpath] for row, relpath in candidates if not row.problems}
+        expected: dict[str, str | None] = dict.fromkeys(changes)
+        for case in cases.values():
+            relpath, written, _ = self._prepare(case, "stimulus")
+            changes[relpath] = written
+            expected[relpath] = self._bases.get(relpath)
         result.imported = [str(r["id"]) for r in good]
-        result.commit = self.save_many(
-            [*good, *cases.values()],
+        result.commit = self.store.save_bulk(
+            changes,
+            expected,
             author,
-            message=f"Import {len(good)} draft item(s) from {Path(source).name}",
-            kinds=["item"] * len(good) + ["stimulus"] * len(cases),
+            f"Import {len(good)} draft item(s) from {Path(source).name}",
+            report("written"),
+            progress_every,
         )
+        for relpath, written in changes.items():
+            self._bases[relpath] = canonical.git_blob_sha(written)
+        self._similarity = None
         return result
+
+    def _check_import(
+        self, candidates: list[tuple[Row, str]], progress: Progress | None
+    ) -> dict[str, bytes]:
+        """What check_record says of each imported item, for all of them at once: each file
+        analysed once (in parallel), the bank-wide rules run once over the new items and the
+        files they link to (read once), not once per row."""
+        from .analysis import FileResult
+
+        total = len(candidates)
+        references = self.references()
+        written: dict[str, bytes] = {}
+        analysed: dict[str, FileResult] = {}
+        for start in range(0, total, _IMPORT_CHUNK):  # progress every chunk, not one long wait
+            chunk = candidates[start : start + _IMPORT_CHUNK]
+            files = [(p, canonical.dumps(row.record).encode("utf-8")) for row, p in chunk]
+            written.update(files)
+            analysed.update(analyse_many(files, references))
+            if progress is not None and start + len(chunk) < total:
+                progress(start + len(chunk), total)
+        matcher = build_matcher(references)
+        context: dict[str, Any] = {}
+        linked: set[str] = {"bank.json", "references.json", *self.store.list_files("standards")}
+        with_reviews = {p.split("/")[1] for p in self.store.list_files("reviews")}
+        for row, relpath in candidates:
+            facts = analysed[relpath].facts
+            if facts is None or not facts.get("valid"):
+                continue
+            context[relpath] = facts
+            record = row.record
+            stimulus = record.get("stimulus")
+            if is_id("content_id", stimulus):
+                linked.add(path_for("stimulus", str(stimulus)))
+            linked.update(
+                path_for("item", str(e)) for e in record["enemies"] if is_id("content_id", e)
+            )
+            if record["id"] in with_reviews:
+                linked.update(self.store.list_files(f"reviews/{record['id']}"))
+        for other in linked - context.keys():
+            data = self.store.read_optional(other)
+            if data is not None:
+                context[other] = analyse_file(other, data, matcher).facts
+        links: dict[str, list[Finding]] = {}
+        for finding in check_bank(context):
+            links.setdefault(finding.path, []).append(finding)
+        for row, relpath in candidates:
+            for finding in analysed[relpath].findings + links.get(relpath, []):
+                if finding.severity == "error" and finding.code not in _DEFERRED_CODES:
+                    row.problems.append(f"{column_of(finding.pointer)}: {finding.message}")
+        if progress is not None:
+            progress(total, total)
+        return written
 
     # ---- validation ---------------------------------------------------------------------------
 
@@ -1651,3 +1733,16 @@ def _describe_change(record: Record, old: Record | None, kind: str) -> str:
 
 
 ProgressCallback = Callable[[int, int], None]
+#: An import's progress: (stage, rows done, rows in all); stage is "read", "checked", "written".
+ImportProgress = Callable[[str, int, int], None]
+
+
+#: Rows checked per step of an import (its progress is reported after each step).
+_IMPORT_CHUNK = 10_000
+
+
+def _note_number(top: dict[str, int], ident: str) -> None:
+    """Remember the number of an id like GK-0123 if it is the highest of its prefix so far."""
+    prefix, sep, number = ident.partition("-")
+    if sep and number.isdigit():
+        top[prefix] = max(top.get(prefix, 0), int(number))

@@ -66,7 +66,7 @@ def authoring_voila(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 def test_a_writer_creates_and_saves_an_item_in_the_browser(
         authoring_voila: tuple[str, Path]) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     base, bank = authoring_voila
     with sync_playwright() as playwright:
@@ -75,10 +75,10 @@ def test_a_writer_creates_and_saves_an_item_in_the_browser(
         page.route("**/*", lambda route: route.continue_()
                    if route.request.url.startswith("http://127.0.0.1") else route.abort())
         page.goto(base, timeout=120_000)
-        page.wait_for_selector(".ib-new", timeout=120_000)
+        expect(page.locator(".ib-new")).to_be_visible(timeout=120_000)
         page.click(".ib-new")
-        page.wait_for_function(
-            "document.querySelector('.ib-status').innerText.includes('unsaved changes')")
+        status = page.locator(".ib-status")
+        expect(status).to_contain_text("unsaved changes", timeout=60_000)
         page.fill(".ib-stem textarea", "How long can police protection last under section 46?")
         options = page.locator(".ib-option-text textarea")
         rationales = page.locator(".ib-option-rationale textarea")
@@ -89,13 +89,15 @@ def test_a_writer_creates_and_saves_an_item_in_the_browser(
             rationales.nth(index).fill(why)
         page.locator(".ib-option-key input[type=checkbox]").nth(1).check()
         page.fill(".ib-rationale textarea", "Section 46(6): no longer than 72 hours.")
+        expect(page.locator(".ib-rationale textarea")).to_have_value(
+            "Section 46(6): no longer than 72 hours.")
         page.click(".ib-add-standard")
-        page.keyboard.press("Tab")
-        page.wait_for_timeout(1000)
+        # the kernel has the standard (its row is drawn) and has re-checked the whole item
+        expect(page.locator(".ib-standard-row select").nth(1)).to_have_value("FA-01 First",
+                                                                             timeout=60_000)
+        expect(status).to_contain_text("0 error(s)", timeout=60_000)
         page.click(".ib-save")
-        page.wait_for_selector(".ib-result-ok", timeout=60_000)
-        message = page.inner_text(".ib-result")
-        assert "Saved GK-0001" in message, message
+        expect(page.locator(".ib-result-ok")).to_contain_text("Saved GK-0001", timeout=60_000)
         assert "<script" not in page.inner_html(".ib-preview-candidate")
         page.screenshot(path=str(bank.parent / "authoring.png"))
         browser.close()

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from itembank import open_bank
 from itembank.workflow import CRITERIA
@@ -66,15 +67,15 @@ def review(browser: object, server: Server, name: str, shot: str | None = None) 
     assert "ib-keyed" not in html
     page.locator(".ib-blind-one").get_by_text("A", exact=True).click()
     page.click(".ib-reveal")
-    page.wait_for_selector(".ib-blind-ok", timeout=60_000)
-    assert "Key:" in page.inner_text(".ib-content")
+    expect(page.locator(".ib-blind-ok")).to_be_visible(timeout=60_000)
+    expect(page.locator(".ib-content")).to_contain_text("Key:", timeout=60_000)
     for criterion in CRITERIA["item"]:
         page.locator(f".ib-rating-{criterion}").get_by_text("Yes", exact=True).click()
     page.locator(".ib-decision").get_by_text("Approve", exact=True).click()
     if shot:
         page.screenshot(path=shot, full_page=False)
     page.click(".ib-submit")
-    page.wait_for_selector(".ib-msg-ok", timeout=60_000)
+    expect(page.locator(".ib-message .ib-msg-ok")).to_contain_text("GK-0064", timeout=60_000)
     message = page.inner_text(".ib-message")
     page.close()
     return message
@@ -113,12 +114,13 @@ def test_judges_in_both_panels_rate_a_round_in_the_browser(server: Server, brows
         for item in items:
             page.fill(f".ib-ss-value-{item} input", values)
             page.press(f".ib-ss-value-{item} input", "Tab")
-        page.wait_for_timeout(500)
+            expect(page.locator(f".ib-ss-value-{item} input")).to_have_value(values)
         page.click(".ib-ss-submit")
-        page.wait_for_selector(".ib-msg-ok", timeout=60_000)
-        assert "Recorded your round 1 ratings" in page.inner_text(".ib-message")
-        feedback = page.inner_text(".ib-ss-feedback")
-        assert "Your panel in round 1" in feedback and "(1 judges" in feedback
+        expect(page.locator(".ib-message")).to_contain_text("Recorded your round 1 ratings",
+                                                            timeout=60_000)
+        # the feedback is filled after the message: wait for its content, not the message
+        expect(page.locator(".ib-ss-feedback")).to_contain_text(
+            "Your panel in round 1 (1 judges", timeout=60_000)
         if SHOTS and name == "Claire Benson":
             page.locator(".ib-standard-setting-app").evaluate("e => e.scrollIntoView()")
             page.screenshot(path=f"{SHOTS}/standard-setting.png")
