@@ -87,13 +87,18 @@ def test_two_reviewers_approve_an_item_in_the_browser(server: Server, browser: o
     assert "GK-0064 stays in review (1 of 2" in first, first
     second = review(browser, server, "Gareth Price")
     assert "GK-0064 is now approved" in second, second
-    log = git(server.bank.parent, "log", "-2", "--format=%an <%ae>|%s").splitlines()
-    assert log == [
+    log = git(server.bank.parent, "log", "-4", "--format=%an <%ae>|%s").splitlines()
+    assert log == [  # each blind answer is committed before that reviewer sees the key
         "Gareth Price <gareth.price@example.org>|GK-0064: approve (review by Gareth Price); "
         "approved: review policy met",
+        "Gareth Price <gareth.price@example.org>|GK-0064: blind answer by Gareth Price",
         "Helen Marsh <helen.marsh@example.org>|GK-0064: approve (review by Helen Marsh)",
+        "Helen Marsh <helen.marsh@example.org>|GK-0064: blind answer by Helen Marsh",
     ]
-    reviews = [json.loads(p.read_text()) for p in (server.bank / "reviews/GK-0064").iterdir()]
+    reviews = [json.loads(p.read_text()) for p in (server.bank / "reviews/GK-0064").glob("*.json")]
+    blind = [json.loads(p.read_text()) for p in (server.bank / "reviews/GK-0064/blind").glob("*.json")]
+    assert sorted((b["reviewer"].split()[0], b["response"]) for b in blind) == [
+        ("Gareth", ["A"]), ("Helen", ["A"])]
     assert sorted(r["reviewer"].split()[0] for r in reviews) == ["Gareth", "Helen"]
     assert all(r["blind_match"] and r["blind_response"] == ["A"] for r in reviews)
     assert json.loads((server.bank / "items/GK-0064.json").read_text())["status"] == "approved"
