@@ -17,10 +17,8 @@ from pathlib import Path
 import pytest
 
 from ..conftest import ROOT, git, make_repo
+from .conftest import CHROMIUM, FLAGS, require_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
 WRITER = "Browser Writer <browser.writer@example.org>"
 
 
@@ -32,8 +30,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def authoring_voila(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is not installed: run `make test`, which installs it")
+    require_chromium()
     bank = make_repo(tmp_path, ROOT / "tests" / "data" / "valid" / "bank")
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()

@@ -7,40 +7,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from itembank.workflow import CRITERIA
 
-from ..conftest import SAMPLE_BANK, make_repo
-from ..voila_server import Server, voila
+from ..voila_server import Server
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
 LOAD = 120_000  # ms: a page's first render starts a kernel on a busy machine
 STEP = 60_000
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is not installed: run `make test`, which installs it")
-    with voila(make_repo(tmp_path, SAMPLE_BANK, "item_bank"), tmp_path / "voila.log") as running:
-        yield running
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def secrets_of(item: dict[str, Any]) -> list[str]:

@@ -15,28 +15,19 @@ import pytest
 
 from ..conftest import SAMPLE_BANK, make_repo
 from ..voila_server import Server, voila
-from .test_blind_browser import CHROMIUM, FLAGS, LOAD, STEP
+from .conftest import require_chromium
+from .test_blind_browser import LOAD, STEP
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is not installed: run `make test`, which installs it")
+    require_chromium()
     bank = make_repo(tmp_path, SAMPLE_BANK, "item_bank")
     # 10 s, not less: a kernel that has rendered a page is idle and not yet connected until the
     # page's script connects, and a busy machine can take seconds for that
     with voila(bank, tmp_path / "voila.log", cull_idle_seconds=10, cull_interval_seconds=1) as running:
         yield running
 
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def kernels(server: Server) -> set[int]:

@@ -7,40 +7,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
 from itembank import open_bank
 from itembank.workflow import CRITERIA
 
-from ..conftest import SAMPLE_BANK, git, make_repo
-from ..voila_server import Server, voila
+from ..conftest import git
+from ..voila_server import Server
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
 SHOTS = os.environ.get("ITEMBANK_SCREENSHOTS")  # a folder: save screenshots for the README
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is not installed: run `make test`, which installs it")
-    with voila(make_repo(tmp_path, SAMPLE_BANK, "item_bank"), tmp_path / "voila.log") as running:
-        yield running
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def new_page(browser: object, server: Server, app: str):  # type: ignore[no-untyped-def]
