@@ -140,8 +140,11 @@ def test_serve_stops_both_servers_and_their_kernels_on_a_signal(tmp_path: Path, 
     command = [str(Path(sys.executable).parent / "itembank"), "serve", "--bank", str(bank), "--apps", str(APPS),
                "--port", str(port), "--token", "t0ken", "--lab", str(tmp_path), "--lab-port", str(lab_port)]
     with open(log, "wb") as out:
+        # started as a non-interactive shell starts a background job (as CI may run it): with
+        # SIGINT ignored, which Python inherits and then never raises KeyboardInterrupt for
         serve = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
-                                 env={k: v for k, v in os.environ.items() if k != "JUPYTERHUB_USER"})
+                                 env={k: v for k, v in os.environ.items() if k != "JUPYTERHUB_USER"},
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     children: list[psutil.Process] = []
     try:
         wait_for(lambda: listening(port) and listening(lab_port), "Voila and JupyterLab to listen")

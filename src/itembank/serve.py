@@ -150,7 +150,12 @@ def environment(s: Settings) -> dict[str, str]:
 
 
 class _Stop(Exception):
-    """SIGTERM or SIGHUP arrived: stop both servers as Ctrl-C does."""
+    """SIGINT (Ctrl-C), SIGTERM or SIGHUP arrived: stop both servers."""
+
+
+#: Handled explicitly, SIGINT included: a process started in the background by a
+#: non-interactive shell inherits SIGINT ignored, and Python then raises no KeyboardInterrupt.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _on_signal(signum: int, _frame: object) -> None:
@@ -165,7 +170,7 @@ def serve(s: Settings, say: Callable[[str], None] = print) -> int:
     commands = [voila_command(s)] + ([lab_command(s)] if s.lab_root is not None else [])
     env = environment(s)
     processes: list[subprocess.Popen[bytes]] = []
-    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {sig: signal.signal(sig, _on_signal) for sig in _STOP_SIGNALS}
     try:
         for command in commands:
             processes.append(subprocess.Popen(command, env=env, cwd=str(s.apps)))
@@ -178,13 +183,11 @@ def serve(s: Settings, say: Callable[[str], None] = print) -> int:
             say(f"  {url}")
         say("Press Ctrl-C to stop.")
         return _wait(processes)
-    except KeyboardInterrupt:
-        return 0
     except _Stop as stop:
         say(f"{stop}: stopping.")
         return 0
     finally:
-        for sig in (signal.SIGTERM, signal.SIGHUP):  # a second signal must not cut the stop short
+        for sig in _STOP_SIGNALS:  # a second signal must not cut the stop short
             signal.signal(sig, signal.SIG_IGN)
         _stop(processes)
         for sig, handler in previous.items():
