@@ -254,3 +254,32 @@ def test_an_item_left_with_one_approval_is_refused_as_not_approved(sample_bank_r
     check = bank.verify_form(manifest["id"])
     assert check.stale == [(ident, refused.value.lines[0].split(": ", 1)[1])]
     assert check.changed == [] and check.problems == []
+
+
+def test_blind_answers_beside_an_items_reviews_do_not_block_its_form(
+    sample_bank_rw: Path, tmp_path: Path
+) -> None:
+    """Blind answers live in reviews/<ID>/blind/: committed, they are neither an uncommitted
+    change nor part of the approval verdict, so verify and export go through."""
+    from datetime import UTC, datetime
+
+    from itembank.layout import path_of
+    from itembank.review import build_blind_answer
+
+    bank = open_bank(sample_bank_rw)
+    manifest = assembled(sample_bank_rw, seed=5)
+    ident = first_item(manifest)
+    record = bank.get(ident)
+    answer = build_blind_answer(record, record["key"], "Rita Reviewer <rita@example.org>",
+                                datetime(2026, 11, 1, 10, 0, tzinfo=UTC))
+    target = sample_bank_rw / path_of(answer, "blind_answer")
+    target.parent.mkdir(parents=True)
+    target.write_text(canonical.dumps(answer))
+    git(sample_bank_rw.parent, "add", "-A")
+    git(sample_bank_rw.parent, "commit", "-q", "-m", f"{ident}: blind answer by Rita Reviewer")
+    assert cli("validate", bank=sample_bank_rw).returncode == 0
+    verify = cli("form", "verify", manifest["id"], bank=sample_bank_rw)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    done = cli("export", manifest["id"], "--format", "qti30", "--out", str(tmp_path / "q"),
+               bank=sample_bank_rw)
+    assert done.returncode == 0, done.stderr

@@ -1432,7 +1432,9 @@ class Bank:
         out = []
         for ident, kind in refs.items():
             own, folder = path_for(kind, ident), f"reviews/{ident}/"
-            disk = {p: self.store.read_optional(p) for p in [own, *self.store.list_files(folder)]}
+            # the reviews themselves, as _as_at reads them (blind/ answers are not part of them)
+            reviews = [p for p in self.store.list_files(folder) if "/" not in p[len(folder) :]]
+            disk = {p: self.store.read_optional(p) for p in [own, *reviews]}
             head = {p: d for p, d in head_files.items() if p == own or p.startswith(folder)}
             if {p: d for p, d in disk.items() if d is not None} != head:
                 out.append(ident)
