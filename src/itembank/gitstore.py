@@ -613,10 +613,7 @@ class GitStore:
                 _fsync_dir(folder)
             paths = [self.prefix + p for p in todo]
             env = {
-                "GIT_AUTHOR_NAME": name,
-                "GIT_AUTHOR_EMAIL": email,
-                "GIT_COMMITTER_NAME": name,
-                "GIT_COMMITTER_EMAIL": email,
+                **_person_env(name, email),
                 # an automatic gc runs inside the save, never as a detached process that would
                 # still hold the repository's locks after the save has ended
                 "GIT_CONFIG_COUNT": "1",
@@ -651,14 +648,7 @@ class GitStore:
         (update-index --index-info), write-tree, commit-tree, and update-ref from the HEAD read
         at the start, so a commit made meanwhile is never overwritten. Files are written
         atomically and synced once, not one fsync each."""
-        name, email = _split_person(author)
-        env = {
-            **os.environ,
-            "GIT_AUTHOR_NAME": name,
-            "GIT_AUTHOR_EMAIL": email,
-            "GIT_COMMITTER_NAME": name,
-            "GIT_COMMITTER_EMAIL": email,
-        }
+        env = {**os.environ, **_person_env(*_split_person(author))}
 
         def run(*args: str, stdin: bytes = b"", index: str | None = None) -> str:
             extra = {"GIT_INDEX_FILE": index} if index else {}
@@ -1192,6 +1182,16 @@ class GitStore:
                 for blob in sub.blobs if sub.type == "tree" else ():
                     out[f"{folder.rstrip('/')}/{blob.name}"] = bytes(blob.data_stream.read())
         return out
+
+
+def _person_env(name: str, email: str) -> dict[str, str]:
+    """Git's environment for a commit authored and committed by this person."""
+    return {
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": email,
+    }
 
 
 def _split_person(person: str) -> tuple[str, str]:
