@@ -70,11 +70,11 @@ clean:
 # pyproject.toml [tool.mutmut]; bounded to MUTATE_SECONDS, results kept in mutants/ (git-ignored).
 # `make mutate` then `.venv/bin/mutmut results` / `.venv/bin/mutmut show NAME`.
 MUTATE_SECONDS ?= 1260
-MUTANTS ?= 'itembank.workflow.*' 'itembank.scoring.*' 'itembank.canonical.*' \
-  'itembank.review.x_check_blind_response*' 'itembank.review.x_matches_key*' \
-  'itembank.review.x_build_review*' 'itembank.review.x_next_status*' \
-  'itembank.review.x_policy_verdict*' 'itembank.review.x_same_person*' \
-  'itembank.review.x_option_ids*' 'itembank.exporters._qti.x_response_processing*'
+MUTANTS ?= 'itembank.core.workflow.*' 'itembank.forms.scoring.*' 'itembank.core.canonical.*' \
+  'itembank.review.rules.x_check_blind_response*' 'itembank.review.rules.x_matches_key*' \
+  'itembank.review.rules.x_build_review*' 'itembank.review.rules.x_next_status*' \
+  'itembank.review.rules.x_policy_verdict*' 'itembank.review.rules.x_same_person*' \
+  'itembank.review.rules.x_option_ids*' 'itembank.forms.exporters._qti.x_response_processing*'
 .PHONY: mutate
 mutate: setup
 	$(BIN)/pip install --quiet -e '.[mutate]'

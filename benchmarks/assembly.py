@@ -1,6 +1,6 @@
 """Form assembly benchmark: 3, 10 and 20 parallel 30-item forms from synthetic pools of 1,000
 and 5,000 approved items (10 standards, 4 formats, case sets of 8, enemy pairs), by the MILP
-(itembank.assembly) and by a naive random-draw-and-reject baseline on the same blueprint.
+(itembank.forms.assembly) and by a naive random-draw-and-reject baseline on the same blueprint.
 
     .venv/bin/python benchmarks/assembly.py [--quick]
 
@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from itembank.assembly import AssemblyError, assemble, build_pool, counted_standards
+from itembank.forms.assembly import AssemblyError, assemble, build_pool, counted_standards
 
 FORMATS = ["single_best_answer"] * 10 + ["multiple_response"] * 5 + ["true_false"] * 3 + ["multiple_true_false"] * 2
 FW = "synthetic-framework"

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from itembank import open_bank  # noqa: E402
-from itembank.canonical import dumps  # noqa: E402
+from itembank.core.canonical import dumps  # noqa: E402
 
 FORMATS = ["single_best_answer", "multiple_response", "true_false", "multiple_true_false"]
 WORDS = ["assessment", "child", "family", "parent", "risk", "plan", "review", "harm", "school", "health", "police", "court", "consent", "capacity", "neglect", "abuse", "support", "referral", "strategy", "conference", "record"]

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from itembank import assembly, open_bank
-from itembank.assembly import AssemblyError, Pool, assemble, build_pool, counted_standards
+from itembank import open_bank
+from itembank.forms.assembly import AssemblyError, Pool, assemble, build_pool, counted_standards
+from itembank.forms.manifests import assembly
 
 BLUEPRINT = "practitioner-knowledge-live"
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from itembank import open_bank
-from itembank.errors import ItembankError, ValidationFailedError
-from itembank.service import Bank
+from itembank.bank import Bank
+from itembank.core.errors import ItembankError, ValidationFailedError
 
 from .conftest import TESTER, git
 
@@ -123,7 +123,7 @@ def test_the_service_refuses_to_read_or_save_over_what_is_not_a_file(
     done = run_python(
         "import sys\n"
         "from itembank import open_bank\n"
-        "from itembank.errors import ItembankError\n"
+        "from itembank.core.errors import ItembankError\n"
         "try:\n"
         "    open_bank(sys.argv[1]).get('TS-0008')\n"
         "except ItembankError as exc:\n"

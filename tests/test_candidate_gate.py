@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
-from itembank import canonical, open_bank
-from itembank.forms import NotDeliverableError
-from itembank.workflow import content_hash
+from itembank import open_bank
+from itembank.core import canonical
+from itembank.core.workflow import content_hash
+from itembank.forms.manifests import NotDeliverableError
 
 from .conftest import TESTER, git
 
@@ -263,8 +264,8 @@ def test_blind_answers_beside_an_items_reviews_do_not_block_its_form(
     change nor part of the approval verdict, so verify and export go through."""
     from datetime import UTC, datetime
 
-    from itembank.layout import path_of
-    from itembank.review import build_blind_answer
+    from itembank.core.layout import path_of
+    from itembank.review.rules import build_blind_answer
 
     bank = open_bank(sample_bank_rw)
     manifest = assembled(sample_bank_rw, seed=5)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from itembank.coverage import blueprint_capacity, coverage
-from itembank.currency import build_matcher, citation_findings, term_findings
+from itembank.checks.coverage import blueprint_capacity, coverage
+from itembank.checks.currency import build_matcher, citation_findings, term_findings
 
 REFS = [
     {"id": "wt-2023", "title": "Working Together 2023", "status": "current"},

@@ -10,8 +10,8 @@ import pytest
 
 from itembank import open_bank
 from itembank.cli import run
-from itembank.errors import ItembankError
-from itembank.render import markdown_html
+from itembank.core.errors import ItembankError
+from itembank.core.render import markdown_html
 
 from .conftest import SAMPLE_BANK, TESTER, make_repo
 

@@ -14,8 +14,8 @@ import pytest
 from lxml import etree
 
 from itembank import open_bank
-from itembank.exporters._qti import evaluate_item
-from itembank.scoring import score
+from itembank.forms.exporters._qti import evaluate_item
+from itembank.forms.scoring import score
 
 from .conftest import SAMPLE_BANK, TESTER, make_repo
 
@@ -177,10 +177,10 @@ def test_round_trip_scores_match_the_core_scorer(form: tuple[Path, str], tmp_pat
 def test_every_approved_item_validates_as_qti30(sample_bank_copy: Path, schemas: dict[str, Any]) -> None:
     """Every approved item of the sample bank (every format, not only those a form happened to
     pick) exported as QTI 3.0 validates against the QTI 3.0.1 item schema."""
-    from itembank.exporters._qti import item_tree, xml_bytes
-    from itembank.exporters.qti21 import QTI
-    from itembank.exporters.qti30 import to_qti3
-    from itembank.forms import option_order, shown_key
+    from itembank.forms.exporters._qti import item_tree, xml_bytes
+    from itembank.forms.exporters.qti21 import QTI
+    from itembank.forms.exporters.qti30 import to_qti3
+    from itembank.forms.manifests import option_order, shown_key
 
     formats = set()
     for item in open_bank(sample_bank_copy).items():
@@ -195,9 +195,9 @@ def test_every_approved_item_validates_as_qti30(sample_bank_copy: Path, schemas:
 
 def test_every_format_round_trips(sample_bank_copy: Path) -> None:
     """Items of every format (not only those a form happened to pick) through QTI 2.1 rules."""
-    from itembank.exporters._qti import item_tree, xml_bytes
-    from itembank.exporters.qti21 import QTI
-    from itembank.forms import option_order, shown_key
+    from itembank.forms.exporters._qti import item_tree, xml_bytes
+    from itembank.forms.exporters.qti21 import QTI
+    from itembank.forms.manifests import option_order, shown_key
 
     rng = random.Random(2)
     seen = set()
@@ -218,10 +218,10 @@ def test_every_format_rule_and_mark_scores_like_the_core(sample_bank_copy: Path,
     """The sample bank has partial credit only for multiple response / true-false and 1 mark
     everywhere, so the other rules and marks are made here: the exported response processing
     must award exactly what the core scorer awards for each (format, rule, max_score)."""
-    from itembank.exporters._qti import item_tree, xml_bytes
-    from itembank.exporters.qti21 import QTI
-    from itembank.exporters.qti30 import to_qti3
-    from itembank.forms import option_order, shown_key
+    from itembank.forms.exporters._qti import item_tree, xml_bytes
+    from itembank.forms.exporters.qti21 import QTI
+    from itembank.forms.exporters.qti30 import to_qti3
+    from itembank.forms.manifests import option_order, shown_key
 
     first: dict[str, dict[str, Any]] = {}
     for item in open_bank(sample_bank_copy).items():

@@ -125,7 +125,7 @@ def test_chromium_node_numbers_are_made_steady() -> None:
     """Chromium's structure-element ids all started one higher in 1 print of 12 (the only
     difference between the two PDFs); renumbering by rank makes both prints the same bytes,
     same length, order kept."""
-    from itembank.exporters.pdf import steady_node_ids
+    from itembank.forms.exporters.pdf import steady_node_ids
 
     def printed(first: int) -> bytes:
         ids = [first, first + 1, first + 3, first, first + 1]

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from itembank import canonical, open_bank
+from itembank import open_bank
 from itembank.cli import run
-from itembank.errors import ItembankError
-from itembank.forms import StaleFormError, option_order, shown_key
-from itembank.schemas import iter_schema_errors
+from itembank.core import canonical
+from itembank.core.errors import ItembankError
+from itembank.core.schemas import iter_schema_errors
+from itembank.forms.manifests import StaleFormError, option_order, shown_key
 
 from .conftest import SAMPLE_BANK, TESTER, make_repo
 

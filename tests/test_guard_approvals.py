@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from itembank import WorkflowError, open_bank
-from itembank.review import ReviewAnswers
-from itembank.workflow import CRITERIA
+from itembank.core.workflow import CRITERIA
+from itembank.review.rules import ReviewAnswers
 
 HELEN = "Helen Marsh <helen.marsh@example.org>"
 GARETH = "Gareth Price <gareth.price@example.org>"

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from itembank import WorkflowError
-from itembank.review import (
+from itembank.core.workflow import CRITERIA, can_move, check_move
+from itembank.review.rules import (
     ReviewAnswers,
     ReviewInputError,
     build_review,
@@ -18,7 +19,6 @@ from itembank.review import (
     option_ids,
     policy_verdict,
 )
-from itembank.workflow import CRITERIA, can_move, check_move
 
 AUTHOR = "Tom Whitfield <tom.whitfield@example.org>"
 HELEN = "Helen Marsh <helen.marsh@example.org>"
@@ -99,8 +99,8 @@ def test_a_record_without_options_or_key_is_never_a_blind_match() -> None:
 def test_the_author_is_recognised_however_their_name_is_written(a: str, b: str, same: bool) -> None:
     """workflow._same_person and review.same_person: rstrip(">"), rsplit("<", 1)[-1] mangled,
     so an author could review their own item under another spelling of their name."""
-    from itembank.review import same_person
-    from itembank.workflow import _same_person
+    from itembank.core.workflow import _same_person
+    from itembank.review.rules import same_person
 
     assert _same_person(a, b) is same
     assert same_person(a, b) is same
@@ -210,7 +210,7 @@ def test_content_hashes_are_of_compact_sorted_utf8_json() -> None:
     Every recorded approval carries such a hash, so its recipe may never drift."""
     import hashlib
 
-    from itembank.canonical import sha256_of
+    from itembank.core.canonical import sha256_of
 
     value = {"b": [1, "é"], "a": {"d": None, "c": True}}
     blob = '{"a":{"c":true,"d":null},"b":[1,"é"]}'.encode()
@@ -220,7 +220,7 @@ def test_content_hashes_are_of_compact_sorted_utf8_json() -> None:
 
 def test_records_are_written_sorted_indented_utf8_with_a_final_newline() -> None:
     """canonical.dumps: the one way records reach the disk (git diffs show only what changed)."""
-    from itembank.canonical import dumps
+    from itembank.core.canonical import dumps
 
     assert dumps({"b": [1, "é"], "a": {"d": None, "c": True}}) == (
         '{\n  "a": {\n    "c": true,\n    "d": null\n  },\n  "b": [\n    1,\n    "é"\n  ]\n}\n')
@@ -232,7 +232,7 @@ def test_blob_shas_are_the_ones_git_gives(data: bytes, tmp_path: Any) -> None:
     sha, compared with the committed file's)."""
     import subprocess
 
-    from itembank.canonical import git_blob_sha
+    from itembank.core.canonical import git_blob_sha
 
     path = tmp_path / "f"
     path.write_bytes(data)
@@ -250,7 +250,7 @@ MR: dict[str, Any] = {"format": "multiple_response", "select_count": 3, "key": [
 
 def test_a_repeated_choice_counts_once() -> None:
     """scoring.score: the de-duplication condition inverted."""
-    from itembank.scoring import score
+    from itembank.forms.scoring import score
 
     sba = {"format": "single_best_answer", "key": ["A"], "scoring": {"rule": "all_or_nothing", "max_score": 1}}
     assert score(sba, ["A", "A"]) == 1.0
@@ -259,7 +259,7 @@ def test_a_repeated_choice_counts_once() -> None:
 
 def test_select_count_not_the_key_count_limits_choices() -> None:
     """scoring.score: item.get("select_count", len(keys)) mangled (key or default)."""
-    from itembank.scoring import score
+    from itembank.forms.scoring import score
 
     assert score(MR, ["A", "B", "D"]) == 2.0  # three allowed: both keys chosen
     assert score(MR, ["A", "B", "C", "D"]) == 0.0  # one too many
@@ -270,7 +270,7 @@ def test_select_count_not_the_key_count_limits_choices() -> None:
 
 def test_an_item_without_a_key_earns_nothing() -> None:
     """scoring.score: `if keys else 0.0` -> 1.0 or dropped (ZeroDivisionError)."""
-    from itembank.scoring import score
+    from itembank.forms.scoring import score
 
     assert score({**MR, "key": []}, ["A"]) == 0.0
     assert score({**MR, "key": None}, ["A"]) == 0.0

@@ -13,7 +13,7 @@ import pytest
 
 from itembank import open_bank
 from itembank.cli import run
-from itembank.errors import ConflictError
+from itembank.core.errors import ConflictError
 
 from .conftest import git
 
@@ -24,7 +24,7 @@ WORKER = """
 import json, sys, time
 from pathlib import Path
 from itembank import open_bank
-from itembank.errors import ConflictError
+from itembank.core.errors import ConflictError
 
 bank_path, sync, me, rounds = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 

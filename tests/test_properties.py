@@ -9,13 +9,13 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from itembank.analysis import analyse_file
-from itembank.canonical import dumps
-from itembank.currency import build_matcher
-from itembank.errors import ValidationFailedError
-from itembank.findings import pointer
-from itembank.parsing import parse_record
-from itembank.schemas import is_valid, python_validator
+from itembank.checks.analysis import analyse_file
+from itembank.checks.currency import build_matcher
+from itembank.core.canonical import dumps
+from itembank.core.errors import ValidationFailedError
+from itembank.core.findings import pointer
+from itembank.core.parsing import parse_record
+from itembank.core.schemas import is_valid, python_validator
 
 from .conftest import VALID_BANK
 

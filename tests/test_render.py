@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from hypothesis import given
 from hypothesis import strategies as st
 
-from itembank.render import candidate_html, markdown_html, reviewer_html
+from itembank.core.render import candidate_html, markdown_html, reviewer_html
 
 from .conftest import VALID_BANK
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from itembank import open_bank
-from itembank.errors import IdentityError, InvalidIdError, UnknownIdError
-from itembank.review import (
+from itembank.core.errors import IdentityError, InvalidIdError, UnknownIdError
+from itembank.core.workflow import CRITERIA, content_hash
+from itembank.review.rules import (
     ReviewAnswers,
     ReviewInputError,
     build_review,
@@ -21,7 +22,6 @@ from itembank.review import (
     member_for_login,
     review_id,
 )
-from itembank.workflow import CRITERIA, content_hash
 from tests.conftest import git
 
 HELEN = "Helen Marsh <helen.marsh@example.org>"

@@ -13,9 +13,9 @@ from ipywidgets.widgets.widget import _instances
 from traitlets import TraitError
 
 from itembank import open_bank
-from itembank.review import ReviewInputError
+from itembank.core.workflow import CRITERIA
+from itembank.review.rules import ReviewInputError
 from itembank.ui.review_app import ReviewApp
-from itembank.workflow import CRITERIA
 from tests.conftest import git
 
 HELEN = "Helen Marsh <helen.marsh@example.org>"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from itembank import open_bank
-from itembank.review import ReviewInputError
+from itembank.review.rules import ReviewInputError
 
 RITA = "Rita Reviewer <rita@example.org>"
 

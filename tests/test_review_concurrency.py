@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from itembank import open_bank
-from itembank.review import ReviewAnswers
-from itembank.workflow import CRITERIA
+from itembank.core.workflow import CRITERIA
+from itembank.review.rules import ReviewAnswers
 
 from .conftest import git
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from itembank import open_bank
-from itembank.canonical import dumps
+from itembank.core.canonical import dumps
 
 from .conftest import SAMPLE_BANK
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from itembank.schemas import SCHEMA_FILES, raw_schemas
+from itembank.core.schemas import SCHEMA_FILES, raw_schemas
 
 from .conftest import ROOT
 
@@ -50,5 +50,5 @@ def test_the_wheel_carries_the_schemas(tmp_path: Path) -> None:
     wheel = next(tmp_path.glob("itembank-*.whl"))
     with zipfile.ZipFile(wheel) as zf:
         for source in sorted((ROOT / "schemas").glob("*.schema.json")):
-            packed = json.loads(zf.read(f"itembank/schemas/{source.name}"))
+            packed = json.loads(zf.read(f"itembank/core/schemas/{source.name}"))
             assert packed == json.loads(source.read_text())

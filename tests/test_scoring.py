@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from itembank.scoring import key_response, score
+from itembank.forms.scoring import key_response, score
 
 
 def item(fmt: str, key: Any, rule: str = "all_or_nothing", top: float = 1, **extra: Any) -> dict[str, Any]:

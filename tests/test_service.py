@@ -19,7 +19,7 @@ from itembank import (
     WorkflowError,
     open_bank,
 )
-from itembank.canonical import dumps
+from itembank.core.canonical import dumps
 
 from .conftest import git
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from itembank import open_bank
-from itembank.errors import IdentityError, InvalidIdError, ItembankError, WorkflowError
-from itembank.review import ReviewInputError
-from itembank.standard_setting import feedback, results, robust_z, summary_text
+from itembank.core.errors import IdentityError, InvalidIdError, ItembankError, WorkflowError
+from itembank.review.rules import ReviewInputError
+from itembank.standard_setting.angoff import feedback, results, robust_z, summary_text
 from tests.conftest import git
 
 ITEMS = ["GK-0001", "GK-0002", "GK-0003"]

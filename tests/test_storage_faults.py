@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from itembank import gitstore, open_bank
-from itembank.canonical import git_blob_sha
-from itembank.errors import SaveRefusedError
+from itembank import open_bank
+from itembank.core.canonical import git_blob_sha
+from itembank.core.errors import SaveRefusedError
+from itembank.storage import gitstore
 from itembank.ui.item_editor import ItemEditor
 
 from .conftest import VALID_BANK, git, make_repo
@@ -193,7 +194,7 @@ def test_a_foreign_git_lock_is_waited_for_then_named_with_its_age_and_fix(
 
 KILLED_SAVE = """
 import os, signal, sys
-from itembank.gitstore import GitStore
+from itembank.storage.gitstore import GitStore
 store = GitStore(sys.argv[1])
 store._record_owner()                     # what a save does before running git
 fd = os.open(sys.argv[2], os.O_CREAT | os.O_EXCL | os.O_WRONLY)   # as git takes its lock
@@ -551,7 +552,7 @@ def test_the_cli_prints_storage_failures_without_a_traceback(valid_bank: Path) -
 SAVER = """
 import json, sys
 from itembank import open_bank
-from itembank.canonical import dumps, git_blob_sha
+from itembank.core.canonical import dumps, git_blob_sha
 bank_path, start = sys.argv[1], int(sys.argv[2])
 for n in range(start, start + 1000):
     bank = open_bank(bank_path)

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from itembank.errors import WorkflowError
-from itembank.workflow import TRANSITIONS, ReviewFacts, can_move, check_move, content_hash, evaluate
+from itembank.core.errors import WorkflowError
+from itembank.core.workflow import (
+    TRANSITIONS,
+    ReviewFacts,
+    can_move,
+    check_move,
+    content_hash,
+    evaluate,
+)
 
 POLICY = {"approvals_required": 2, "blind_key_mismatch_blocks": True}
 AUTHOR = "Wendy Writer <wendy@example.org>"

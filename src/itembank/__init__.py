@@ -1,6 +1,7 @@
 """itembank: a git-backed item bank for high-stakes professional assessments."""
 
-from .errors import (
+from itembank.bank import Bank, open_bank
+from itembank.core.errors import (
     BankNotFoundError,
     ConflictError,
     IdentityError,
@@ -10,8 +11,7 @@ from .errors import (
     ValidationFailedError,
     WorkflowError,
 )
-from .findings import Finding, Report
-from .service import Bank, open_bank
+from itembank.core.findings import Finding, Report
 
 __all__ = [
     "Bank",

@@ -9,11 +9,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .csvimport import COLUMNS
-from .errors import ItembankError
-from .reporting import coverage_text, findings_text, report_text, to_json
-from .service import Bank, open_bank
+from itembank import __version__
+from itembank.authoring.csvimport import COLUMNS
+from itembank.bank import Bank, open_bank
+from itembank.checks.reporting import coverage_text, findings_text, report_text, to_json
+from itembank.core.errors import ItembankError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -274,8 +274,8 @@ def _add_form_commands(sub: Any) -> None:
 
 
 def _assemble(bank: Bank, args: argparse.Namespace) -> int:
-    from .assembly import AssemblyError
-    from .forms import NotDeliverableError
+    from itembank.forms.assembly import AssemblyError
+    from itembank.forms.manifests import NotDeliverableError
 
     def progress(message: str) -> None:
         if not args.quiet:
@@ -359,7 +359,7 @@ def _form(bank: Bank, args: argparse.Namespace) -> int:
 
 
 def _export(bank: Bank, args: argparse.Namespace) -> int:
-    from .forms import StaleFormError
+    from itembank.forms.manifests import StaleFormError
 
     try:
         written = bank.export_form(
@@ -388,7 +388,8 @@ def _add_import_command(sub: Any) -> None:
         "reported by line and column; if any row is bad nothing is imported (unless "
         "--skip-bad). Columns: " + ", ".join(COLUMNS) + ". Exit 0: imported; 1: bad rows; "
         "2: bad call, unreadable file or no bank.",
-        epilog="Column details: python -c 'import itembank.csvimport as m; print(m.__doc__)'",
+        epilog="Column details: "
+        "python -c 'import itembank.authoring.csvimport as m; print(m.__doc__)'",
     )
     p.add_argument("file", help="the CSV file (UTF-8, header row first)")
     _bank_arg(p)
@@ -570,7 +571,7 @@ def _add_serve_command(sub: Any) -> None:
 def _serve(bank: Bank, args: argparse.Namespace) -> int:
     import secrets
 
-    from .serve import Settings, find_apps, serve
+    from itembank.serve import Settings, find_apps, serve
 
     apps = Path(args.apps).resolve() if args.apps else find_apps()
     if not apps.is_dir():

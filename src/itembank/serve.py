@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ItembankError
+from itembank.core.errors import ItembankError
 
 LOCAL = "127.0.0.1"
 APPS = ("panel_review.ipynb", "standard_setting.ipynb", "coverage.ipynb")

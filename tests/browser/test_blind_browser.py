@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-from itembank.workflow import CRITERIA
+from itembank.core.workflow import CRITERIA
 
 from ..voila_server import Server
 

@@ -11,7 +11,7 @@ import os
 from playwright.sync_api import expect
 
 from itembank import open_bank
-from itembank.workflow import CRITERIA
+from itembank.core.workflow import CRITERIA
 
 from ..conftest import git
 from ..voila_server import Server

@@ -11,13 +11,21 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from ..errors import ItembankError, ValidationFailedError
-from ..ids import is_id
-from ..itemdiff import changes_html, item_changes
-from ..render import candidate_html, markdown_html
-from ..service import Bank
-from .item_editor import ItemEditor
-from .widgets import StandardsPicker, css, field, findings_html, message_box, parse_list, textarea
+from itembank.authoring.itemdiff import changes_html, item_changes
+from itembank.bank import Bank
+from itembank.core.errors import ItembankError, ValidationFailedError
+from itembank.core.ids import is_id
+from itembank.core.render import candidate_html, markdown_html
+from itembank.ui.item_editor import ItemEditor
+from itembank.ui.widgets import (
+    StandardsPicker,
+    css,
+    field,
+    findings_html,
+    message_box,
+    parse_list,
+    textarea,
+)
 
 
 def _say(target: w.HTML, text: str, ok: bool) -> None:

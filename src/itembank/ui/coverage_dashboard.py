@@ -11,9 +11,9 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..layout import path_for
-from ..service import Bank
-from .widgets import css
+from itembank.bank import Bank
+from itembank.core.layout import path_for
+from itembank.ui.widgets import css
 
 
 def _table(headers: list[str], rows: list[list[Any]], cls: str) -> str:

@@ -10,12 +10,20 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..errors import ItembankError, ValidationFailedError
-from ..findings import Finding
-from ..ids import is_id, slugify
-from ..render import candidate_html, reviewer_html
-from ..service import Bank
-from .widgets import StandardsPicker, css, field, findings_html, message_box, parse_list, textarea
+from itembank.bank import Bank
+from itembank.core.errors import ItembankError, ValidationFailedError
+from itembank.core.findings import Finding
+from itembank.core.ids import is_id, slugify
+from itembank.core.render import candidate_html, reviewer_html
+from itembank.ui.widgets import (
+    StandardsPicker,
+    css,
+    field,
+    findings_html,
+    message_box,
+    parse_list,
+    textarea,
+)
 
 FORMATS = [
     ("Single best answer (one key)", "single_best_answer"),

@@ -9,9 +9,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ..coverage import Coverage
-from ..findings import Finding
-from ..service import Bank
+from itembank.bank import Bank
+from itembank.checks.coverage import Coverage
+from itembank.core.findings import Finding
 
 COLUMNS = ["path", "pointer", "code", "severity", "message"]
 

@@ -12,9 +12,11 @@ from typing import Any
 
 import ipywidgets as w
 
-from .. import workflow
-from ..render import candidate_html, markdown_html, reviewer_html, sanitise
-from ..review import (
+from itembank.bank import Bank
+from itembank.core import workflow
+from itembank.core.render import candidate_html, markdown_html, reviewer_html, sanitise
+from itembank.core.workflow import CRITERIA
+from itembank.review.rules import (
     CRITERION_TEXT,
     DECISIONS,
     QueueEntry,
@@ -27,9 +29,7 @@ from ..review import (
     option_ids,
     valid_target,
 )
-from ..service import Bank
-from ..workflow import CRITERIA
-from .widgets import Messages, css
+from itembank.ui.widgets import Messages, css
 
 ALL = "(all)"
 FORMAT_NAMES = {

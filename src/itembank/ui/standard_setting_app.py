@@ -9,11 +9,11 @@ import os
 
 import ipywidgets as w
 
-from ..render import reviewer_html
-from ..review import member_for_login
-from ..service import Bank
-from ..standard_setting import summary_text
-from .widgets import Messages, css
+from itembank.bank import Bank
+from itembank.core.render import reviewer_html
+from itembank.review.rules import member_for_login
+from itembank.standard_setting.angoff import summary_text
+from itembank.ui.widgets import Messages, css
 
 
 def parse_probability(text: object) -> float | None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..layout import CONTENT_KINDS
-from ..service import Bank
+from itembank.bank import Bank
+from itembank.core.layout import CONTENT_KINDS
 
 
 def status_table(bank: Bank) -> pd.DataFrame:

@@ -12,9 +12,9 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..errors import ItembankError
-from ..findings import Finding
-from ..service import Bank
+from itembank.bank import Bank
+from itembank.core.errors import ItembankError
+from itembank.core.findings import Finding
 
 Callback = Callable[[], None]
 LABELS = {"error": ("Error", "#b00020"), "warning": ("Check", "#8a5a00")}

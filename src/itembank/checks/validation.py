@@ -1,0 +1,105 @@
+"""Validation of a whole bank: per-file analysis (reused from a cache for files git says are
+unchanged, run in parallel for the rest) followed by the bank-wide rules."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from itembank.checks.analysis import FileResult, analyse_file
+from itembank.checks.bankrules import check_bank
+from itembank.checks.currency import TermMatcher, build_matcher
+from itembank.core.findings import Finding, Report
+from itembank.core.parsing import parse_record
+from itembank.core.schemas import schema_fingerprint
+
+#: Bump when analysis changes, so old caches are ignored.
+ANALYSIS_VERSION = "2"
+PARALLEL_THRESHOLD = 2000
+Progress = Callable[[int, int], None]
+
+
+def references_of(data: bytes | None) -> list[dict[str, Any]]:
+    """The entries of references.json, or [] if it is missing or unusable (a finding says so)."""
+    if data is None:
+        return []
+    record, _ = parse_record("references.json", data)
+    if isinstance(record, dict) and isinstance(record.get("references"), list):
+        return [r for r in record["references"] if isinstance(r, dict)]
+    return []
+
+
+def cache_header(matcher: TermMatcher, max_record_bytes: int) -> dict[str, str]:
+    """What cached results depend on besides the file itself (a file's `too-large` finding
+    depends on the bank's size limit)."""
+    return {
+        "analysis": ANALYSIS_VERSION,
+        "schemas": schema_fingerprint(),
+        "terms": matcher.fingerprint,
+        "python": sys.version.split()[0],
+        "max_record_bytes": str(max_record_bytes),
+    }
+
+
+_worker_matcher: TermMatcher | None = None
+
+
+def _init_worker(references: list[dict[str, Any]]) -> None:
+    global _worker_matcher
+    _worker_matcher = build_matcher(references)
+
+
+def _analyse_chunk(chunk: list[tuple[str, bytes]]) -> list[tuple[str, FileResult]]:
+    assert _worker_matcher is not None
+    return [(path, analyse_file(path, data, _worker_matcher)) for path, data in chunk]
+
+
+def analyse_many(
+    files: Sequence[tuple[str, bytes]],
+    references: list[dict[str, Any]],
+    progress: Progress | None = None,
+) -> dict[str, FileResult]:
+    """Analyse many files, on every core when there are enough to be worth it."""
+    matcher = build_matcher(references)
+    total = len(files)
+    workers = min(os.cpu_count() or 1, 8)
+    if total < PARALLEL_THRESHOLD or workers < 2:
+        out = {}
+        for done, (path, data) in enumerate(files, 1):
+            out[path] = analyse_file(path, data, matcher)
+            if progress and done % 500 == 0:
+                progress(done, total)
+        return out
+    size = max(200, total // (workers * 8))
+    chunks = [list(files[i : i + size]) for i in range(0, total, size)]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    out = {}
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(references,)
+    ) as pool:
+        for results in pool.map(_analyse_chunk, chunks):
+            out.update(results)
+            if progress:
+                progress(len(out), total)
+    return out
+
+
+def to_cache(blob: str, result: FileResult) -> tuple[str, list[Any], Any]:
+    return (
+        blob,
+        [(f.path, f.pointer, f.code, f.severity, f.message) for f in result.findings],
+        result.facts,
+    )
+
+
+def report_from(results: Mapping[str, FileResult], files_checked: int) -> Report:
+    """Combine per-file findings with the bank-wide rules."""
+    facts = {path: r.facts for path, r in results.items()}
+    groups: list[list[Finding]] = [r.findings for r in results.values()]
+    groups.append(check_bank(facts))
+    return Report.merge(files_checked, groups)

@@ -1,0 +1,2 @@
+"""The expert panels' room: review rules and records, blind answers and the review queue
+(bank.review)."""

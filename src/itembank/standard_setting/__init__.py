@@ -1,0 +1,2 @@
+"""The standard-setting room: the modified-Angoff core and the exercises judges rate
+(bank.standard_setting)."""
