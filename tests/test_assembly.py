@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from itembank import open_bank
+from itembank.forms import assembly
 from itembank.forms.assembly import AssemblyError, Pool, assemble, build_pool, counted_standards
-from itembank.forms.manifests import assembly
 
 BLUEPRINT = "practitioner-knowledge-live"
 
