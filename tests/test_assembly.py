@@ -22,7 +22,7 @@ BLUEPRINT = "practitioner-knowledge-live"
 def bank_records(sample_bank_copy: Path) -> dict[str, Any]:
     bank = open_bank(sample_bank_copy)
     return {
-        "blueprint": bank.blueprint(BLUEPRINT),
+        "blueprint": bank.forms.blueprint(BLUEPRINT),
         "items": bank.items(),
         "stimuli": bank.records("stimulus"),
     }

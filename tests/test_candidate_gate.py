@@ -53,7 +53,7 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 
 def assembled(bank_path: Path, seed: int = 4) -> dict[str, Any]:
-    manifest: dict[str, Any] = open_bank(bank_path).assemble(BLUEPRINT, 1, seed, author=TESTER).manifests[0]
+    manifest: dict[str, Any] = open_bank(bank_path).forms.assemble(BLUEPRINT, 1, seed, author=TESTER).manifests[0]
     return manifest
 
 
@@ -153,7 +153,7 @@ def test_an_item_sent_back_to_review_blocks_export_unless_as_delivered(sample_ba
     item = bank.get(ident)
     item["status"] = "in_review"  # its key was found wrong: back to the panel
     bank.save(item, author=TESTER)
-    check = bank.verify_form(form)
+    check = bank.forms.verify(form)
     assert check.not_approved == [(ident, "in_review")] and check.changed == [] and check.problems == []
     refused = cli("export", form, "--format", "html", "--out", str(tmp_path / "x"), bank=sample_bank_rw)
     assert refused.returncode == 1
@@ -247,12 +247,12 @@ def test_an_item_left_with_one_approval_is_refused_as_not_approved(sample_bank_r
     git(sample_bank_rw.parent, "commit", "-q", "-m", f"withdraw one review of {ident}")
     bank = open_bank(sample_bank_rw)
     with pytest.raises(NotDeliverableError) as refused:
-        bank.assemble(BLUEPRINT, 1, 6, author=TESTER)
+        bank.forms.assemble(BLUEPRINT, 1, 6, author=TESTER)
     assert refused.value.lines == [
         f"{ident}: not-approved: Marked approved, but it has 1 of 2 approvals of the current "
         "content. Set status to in_review until the review policy is met."
     ]
-    check = bank.verify_form(manifest["id"])
+    check = bank.forms.verify(manifest["id"])
     assert check.stale == [(ident, refused.value.lines[0].split(": ", 1)[1])]
     assert check.changed == [] and check.problems == []
 

@@ -108,12 +108,12 @@ def test_progress_is_reported_per_stage_with_exact_counts(valid_bank: Path) -> N
     writer.writerows([row(stem=f"Which section applies ({n})?") for n in range(5)])
     calls: list[tuple[str, int, int]] = []
     bank = open_bank(valid_bank)
-    dry = bank.import_items(out.getvalue().encode(), "items.csv", WRITER, dry_run=True,
+    dry = bank.authoring.import_items(out.getvalue().encode(), "items.csv", WRITER, dry_run=True,
                             progress=lambda *call: calls.append(call), progress_every=2)
     assert dry.imported == [] and dry.bad == []
     assert calls == [("read", 2, 5), ("read", 4, 5), ("read", 5, 5), ("checked", 5, 5)]
     calls.clear()
-    result = bank.import_items(out.getvalue().encode(), "items.csv", WRITER,
+    result = bank.authoring.import_items(out.getvalue().encode(), "items.csv", WRITER,
                                progress=lambda *call: calls.append(call), progress_every=2)
     assert result.imported == ["GK-0001", "GK-0002", "GK-0003", "GK-0004", "GK-0005"]
     assert calls == [("read", 2, 5), ("read", 4, 5), ("read", 5, 5), ("checked", 5, 5),

@@ -21,19 +21,19 @@ BLUEPRINT = "practitioner-knowledge-live"
 @pytest.fixture(scope="module")
 def form(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     bank_path = make_repo(tmp_path_factory.mktemp("paper"), SAMPLE_BANK, "item_bank")
-    manifest = open_bank(bank_path).assemble(BLUEPRINT, 1, 8, author=TESTER).manifests[0]
+    manifest = open_bank(bank_path).forms.assemble(BLUEPRINT, 1, 8, author=TESTER).manifests[0]
     return bank_path, manifest["id"]
 
 
 def test_html_candidate_paper_and_separate_answer_key(form: tuple[Path, str], tmp_path: Path) -> None:
     bank_path, form_id = form
     bank = open_bank(bank_path)
-    written = bank.export_form(form_id, "html", tmp_path / "html")
+    written = bank.forms.export(form_id, "html", tmp_path / "html")
     names = sorted(p.name for p in written)
     assert names == [f"{form_id}-answer-key.html", f"{form_id}-candidate-paper.html"]
     paper = (tmp_path / "html" / f"{form_id}-candidate-paper.html").read_text()
     key = (tmp_path / "html" / f"{form_id}-answer-key.html").read_text()
-    manifest = bank.form(form_id)
+    manifest = bank.forms.form(form_id)
     first = bank.get(manifest["sections"][0]["items"][0]["id"])
     assert "Time allowed: 60 minutes" in paper and "Question 30" in paper
     assert "<script" not in paper and "http" not in paper.split("</style>")[0]
@@ -48,7 +48,7 @@ def test_html_candidate_paper_and_separate_answer_key(form: tuple[Path, str], tm
 
 def test_scenario_documents_are_separate(form: tuple[Path, str], tmp_path: Path) -> None:
     bank_path, _ = form
-    written = open_bank(bank_path).export_form("SIM-0001", "html", tmp_path / "sim")
+    written = open_bank(bank_path).forms.export("SIM-0001", "html", tmp_path / "sim")
     texts = {p.name: p.read_text() for p in written}
     assert sorted(texts) == ["SIM-0001-actor-briefs.html", "SIM-0001-candidate-brief.html", "SIM-0001-marking-sheet.html"]
     assert "For the actors only" in texts["SIM-0001-actor-briefs.html"]
@@ -57,7 +57,7 @@ def test_scenario_documents_are_separate(form: tuple[Path, str], tmp_path: Path)
     assert "Not demonstrated" in texts["SIM-0001-marking-sheet.html"]
     assert "Not demonstrated" not in texts["SIM-0001-candidate-brief.html"]
     with pytest.raises(ItembankError, match="scenarios are exported as html or pdf"):
-        open_bank(bank_path).export_form("SIM-0001", "qti21", tmp_path / "no")
+        open_bank(bank_path).forms.export("SIM-0001", "qti21", tmp_path / "no")
 
 
 def test_existing_output_folder_is_refused_unless_force(form: tuple[Path, str], tmp_path: Path) -> None:
@@ -78,8 +78,8 @@ def test_pdf_papers_hold_the_expected_text_and_are_reproducible(form: tuple[Path
 
     bank_path, form_id = form
     bank = open_bank(bank_path)
-    first = bank.export_form(form_id, "pdf", tmp_path / "a")
-    second = bank.export_form(form_id, "pdf", tmp_path / "b")
+    first = bank.forms.export(form_id, "pdf", tmp_path / "a")
+    second = bank.forms.export(form_id, "pdf", tmp_path / "b")
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes()
     paper = pypdf.PdfReader(tmp_path / "a" / f"{form_id}-candidate-paper.pdf")

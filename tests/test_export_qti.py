@@ -25,13 +25,13 @@ BLUEPRINT = "practitioner-knowledge-live"
 @pytest.fixture(scope="module")
 def form(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     bank_path = make_repo(tmp_path_factory.mktemp("qti"), SAMPLE_BANK, "item_bank")
-    manifest = open_bank(bank_path).assemble(BLUEPRINT, 1, 21, author=TESTER).manifests[0]
+    manifest = open_bank(bank_path).forms.assemble(BLUEPRINT, 1, 21, author=TESTER).manifests[0]
     return bank_path, manifest["id"]
 
 
 def package(form: tuple[Path, str], fmt: str, out: Path) -> dict[str, bytes]:
     bank_path, form_id = form
-    (written,) = open_bank(bank_path).export_form(form_id, fmt, out)
+    (written,) = open_bank(bank_path).forms.export(form_id, fmt, out)
     assert written.name == f"{form_id}-{fmt}.zip"
     with zipfile.ZipFile(written) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
@@ -132,8 +132,8 @@ def test_exports_are_byte_identical_run_to_run(form: tuple[Path, str], tmp_path:
     bank_path, form_id = form
     bank = open_bank(bank_path)
     for fmt in ("qti21", "qti30"):
-        (a,) = bank.export_form(form_id, fmt, tmp_path / f"{fmt}-a")
-        (b,) = bank.export_form(form_id, fmt, tmp_path / f"{fmt}-b")
+        (a,) = bank.forms.export(form_id, fmt, tmp_path / f"{fmt}-a")
+        (b,) = bank.forms.export(form_id, fmt, tmp_path / f"{fmt}-b")
         assert a.read_bytes() == b.read_bytes()
 
 

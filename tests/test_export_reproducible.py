@@ -66,7 +66,7 @@ _dt.date = _ShiftedDate
 @pytest.fixture(scope="module")
 def form(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     bank = make_repo(tmp_path_factory.mktemp("repro"), SAMPLE_BANK, "item_bank")
-    return bank, open_bank(bank).assemble(BLUEPRINT, 1, 11, author=TESTER).manifests[0]["id"]
+    return bank, open_bank(bank).forms.assemble(BLUEPRINT, 1, 11, author=TESTER).manifests[0]["id"]
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ BLUEPRINT = "practitioner-knowledge-live"
 @pytest.fixture(scope="module")
 def form(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     bank = make_repo(tmp_path_factory.mktemp("safety"), SAMPLE_BANK, "item_bank")
-    return bank, open_bank(bank).assemble(BLUEPRINT, 1, 8, author=TESTER).manifests[0]["id"]
+    return bank, open_bank(bank).forms.assemble(BLUEPRINT, 1, 8, author=TESTER).manifests[0]["id"]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

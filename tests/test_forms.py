@@ -25,7 +25,7 @@ BLUEPRINT = "practitioner-knowledge-live"
 def assembled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, Any]]]:
     """A sample bank copy with 3 practitioner forms committed (seed 42)."""
     bank_path = make_repo(tmp_path_factory.mktemp("forms"), SAMPLE_BANK, "item_bank")
-    outcome = open_bank(bank_path).assemble(BLUEPRINT, 3, 42, author=TESTER)
+    outcome = open_bank(bank_path).forms.assemble(BLUEPRINT, 3, 42, author=TESTER)
     return bank_path, outcome.manifests
 
 
@@ -70,27 +70,27 @@ def test_option_order_is_a_permutation_and_the_key_follows_it(assembled: tuple[P
 
 def test_verify_confirms_an_unchanged_form(assembled: tuple[Path, list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]) -> None:
     bank_path, manifests = assembled
-    assert open_bank(bank_path).verify_form(manifests[0]["id"]).ok
+    assert open_bank(bank_path).forms.verify(manifests[0]["id"]).ok
     assert run(["form", "verify", manifests[0]["id"], "--bank", str(bank_path)]) == 0
     assert "matches the bank" in capsys.readouterr().out
 
 
 def test_same_commit_blueprint_and_seed_give_identical_bytes(sample_bank_rw: Path, tmp_path: Path) -> None:
     bank = open_bank(sample_bank_rw)
-    first = bank.assemble(BLUEPRINT, 3, 9, out=tmp_path / "a")
-    second = bank.assemble(BLUEPRINT, 3, 9, out=tmp_path / "b")
+    first = bank.forms.assemble(BLUEPRINT, 3, 9, out=tmp_path / "a")
+    second = bank.forms.assemble(BLUEPRINT, 3, 9, out=tmp_path / "b")
     assert first.commit is None and first.written
     for a, b in zip(first.written or [], second.written or [], strict=True):
         assert Path(a).read_bytes() == Path(b).read_bytes()
     assert (tmp_path / "a").is_dir() and not list((sample_bank_rw / "forms").glob("*/manifest.json"))
     with pytest.raises(ItembankError, match="already exists"):
-        bank.assemble(BLUEPRINT, 3, 9, out=tmp_path / "a")
-    bank.assemble(BLUEPRINT, 3, 9, out=tmp_path / "a", force=True)
+        bank.forms.assemble(BLUEPRINT, 3, 9, out=tmp_path / "a")
+    bank.forms.assemble(BLUEPRINT, 3, 9, out=tmp_path / "a", force=True)
 
 
 def test_changed_and_retired_items_are_listed_and_block_export(sample_bank_rw: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bank = open_bank(sample_bank_rw)
-    manifest = bank.assemble(BLUEPRINT, 1, 4, author=TESTER).manifests[0]
+    manifest = bank.forms.assemble(BLUEPRINT, 1, 4, author=TESTER).manifests[0]
     general = manifest["sections"][0]["items"]
     changed, retired = general[0]["id"], general[1]["id"]
     item = bank.get(changed)
@@ -99,7 +99,7 @@ def test_changed_and_retired_items_are_listed_and_block_export(sample_bank_rw: P
     old = bank.get(retired)
     old["status"] = "retired"
     bank.save(old, author=TESTER)
-    check = bank.verify_form(manifest["id"])
+    check = bank.forms.verify(manifest["id"])
     assert not check.ok
     assert check.changed == [changed]
     assert check.not_approved == [(changed, "in_review"), (retired, "retired")]
@@ -109,7 +109,7 @@ def test_changed_and_retired_items_are_listed_and_block_export(sample_bank_rw: P
     assert f"{changed}: not-approved: went back to review" in out
     assert f"{retired}: retired since the form was assembled" in out
     with pytest.raises(StaleFormError, match=changed):
-        bank.export_form(manifest["id"], "html", tmp_path / "out")
+        bank.forms.export(manifest["id"], "html", tmp_path / "out")
     assert not (tmp_path / "out").exists()  # nothing half-written
     assert run(["export", manifest["id"], "--format", "qti21", "--out", str(tmp_path / "q"), "--bank", str(sample_bank_rw)]) == 1
 
@@ -143,4 +143,4 @@ def test_an_invalid_blueprint_is_refused_with_its_findings(sample_bank_rw: Path)
     record["formats"][0]["max"] = 1  # below its min of 12
     path.write_text(canonical.dumps(record))
     with pytest.raises(ItembankError, match="max \\(1\\) is less than min"):
-        open_bank(sample_bank_rw).assemble(BLUEPRINT, 1, 1)
+        open_bank(sample_bank_rw).forms.assemble(BLUEPRINT, 1, 1)

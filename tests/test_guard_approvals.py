@@ -22,10 +22,10 @@ WHEN = datetime(2026, 11, 23, 9, 45, 0, tzinfo=UTC)
 
 def _approve(bank_path: Path, reviewer: str, when: datetime) -> object:
     bank = open_bank(bank_path)
-    ticket = bank.open_review("GK-0064", reviewer)
+    ticket = bank.review.open("GK-0064", reviewer)
     answers = ReviewAnswers(seen=ticket.seen, ratings={c: "yes" for c in CRITERIA["item"]},
                             decision="approve", blind_response=list(ticket.record["key"]))
-    return bank.submit_review("GK-0064", answers, reviewer, when)
+    return bank.review.submit("GK-0064", answers, reviewer, when)
 
 
 def test_an_approval_of_older_content_does_not_count(sample_bank_rw: Path) -> None:

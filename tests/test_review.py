@@ -10,17 +10,15 @@ from pathlib import Path
 import pytest
 
 from itembank import open_bank
-from itembank.core.errors import IdentityError, InvalidIdError, UnknownIdError
+from itembank.core.errors import IdentityError, InvalidIdError, ReviewInputError, UnknownIdError
+from itembank.core.identity import member_for_login, review_id
 from itembank.core.workflow import CRITERIA, content_hash
 from itembank.review.rules import (
     ReviewAnswers,
-    ReviewInputError,
     build_review,
     check_blind_response,
     content_diff,
     matches_key,
-    member_for_login,
-    review_id,
 )
 from tests.conftest import git
 
@@ -143,31 +141,31 @@ def item(bank_path: Path, ident: str) -> dict:
 
 def test_queue_lists_content_in_review_never_the_reviewers_own(sample_bank_copy: Path) -> None:
     bank = open_bank(sample_bank_copy)
-    queue = {e.id: e for e in bank.review_queue(HELEN)}
+    queue = {e.id: e for e in bank.review.queue(HELEN)}
     assert set(queue) == {"GK-0006", "GK-0044", "GK-0064", "SIM-0003"}
     assert queue["GK-0006"].reviewed and queue["GK-0044"].changed and not queue["GK-0064"].reviewed
     assert queue["SIM-0003"].kind == "scenario"
     with pytest.raises(IdentityError, match="not on a review panel"):
-        bank.review_queue(TOM)
+        bank.review.queue(TOM)
     with pytest.raises(IdentityError):
-        bank.review_queue(JUDGE)
+        bank.review.queue(JUDGE)
 
 
 def test_sign_in_uses_the_hub_user_over_the_local_choice(sample_bank_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bank = open_bank(sample_bank_copy)
-    assert bank.sign_in(HELEN) == HELEN
+    assert bank.panels.sign_in(HELEN) == HELEN
     monkeypatch.setenv("JUPYTERHUB_USER", "ruth.adeyemi")
-    assert bank.sign_in(HELEN) == RUTH
+    assert bank.panels.sign_in(HELEN) == RUTH
     monkeypatch.setenv("JUPYTERHUB_USER", "mallory")
     with pytest.raises(IdentityError, match="signed in to the hub as 'mallory'"):
-        bank.sign_in(HELEN)
+        bank.panels.sign_in(HELEN)
 
 
 def test_second_approval_approves_in_one_commit_by_the_reviewer(sample_bank_rw: Path) -> None:
     bank = open_bank(sample_bank_rw)
-    ticket = bank.open_review("GK-0006", RUTH)
+    ticket = bank.review.open("GK-0006", RUTH)
     blind = {"A": True, "B": False, "C": True, "D": False}
-    out = bank.submit_review("GK-0006", answers(ticket.seen, blind_response=blind), RUTH, WHEN)
+    out = bank.review.submit("GK-0006", answers(ticket.seen, blind_response=blind), RUTH, WHEN)
     assert out.status == "approved" and out.approvals == 2
     assert item(sample_bank_rw, "GK-0006")["status"] == "approved"
     stat = log(sample_bank_rw, "-1", "--name-only", "--format=%an <%ae>|%s")
@@ -181,8 +179,8 @@ def test_second_approval_approves_in_one_commit_by_the_reviewer(sample_bank_rw: 
 
 def test_first_approval_keeps_it_in_review_and_writes_only_the_review(sample_bank_rw: Path) -> None:
     bank = open_bank(sample_bank_rw)
-    ticket = bank.open_review("GK-0064", HELEN)
-    out = bank.submit_review("GK-0064", answers(ticket.seen, blind_response=list(ticket.record["key"])), HELEN, WHEN)
+    ticket = bank.review.open("GK-0064", HELEN)
+    out = bank.review.submit("GK-0064", answers(ticket.seen, blind_response=list(ticket.record["key"])), HELEN, WHEN)
     assert out.status is None and out.approvals == 1 and out.needed == 2
     assert item(sample_bank_rw, "GK-0064")["status"] == "in_review"
     assert sorted(log(sample_bank_rw, "-1", "--name-only", "--format=").split()) == [
@@ -192,9 +190,9 @@ def test_first_approval_keeps_it_in_review_and_writes_only_the_review(sample_ban
 
 def test_request_changes_sends_it_back_with_the_comment(sample_bank_rw: Path) -> None:
     bank = open_bank(sample_bank_rw)
-    ticket = bank.open_review("GK-0064", GARETH)
+    ticket = bank.review.open("GK-0064", GARETH)
     ratings = {**YES, "clear": "no"}
-    out = bank.submit_review("GK-0064", answers(ticket.seen, "request_changes", ratings=ratings,
+    out = bank.review.submit("GK-0064", answers(ticket.seen, "request_changes", ratings=ratings,
                              comment="Option C is <script>alert(1)</script> ambiguous.",
                              blind_response=["A"]), GARETH, WHEN)
     assert out.status == "changes_requested"
@@ -207,56 +205,56 @@ def test_request_changes_sends_it_back_with_the_comment(sample_bank_rw: Path) ->
 def test_reject_rejects(sample_bank_rw: Path) -> None:
     bank = open_bank(sample_bank_rw)
     ratings = {c: "yes" for c in CRITERIA["scenario"]}
-    ticket = bank.open_review("SIM-0003", RUTH)
-    out = bank.submit_review("SIM-0003", answers(ticket.seen, "reject", ratings=ratings, comment="Out of date."), RUTH, WHEN)
+    ticket = bank.review.open("SIM-0003", RUTH)
+    out = bank.review.submit("SIM-0003", answers(ticket.seen, "reject", ratings=ratings, comment="Out of date."), RUTH, WHEN)
     assert out.status == "rejected"
 
 
 def test_double_submission_is_recorded_once(sample_bank_rw: Path) -> None:
     bank = open_bank(sample_bank_rw)
-    ticket = bank.open_review("GK-0064", HELEN)
+    ticket = bank.review.open("GK-0064", HELEN)
     given = answers(ticket.seen, blind_response=["A"])
-    bank.submit_review("GK-0064", given, HELEN, WHEN)
+    bank.review.submit("GK-0064", given, HELEN, WHEN)
     head = log(sample_bank_rw, "-1", "--format=%H")
     with pytest.raises(ReviewInputError, match="already reviewed this version"):
-        bank.submit_review("GK-0064", given, HELEN, datetime(2026, 11, 23, 9, 46, tzinfo=UTC))
+        bank.review.submit("GK-0064", given, HELEN, datetime(2026, 11, 23, 9, 46, tzinfo=UTC))
     other_tab = open_bank(sample_bank_rw)  # a second tab is a second kernel with its own Bank
     with pytest.raises(ReviewInputError, match="already reviewed"):
-        other_tab.submit_review("GK-0064", given, HELEN, datetime(2026, 11, 23, 9, 47, tzinfo=UTC))
+        other_tab.review.submit("GK-0064", given, HELEN, datetime(2026, 11, 23, 9, 47, tzinfo=UTC))
     assert log(sample_bank_rw, "-1", "--format=%H") == head
     assert len(list((sample_bank_rw / "reviews/GK-0064").glob("*.json"))) == 1
 
 
 def test_review_of_changed_or_departed_content_is_refused(sample_bank_rw: Path) -> None:
     bank = open_bank(sample_bank_rw)
-    ticket = bank.open_review("GK-0064", HELEN)
+    ticket = bank.review.open("GK-0064", HELEN)
     writer = open_bank(sample_bank_rw)
     record = writer.get("GK-0064")
     record["stem"] = record["stem"] + " (revised)"
     writer.save(record, TOM)
     with pytest.raises(ReviewInputError, match="changed by someone else"):
-        bank.submit_review("GK-0064", answers(ticket.seen, blind_response=["A"]), HELEN, WHEN)
+        bank.review.submit("GK-0064", answers(ticket.seen, blind_response=["A"]), HELEN, WHEN)
     assert not (sample_bank_rw / "reviews" / "GK-0064").exists()
-    ticket = bank.open_review("GK-0064", HELEN)
+    ticket = bank.review.open("GK-0064", HELEN)
     record = writer.get("GK-0064")
     record["status"] = "draft"
     writer.save(record, TOM)
     with pytest.raises(ReviewInputError, match="left review"):
-        bank.submit_review("GK-0064", answers(ticket.seen, blind_response=["A"]), HELEN, WHEN)
+        bank.review.submit("GK-0064", answers(ticket.seen, blind_response=["A"]), HELEN, WHEN)
     with pytest.raises(ReviewInputError, match="not in review"):
-        bank.open_review("GK-0064", HELEN)
+        bank.review.open("GK-0064", HELEN)
 
 
 def test_refusals_for_people_and_ids(sample_bank_rw: Path) -> None:
     bank = open_bank(sample_bank_rw)
     with pytest.raises(IdentityError):
-        bank.submit_review("GK-0064", answers("x", blind_response=["A"]), JUDGE, WHEN)
+        bank.review.submit("GK-0064", answers("x", blind_response=["A"]), JUDGE, WHEN)
     with pytest.raises(InvalidIdError):
-        bank.open_review("../../etc/passwd", HELEN)
+        bank.review.open("../../etc/passwd", HELEN)
     with pytest.raises(InvalidIdError):
-        bank.submit_review("items/GK-0064", answers("x"), HELEN, WHEN)
+        bank.review.submit("items/GK-0064", answers("x"), HELEN, WHEN)
     with pytest.raises(UnknownIdError):
-        bank.open_review("GK-9999", HELEN)
+        bank.review.open("GK-9999", HELEN)
     assert not (sample_bank_rw / "reviews" / "GK-0064").exists()
 
 
@@ -266,26 +264,26 @@ def test_own_item_is_refused(sample_bank_rw: Path) -> None:
     settings["panels"][0]["members"].append(TOM)
     (sample_bank_rw / "bank.json").write_text(json.dumps(settings))
     bank = open_bank(sample_bank_rw)
-    assert "GK-0064" not in {e.id for e in bank.review_queue(TOM)}
+    assert "GK-0064" not in {e.id for e in bank.review.queue(TOM)}
     with pytest.raises(ReviewInputError, match="You wrote GK-0064"):
-        bank.open_review("GK-0064", TOM)
+        bank.review.open("GK-0064", TOM)
     with pytest.raises(ReviewInputError, match="You wrote GK-0064"):
-        bank.submit_review("GK-0064", answers(bank.open_review("GK-0064", HELEN).seen, blind_response=["A"]), TOM, WHEN)
+        bank.review.submit("GK-0064", answers(bank.review.open("GK-0064", HELEN).seen, blind_response=["A"]), TOM, WHEN)
 
 
 def test_changed_since_last_review_shows_a_diff(sample_bank_rw: Path) -> None:
     bank = open_bank(sample_bank_rw)
-    ticket = bank.open_review("GK-0064", HELEN)
-    bank.submit_review("GK-0064", answers(ticket.seen, "request_changes", blind_response=["A"],
+    ticket = bank.review.open("GK-0064", HELEN)
+    bank.review.submit("GK-0064", answers(ticket.seen, "request_changes", blind_response=["A"],
                                           comment="Say which Act."), HELEN, WHEN)
     writer = open_bank(sample_bank_rw)
     record = writer.get("GK-0064")
     record["stem"] = "Under the Children Act 1989, " + record["stem"]
     record["status"] = "in_review"
     writer.save(record, TOM)
-    entry = {e.id: e for e in bank.review_queue(HELEN)}["GK-0064"]
+    entry = {e.id: e for e in bank.review.queue(HELEN)}["GK-0064"]
     assert entry.changed and not entry.reviewed
-    changes = bank.open_review("GK-0064", HELEN).changes
+    changes = bank.review.open("GK-0064", HELEN).changes
     assert any(line.startswith("+stem: Under the Children Act 1989") for line in changes)
 
 
@@ -294,9 +292,9 @@ def test_changed_since_last_review_shows_a_diff(sample_bank_rw: Path) -> None:
 
 def test_first_blind_answer_is_committed_and_wins_over_what_is_sent_later(sample_bank_rw: Path) -> None:
     bank = open_bank(sample_bank_rw)
-    ticket = bank.open_review("GK-0064", HELEN)
+    ticket = bank.review.open("GK-0064", HELEN)
     assert ticket.blind is None
-    recorded = bank.record_blind_answer("GK-0064", ticket.seen, ["B"], HELEN, WHEN)  # wrong: key is A
+    recorded = bank.review.record_blind_answer("GK-0064", ticket.seen, ["B"], HELEN, WHEN)  # wrong: key is A
     path = "reviews/GK-0064/blind/20261123T094500Z-helen-marsh.json"
     assert json.loads((sample_bank_rw / path).read_text()) == recorded == {
         "schema_version": "1.0", "id": "20261123T094500Z-helen-marsh", "target": "GK-0064",
@@ -306,13 +304,13 @@ def test_first_blind_answer_is_committed_and_wins_over_what_is_sent_later(sample
         f"{HELEN}|GK-0064: blind answer by Helen Marsh")
     head = log(sample_bank_rw, "-1", "--format=%H")
     other_tab = open_bank(sample_bank_rw)  # a new page is a new kernel with its own Bank
-    again = other_tab.open_review("GK-0064", HELEN)
+    again = other_tab.review.open("GK-0064", HELEN)
     assert again.blind == recorded
     with pytest.raises(ReviewInputError, match=r"already answered this version of GK-0064 blind \(B\)"):
-        other_tab.record_blind_answer("GK-0064", again.seen, ["A"], HELEN, WHEN)
+        other_tab.review.record_blind_answer("GK-0064", again.seen, ["A"], HELEN, WHEN)
     assert log(sample_bank_rw, "-1", "--format=%H") == head
     # whatever the page sends now (the key), the review carries the recorded first answer
-    out = other_tab.submit_review("GK-0064", answers(again.seen, "request_changes", blind_response=["A"],
+    out = other_tab.review.submit("GK-0064", answers(again.seen, "request_changes", blind_response=["A"],
                                   comment="Option B reads as right too."), HELEN, WHEN)
     assert out.review["blind_response"] == ["B"] and out.review["blind_match"] is False
     saved = json.loads((sample_bank_rw / "reviews/GK-0064/20261123T094500Z-helen-marsh.json").read_text())
@@ -322,42 +320,42 @@ def test_first_blind_answer_is_committed_and_wins_over_what_is_sent_later(sample
 
 def test_a_new_content_version_gets_a_new_blind_answer(sample_bank_rw: Path) -> None:
     bank = open_bank(sample_bank_rw)
-    ticket = bank.open_review("GK-0064", HELEN)
-    first = bank.record_blind_answer("GK-0064", ticket.seen, ["B"], HELEN, WHEN)
+    ticket = bank.review.open("GK-0064", HELEN)
+    first = bank.review.record_blind_answer("GK-0064", ticket.seen, ["B"], HELEN, WHEN)
     writer = open_bank(sample_bank_rw)
     record = writer.get("GK-0064")
     record["stem"] += " Choose the best answer."
     writer.save(record, TOM)
     with pytest.raises(ReviewInputError, match="changed by someone else"):  # answer to what was read
-        bank.record_blind_answer("GK-0064", ticket.seen, ["A"], HELEN, WHEN)
-    ticket = bank.open_review("GK-0064", HELEN)
+        bank.review.record_blind_answer("GK-0064", ticket.seen, ["A"], HELEN, WHEN)
+    ticket = bank.review.open("GK-0064", HELEN)
     assert ticket.blind is None  # the old version's answer does not count for the new one
-    second = bank.record_blind_answer("GK-0064", ticket.seen, ["A"], HELEN, WHEN)  # same second
+    second = bank.review.record_blind_answer("GK-0064", ticket.seen, ["A"], HELEN, WHEN)  # same second
     assert second["content_hash"] != first["content_hash"]
     assert second["id"] == "20261123T094501Z-helen-marsh"  # ids are never reused
-    assert bank.open_review("GK-0064", HELEN).blind == second
+    assert bank.review.open("GK-0064", HELEN).blind == second
     assert open_bank(sample_bank_rw).validate().findings == []
 
 
 def test_crafted_blind_answers_are_refused_and_nothing_is_written(sample_bank_rw: Path) -> None:
     bank = open_bank(sample_bank_rw)
-    ticket = bank.open_review("GK-0064", HELEN)
+    ticket = bank.review.open("GK-0064", HELEN)
     head = log(sample_bank_rw, "-1", "--format=%H")
     for crafted, words in (([], "Choose one answer"), (["Z"], "'Z' is not an option"),
                            ("A", "Choose your answer"), ({"A": True}, "Choose your answer")):
         with pytest.raises(ReviewInputError, match=words):
-            bank.record_blind_answer("GK-0064", ticket.seen, crafted, HELEN, WHEN)
+            bank.review.record_blind_answer("GK-0064", ticket.seen, crafted, HELEN, WHEN)
     with pytest.raises(IdentityError, match="not on a review panel"):
-        bank.record_blind_answer("GK-0064", ticket.seen, ["A"], TOM, WHEN)
+        bank.review.record_blind_answer("GK-0064", ticket.seen, ["A"], TOM, WHEN)
     with pytest.raises(ReviewInputError, match="A scenario has no key"):
-        bank.record_blind_answer("SIM-0003", bank.open_review("SIM-0003", RUTH).seen, ["A"], RUTH, WHEN)
+        bank.review.record_blind_answer("SIM-0003", bank.review.open("SIM-0003", RUTH).seen, ["A"], RUTH, WHEN)
     assert log(sample_bank_rw, "-1", "--format=%H") == head
 
 
 def test_validate_allows_one_blind_answer_per_reviewer_per_version(sample_bank_rw: Path) -> None:
     bank = open_bank(sample_bank_rw)
-    ticket = bank.open_review("GK-0064", HELEN)
-    first = bank.record_blind_answer("GK-0064", ticket.seen, ["B"], HELEN, WHEN)
+    ticket = bank.review.open("GK-0064", HELEN)
+    first = bank.review.record_blind_answer("GK-0064", ticket.seen, ["B"], HELEN, WHEN)
     folder = sample_bank_rw / "reviews/GK-0064/blind"
     second = dict(first, id="20261123T094600Z-helen-marsh", answered="2026-11-23T09:46:00Z", response=["A"])
     (folder / "20261123T094600Z-helen-marsh.json").write_text(json.dumps(second, indent=2) + "\n")
@@ -375,4 +373,4 @@ def test_validate_allows_one_blind_answer_per_reviewer_per_version(sample_bank_r
         ("reviews/GK-0999/blind/20261123T094500Z-helen-marsh.json", "/target", "unknown-target", "error"),
     }
     # the first answer is still the one that counts
-    assert open_bank(sample_bank_rw).open_review("GK-0064", HELEN).blind == first
+    assert open_bank(sample_bank_rw).review.open("GK-0064", HELEN).blind == first

@@ -13,8 +13,8 @@ from ipywidgets.widgets.widget import _instances
 from traitlets import TraitError
 
 from itembank import open_bank
+from itembank.core.errors import ReviewInputError
 from itembank.core.workflow import CRITERIA
-from itembank.review.rules import ReviewInputError
 from itembank.ui.review_app import ReviewApp
 from tests.conftest import git
 
@@ -418,7 +418,7 @@ def test_an_unexpected_error_is_shown_plainly_and_logged_with_its_traceback(
         raise KeyError("rationale")  # a bug, not a user's mistake: no ItembankError
 
     if where == "service":  # the bank raises inside the app's run helper
-        monkeypatch.setattr(app.model.bank, "record_blind_answer", bug)
+        monkeypatch.setattr(app.model.bank.review, "record_blind_answer", bug)
     else:  # the callback itself raises, after the answer is recorded
         monkeypatch.setattr(app, "_changes_html", bug)
     app.reveal_button.click()

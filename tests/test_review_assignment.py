@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from itembank import open_bank
-from itembank.review.rules import ReviewInputError
+from itembank.core.errors import ReviewInputError
 
 RITA = "Rita Reviewer <rita@example.org>"
 
@@ -20,15 +20,15 @@ def assign(bank: Path, roles: list[str]) -> None:
 
 
 def test_a_panel_sees_only_content_for_its_roles(valid_bank: Path) -> None:
-    assert [e.id for e in open_bank(valid_bank).review_queue(RITA)] == ["TS-0002"]
+    assert [e.id for e in open_bank(valid_bank).review.queue(RITA)] == ["TS-0002"]
     assign(valid_bank, ["supervisor"])
     bank = open_bank(valid_bank)
     assert bank.validate().ok
-    assert bank.review_queue(RITA) == []
+    assert bank.review.queue(RITA) == []
     with pytest.raises(ReviewInputError, match="reviews supervisor content only"):
-        bank.open_review("TS-0002", RITA)  # an id typed into a widget does not get round it
+        bank.review.open("TS-0002", RITA)  # an id typed into a widget does not get round it
     assign(valid_bank, ["practitioner"])
-    assert [e.id for e in open_bank(valid_bank).review_queue(RITA)] == ["TS-0002"]
+    assert [e.id for e in open_bank(valid_bank).review.queue(RITA)] == ["TS-0002"]
 
 
 def test_a_panel_role_must_be_declared(valid_bank: Path) -> None:

@@ -22,12 +22,12 @@ WHEN = datetime(2026, 11, 23, 9, 45, 0, tzinfo=UTC)
 
 def _submit(bank_path: str, reviewer: str, seconds: int, barrier: object, out: object) -> None:
     bank = open_bank(bank_path)
-    ticket = bank.open_review("GK-0064", reviewer)
+    ticket = bank.review.open("GK-0064", reviewer)
     answers = ReviewAnswers(seen=ticket.seen, ratings={c: "yes" for c in CRITERIA["item"]},
                             decision="approve", blind_response=list(ticket.record["key"]))
     barrier.wait()  # type: ignore[attr-defined]
     try:
-        bank.submit_review("GK-0064", answers, reviewer, WHEN + timedelta(seconds=seconds))
+        bank.review.submit("GK-0064", answers, reviewer, WHEN + timedelta(seconds=seconds))
         out.put((reviewer, seconds, "recorded"))  # type: ignore[attr-defined]
     except Exception as exc:  # the message is what the test checks
         out.put((reviewer, seconds, f"{type(exc).__name__}: {exc}"))  # type: ignore[attr-defined]

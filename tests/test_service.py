@@ -60,7 +60,7 @@ def test_read_api(valid_bank: Path) -> None:
     assert bank.get("CS-0001")["title"] == "A case"
     with pytest.raises(UnknownIdError):
         bank.get("TS-0999")
-    assert bank.next_id("TS") == "TS-0005"
+    assert bank.authoring.next_id("TS") == "TS-0005"
 
 
 @pytest.mark.parametrize("bad", ["../../etc/passwd", "items/TS-0001", "TS-0001.json", "ts-0001",

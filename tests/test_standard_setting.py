@@ -9,8 +9,13 @@ from pathlib import Path
 import pytest
 
 from itembank import open_bank
-from itembank.core.errors import IdentityError, InvalidIdError, ItembankError, WorkflowError
-from itembank.review.rules import ReviewInputError
+from itembank.core.errors import (
+    IdentityError,
+    InvalidIdError,
+    ItembankError,
+    ReviewInputError,
+    WorkflowError,
+)
 from itembank.standard_setting.angoff import feedback, results, robust_z, summary_text
 from tests.conftest import git
 
@@ -88,7 +93,7 @@ def test_summary_is_printable() -> None:
 
 @pytest.fixture
 def bank_with_exercise(sample_bank_rw: Path) -> Path:
-    open_bank(sample_bank_rw).open_exercise("pk-2026", "Practitioner knowledge", FACILITATOR, items=ITEMS)
+    open_bank(sample_bank_rw).standard_setting.open("pk-2026", "Practitioner knowledge", FACILITATOR, items=ITEMS)
     return sample_bank_rw
 
 
@@ -98,28 +103,28 @@ def test_open_exercise_commits_by_the_facilitator(bank_with_exercise: Path) -> N
     assert git(bank_with_exercise.parent, "log", "-1", "--format=%an <%ae>") .strip() == FACILITATOR
     bank = open_bank(bank_with_exercise)
     with pytest.raises(WorkflowError, match="judge"):
-        bank.open_exercise("other", "x", JOANNE, items=ITEMS)
+        bank.standard_setting.open("other", "x", JOANNE, items=ITEMS)
     with pytest.raises(InvalidIdError):
-        bank.open_exercise("../x", "x", FACILITATOR, items=ITEMS)
+        bank.standard_setting.open("../x", "x", FACILITATOR, items=ITEMS)
     with pytest.raises(ItembankError):
-        bank.open_exercise("empty", "x", FACILITATOR, items=[])
+        bank.standard_setting.open("empty", "x", FACILITATOR, items=[])
 
 
 def test_a_round_by_both_panels(bank_with_exercise: Path) -> None:
     bank = open_bank(bank_with_exercise)
     for judge, values in ((JOANNE, [0.5, 0.6, 0.5]), (MARCUS, [0.7, 0.8, 0.6]), (CLAIRE, [0.4, 0.5, 0.5])):
-        bank.submit_ratings("pk-2026", judge, 1, dict(zip(ITEMS, values, strict=True)))
+        bank.standard_setting.submit_ratings("pk-2026", judge, 1, dict(zip(ITEMS, values, strict=True)))
     log = git(bank_with_exercise.parent, "log", "-3", "--format=%an|%s").splitlines()
     assert log[0] == "Claire Benson|standard setting pk-2026: round 1 ratings by Claire Benson (standard-setting-2)"
     assert len(list((bank_with_exercise / "standard_setting/pk-2026/ratings").iterdir())) == 3
-    assert bank.judge_round("pk-2026", JOANNE) == ("standard-setting-1", 2)
-    seen = bank.round_feedback("pk-2026", JOANNE, 1)
+    assert bank.standard_setting.judge_round("pk-2026", JOANNE) == ("standard-setting-1", 2)
+    seen = bank.standard_setting.round_feedback("pk-2026", JOANNE, 1)
     assert seen["panel"] == "standard-setting-1" and seen["judges"] == 2  # not Claire's
     assert seen["cuts"] == pytest.approx([1.6, 2.1])  # GK items are 1 mark each in the sample
-    result = bank.standard_setting_results("pk-2026", FACILITATOR)
+    result = bank.standard_setting.results("pk-2026", FACILITATOR)
     assert [p.panel for p in result.panels] == ["standard-setting-1", "standard-setting-2"]
     with pytest.raises(IdentityError, match="Only"):
-        bank.standard_setting_results("pk-2026", JOANNE)
+        bank.standard_setting.results("pk-2026", JOANNE)
     assert open_bank(bank_with_exercise).validate().ok
 
 
@@ -133,7 +138,7 @@ def test_a_round_by_both_panels(bank_with_exercise: Path) -> None:
 ])
 def test_bad_ratings_are_refused(bank_with_exercise: Path, values: dict, words: str) -> None:
     with pytest.raises(ReviewInputError, match=words):
-        open_bank(bank_with_exercise).submit_ratings("pk-2026", JOANNE, 1, values)
+        open_bank(bank_with_exercise).standard_setting.submit_ratings("pk-2026", JOANNE, 1, values)
     assert not (bank_with_exercise / "standard_setting/pk-2026/ratings").exists()
 
 
@@ -141,18 +146,18 @@ def test_rounds_in_order_once_each_and_only_for_panel_judges(bank_with_exercise:
     bank = open_bank(bank_with_exercise)
     values = dict.fromkeys(ITEMS, 0.6)
     with pytest.raises(ReviewInputError, match="you are on round 1"):
-        bank.submit_ratings("pk-2026", JOANNE, 2, values)
+        bank.standard_setting.submit_ratings("pk-2026", JOANNE, 2, values)
     with pytest.raises(ReviewInputError, match="shown once you have rated it"):
-        bank.round_feedback("pk-2026", JOANNE, 1)
-    bank.submit_ratings("pk-2026", JOANNE, 1, values)
+        bank.standard_setting.round_feedback("pk-2026", JOANNE, 1)
+    bank.standard_setting.submit_ratings("pk-2026", JOANNE, 1, values)
     with pytest.raises(ReviewInputError, match="already rated round 1"):  # double click, second tab
-        bank.submit_ratings("pk-2026", JOANNE, 1, values)
-    bank.submit_ratings("pk-2026", JOANNE, 2, values)
+        bank.standard_setting.submit_ratings("pk-2026", JOANNE, 1, values)
+    bank.standard_setting.submit_ratings("pk-2026", JOANNE, 2, values)
     with pytest.raises(ReviewInputError, match="already rated"):
-        bank.submit_ratings("pk-2026", JOANNE, 2, values)
+        bank.standard_setting.submit_ratings("pk-2026", JOANNE, 2, values)
     with pytest.raises(IdentityError):
-        bank.submit_ratings("pk-2026", "Helen Marsh <helen.marsh@example.org>", 1, values)
-    bank.close_exercise("pk-2026", FACILITATOR)
+        bank.standard_setting.submit_ratings("pk-2026", "Helen Marsh <helen.marsh@example.org>", 1, values)
+    bank.standard_setting.close("pk-2026", FACILITATOR)
     with pytest.raises(ReviewInputError, match="closed"):
-        bank.submit_ratings("pk-2026", MARCUS, 1, values)
+        bank.standard_setting.submit_ratings("pk-2026", MARCUS, 1, values)
     assert len(list((bank_with_exercise / "standard_setting/pk-2026/ratings").iterdir())) == 2

@@ -73,7 +73,7 @@ def test_round_by_both_panels_and_results(sample_bank_rw: Path) -> None:
 
 
 def test_bad_input_is_refused_and_nothing_recorded(sample_bank_rw: Path) -> None:
-    open_bank(sample_bank_rw).open_exercise("pk-2026", "P", FACILITATOR, items=ITEMS)
+    open_bank(sample_bank_rw).standard_setting.open("pk-2026", "P", FACILITATOR, items=ITEMS)
     app = judge(sample_bank_rw, MARCUS)
     app.exercise.value = "pk-2026"
     rate(app, ["1.5", "0.5", "0.5"])

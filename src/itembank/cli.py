@@ -282,7 +282,7 @@ def _assemble(bank: Bank, args: argparse.Namespace) -> int:
             print(f"  {message}", file=sys.stderr, flush=True)
 
     try:
-        outcome = bank.assemble(
+        outcome = bank.forms.assemble(
             args.blueprint,
             args.forms,
             args.seed,
@@ -340,7 +340,7 @@ def _form(bank: Bank, args: argparse.Namespace) -> int:
     if args.form_command is None:
         print("itembank form: say what to do: itembank form verify FORM", file=sys.stderr)
         return EXIT_USAGE
-    check = bank.verify_form(args.form)
+    check = bank.forms.verify(args.form)
     if args.format == "json":
         print(to_json(check.to_dict()))
     elif check.ok:
@@ -362,7 +362,7 @@ def _export(bank: Bank, args: argparse.Namespace) -> int:
     from itembank.forms.manifests import StaleFormError
 
     try:
-        written = bank.export_form(
+        written = bank.forms.export(
             args.form, args.export_format, args.out, args.force, args.as_delivered
         )
     except StaleFormError as exc:
@@ -426,7 +426,7 @@ def _import(bank: Bank, args: argparse.Namespace) -> int:
         data = path.read_bytes()
     except OSError as exc:
         raise ItembankError(f"cannot read {path}: {exc.strerror}") from None
-    result = bank.import_items(
+    result = bank.authoring.import_items(
         data,
         str(path),
         bank.identity(args.author),

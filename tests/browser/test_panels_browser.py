@@ -84,7 +84,7 @@ def test_two_reviewers_approve_an_item_in_the_browser(server: Server, browser: o
 
 def test_judges_in_both_panels_rate_a_round_in_the_browser(server: Server, browser: object) -> None:
     items = ["GK-0001", "GK-0002", "GK-0003"]
-    open_bank(server.bank).open_exercise("pk-2026", "Practitioner knowledge",
+    open_bank(server.bank).standard_setting.open("pk-2026", "Practitioner knowledge",
                                          "Priya Shah <priya.shah@example.org>", items=items)
     for name, values in (("Joanne Kelly", "0.6"), ("Claire Benson", "0.7")):
         page = new_page(browser, server, "standard_setting.ipynb")

@@ -63,3 +63,8 @@ class ConflictError(SaveRefusedError):
 class StorageError(ItembankError):
     """git, the disk or the operating system failed; the message says what happened in plain
     words (never a traceback)."""
+
+
+class ReviewInputError(ItembankError):
+    """A panel member's answers or ratings cannot be recorded as they are; the message says
+    what to fix (raised by the review and standard-setting sections)."""

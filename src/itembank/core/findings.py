@@ -83,3 +83,18 @@ class Report:
     @classmethod
     def merge(cls, files_checked: int, groups: Iterable[Iterable[Finding]]) -> Report:
         return cls(files_checked, [f for group in groups for f in group])
+
+
+#: Errors that do not block a save: they can only be put right by saving another record
+#: (the other side of an enemy pair or of a case set), or are the workflow check's to make.
+#: validate still reports them.
+DEFERRED_CODES = frozenset(
+    {
+        "enemy-not-symmetric",
+        "stimulus-item-mismatch",
+        "unknown-item",
+        "not-approved",
+        "approval-stale",
+        "workflow-state",
+    }
+)

@@ -8,12 +8,13 @@ import difflib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from itembank.core import workflow
-from itembank.core.errors import ItembankError
-from itembank.core.ids import is_id, slugify
+from itembank.core.errors import ReviewInputError
+from itembank.core.identity import review_id, timestamp
+from itembank.core.ids import is_id
 
 Record = dict[str, Any]
 RATINGS = ("yes", "no", "unsure")
@@ -35,10 +36,6 @@ NEXT_STATUS = {"request_changes": "changes_requested", "reject": "rejected"}
 COMMENT_LIMIT, CRITERION_COMMENT_LIMIT = 10000, 5000
 
 
-class ReviewInputError(ItembankError):
-    """A reviewer's answers cannot be recorded as they are; the message says what to fix."""
-
-
 @dataclass(frozen=True)
 class ReviewAnswers:
     """What a reviewer gave: blind answer (items), ratings per criterion, decision, comment.
@@ -53,16 +50,6 @@ class ReviewAnswers:
     comment: str = ""
     blind_response: list[str] | dict[str, bool] | None = None
     criterion_comments: Mapping[str, str] = field(default_factory=dict)
-
-
-def review_id(reviewer: str, when: datetime) -> str:
-    """UTC time stamp and the reviewer's name as a slug: 20261123T094500Z-helen-marsh."""
-    name = reviewer.split("<")[0].strip()
-    return f"{when.astimezone(UTC):%Y%m%dT%H%M%SZ}-{slugify(name)}"
-
-
-def timestamp(when: datetime) -> str:
-    return f"{when.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
 def option_ids(item: Mapping[str, Any]) -> list[str]:
@@ -246,20 +233,6 @@ def policy_verdict(
     )
 
 
-def member_for_login(members: Sequence[str], login: str) -> str | None:
-    """The panel member a sign-in name stands for: the full 'Name <email>', the email, the
-    email's local part, or the name as a slug (JupyterHub user names are often one of these)."""
-    wanted = login.strip().lower()
-    if not wanted:
-        return None
-    for member in members:
-        name, _, rest = member.partition("<")
-        email = rest.rstrip(">").strip().lower()
-        if wanted in (member.lower(), email, email.split("@")[0], slugify(name)):
-            return member
-    return None
-
-
 def readable_lines(kind: str, record: Mapping[str, Any]) -> list[str]:
     """The reviewed content (what an approval covers) as lines of text, for a diff."""
     lines: list[str] = []
@@ -336,12 +309,3 @@ class ReviewOutcome:
     commit: str
     approvals: int
     needed: int
-
-
-def same_person(a: str, b: str) -> bool:
-    """Same email (case-insensitive), or the same 'Name <email>' string."""
-
-    def email(person: str) -> str:
-        return person.rsplit("<", 1)[-1].rstrip(">").strip().lower()
-
-    return a.strip().lower() == b.strip().lower() or email(a) == email(b)

@@ -55,7 +55,7 @@ class MyItems:
         self.refresh()
 
     def frame(self) -> pd.DataFrame:
-        rows = self.bank.items_by(self.editor.author) if self.editor.author else []
+        rows = self.bank.authoring.items_by(self.editor.author) if self.editor.author else []
         return pd.DataFrame(
             rows, columns=["id", "status", "format", "stem", "last_change", "comments"]
         )
@@ -234,7 +234,7 @@ class CaseEditor(_RecordEditor):
         self.refresh()
 
     def new(self) -> None:
-        ident = self.bank.next_id("CS")
+        ident = self.bank.authoring.next_id("CS")
         self.load(
             {
                 "schema_version": "1.0",
@@ -356,7 +356,7 @@ class CaseEditor(_RecordEditor):
             return
         record = self.collect()
         try:
-            findings = self.bank.check_draft(record, "stimulus")
+            findings = self.bank.authoring.check_draft(record, "stimulus")
         except ItembankError as exc:
             _say(self.result, str(exc), False)
             return
@@ -480,7 +480,7 @@ class ScenarioEditor(_RecordEditor):
         self.load(
             {
                 "schema_version": "1.0",
-                "id": self.bank.next_id("SIM"),
+                "id": self.bank.authoring.next_id("SIM"),
                 "title": "",
                 "role": self.role.value,
                 "standards": [],
@@ -652,7 +652,7 @@ class ScenarioEditor(_RecordEditor):
             return
         record, problems = self.collect()
         try:
-            findings = self.bank.check_draft(record, "scenario")
+            findings = self.bank.authoring.check_draft(record, "scenario")
         except ItembankError as exc:
             _say(self.result, str(exc), False)
             return

@@ -354,7 +354,7 @@ class ItemEditor:
         if choice == "save" and not self.save():
             return
         if choice == "discard":
-            self.bank.discard_draft(self.author or "", "item", str(self.record.get("id")))
+            self.bank.authoring.discard_draft(self.author or "", "item", str(self.record.get("id")))
             self.dirty = False
         if choice != "stay" and action is not None:
             action()
@@ -370,7 +370,11 @@ class ItemEditor:
             self._say(str(exc), "error")
             return
         self.load(record)
-        draft = self.bank.load_draft(self.author or "", "item", ident) if self.author else None
+        draft = (
+            self.bank.authoring.load_draft(self.author or "", "item", ident)
+            if self.author
+            else None
+        )
         if draft is not None and draft != record:
             restore = css(
                 w.Button(description="Restore my unsaved changes", button_style="warning"),
@@ -397,11 +401,11 @@ class ItemEditor:
 
     def _drop_draft(self, ident: str) -> None:
         self.confirm.children = ()
-        self.bank.discard_draft(self.author or "", "item", ident)
+        self.bank.authoring.discard_draft(self.author or "", "item", ident)
 
     def new(self, prefix: str = "GK") -> None:
         """Start a new draft with the next free id."""
-        ident = self.bank.next_id(prefix if prefix in ("GK", "AK") else "GK")
+        ident = self.bank.authoring.next_id(prefix if prefix in ("GK", "AK") else "GK")
         roles = [r for r in self.roles if r != "leader"]
         template: dict[str, Any] = {
             "schema_version": "1.0",
@@ -570,7 +574,7 @@ class ItemEditor:
         self.dirty = True
         record = self.collect()
         if self.author and is_id("content_id", record.get("id")):
-            self.bank.save_draft(self.author, record, "item")
+            self.bank.authoring.save_draft(self.author, record, "item")
         self.run_checks(record)
 
     # ---- checks and previews ----------------------------------------------------------------
@@ -581,7 +585,7 @@ class ItemEditor:
         if not is_id("content_id", record.get("id")):
             return []
         try:
-            self.findings = self.bank.check_draft(record, "item")
+            self.findings = self.bank.authoring.check_draft(record, "item")
         except ItembankError as exc:
             self._say(str(exc), "error")
             return []
@@ -679,7 +683,7 @@ class ItemEditor:
             self._say(f"Not saved. {exc}", "error")
             return False
         ident = str(record["id"])
-        self.bank.discard_draft(self.author, "item", ident)
+        self.bank.authoring.discard_draft(self.author, "item", ident)
         self.refresh_choices()
         self.load(self.bank.get(ident))
         if ident in [v for _, v in self.picker.options]:

@@ -14,6 +14,7 @@ import ipywidgets as w
 
 from itembank.bank import Bank
 from itembank.core import workflow
+from itembank.core.errors import ReviewInputError
 from itembank.core.render import candidate_html, markdown_html, reviewer_html, sanitise
 from itembank.core.workflow import CRITERIA
 from itembank.review.rules import (
@@ -21,7 +22,6 @@ from itembank.review.rules import (
     DECISIONS,
     QueueEntry,
     ReviewAnswers,
-    ReviewInputError,
     ReviewOutcome,
     ReviewTicket,
     answer_words,
@@ -107,14 +107,14 @@ class ReviewModel:
     last: ReviewOutcome | None = None
 
     def sign_in(self, login: str | None) -> str:
-        self.reviewer = self.bank.sign_in(login, "review")
+        self.reviewer = self.bank.panels.sign_in(login, "review")
         self.refresh()
         return self.reviewer
 
     def refresh(self) -> None:
         if self.reviewer is None:
             raise ReviewInputError("Sign in first.")
-        self.queue = self.bank.review_queue(self.reviewer)
+        self.queue = self.bank.review.queue(self.reviewer)
 
     def progress(self) -> tuple[int, int]:
         return sum(e.reviewed for e in self.queue), len(self.queue)
@@ -134,7 +134,7 @@ class ReviewModel:
             raise ReviewInputError("Sign in first.")
         if not valid_target(target) or target not in {e.id for e in self.queue}:
             raise ReviewInputError("Choose an item from your queue.")
-        self.ticket = self.bank.open_review(target, self.reviewer)
+        self.ticket = self.bank.review.open(target, self.reviewer)
         self.blind, self.revealed, self.last = None, False, None
         if self.ticket.blind is not None:  # answered before (another page): that answer stands
             self.blind, self.revealed = self.ticket.blind["response"], True
@@ -149,7 +149,9 @@ class ReviewModel:
         if self.revealed:
             raise ReviewInputError("Your blind answer to this version is already recorded.")
         assert self.reviewer is not None
-        recorded = self.bank.record_blind_answer(ticket.id, ticket.seen, response, self.reviewer)
+        recorded = self.bank.review.record_blind_answer(
+            ticket.id, ticket.seen, response, self.reviewer
+        )
         self.blind, self.revealed = recorded["response"], True
         return self.matched()
 
@@ -177,7 +179,7 @@ class ReviewModel:
             criterion_comments={k: v for k, v in notes.items() if isinstance(v, str)},
         )
         assert self.reviewer is not None
-        outcome: ReviewOutcome = self.bank.submit_review(ticket.id, answers, self.reviewer)
+        outcome: ReviewOutcome = self.bank.review.submit(ticket.id, answers, self.reviewer)
         self.last, self.ticket, self.blind, self.revealed = outcome, None, None, False
         self.refresh()
         return outcome
@@ -195,7 +197,7 @@ class ReviewApp(Messages):
         self.model = ReviewModel(bank)
         self.message = css(w.HTML(""), "ib-message")
         hub = os.environ.get("JUPYTERHUB_USER", "").strip()
-        members = bank.panel_members("review")
+        members = bank.panels.members("review")
         self.who = css(
             w.Dropdown(
                 options=[("Choose your name", "")]
@@ -430,7 +432,7 @@ class ReviewApp(Messages):
         if matched is None:
             assert self.model.reviewer is not None
             content = workflow.content_hash("item", ticket.record)
-            if self.model.bank.blind_answer_of(ticket.id, self.model.reviewer, content):
+            if self.model.bank.review.blind_answer_of(ticket.id, self.model.reviewer, content):
                 # answered in another window meanwhile: that answer stands; show it with the key
                 self._open(ticket.id)
                 self._say(

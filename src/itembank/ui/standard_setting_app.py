@@ -10,8 +10,8 @@ import os
 import ipywidgets as w
 
 from itembank.bank import Bank
+from itembank.core.identity import member_for_login
 from itembank.core.render import reviewer_html
-from itembank.review.rules import member_for_login
 from itembank.standard_setting.angoff import summary_text
 from itembank.ui.widgets import Messages, css
 
@@ -41,7 +41,7 @@ class StandardSettingApp(Messages):
         self.round: int | None = None
         self.inputs: dict[str, w.Text] = {}
         self.message = css(w.HTML(""), "ib-message")
-        judges = bank.panel_members("standard_setting")
+        judges = bank.panels.members("standard_setting")
         self.who = css(
             w.Dropdown(
                 options=[("Choose your name", "")] + [(m.split("<")[0].strip(), m) for m in judges],
@@ -157,18 +157,24 @@ class StandardSettingApp(Messages):
         if self.person is not None:
             return
         name = self._run(
-            lambda: self.bank.sign_in(login if isinstance(login, str) else None, "standard_setting")
+            lambda: self.bank.panels.sign_in(
+                login if isinstance(login, str) else None, "standard_setting"
+            )
         )
         if name is None:
             return
         self.person, self.role = name, "judge"
-        panel = self.bank.panel_of(name, "standard_setting")
+        panel = self.bank.panels.panel_of(name, "standard_setting")
         self.signed.value = (
             f"Signed in as <strong>{html.escape(name)}</strong> ({html.escape(str(panel))})"
         )
         self.sign_in_box.layout.display = "none"
         self._say("")
-        mine = [e for e in self.bank.exercises() if e["status"] == "open" and panel in e["panels"]]
+        mine = [
+            e
+            for e in self.bank.standard_setting.exercises()
+            if e["status"] == "open" and panel in e["panels"]
+        ]
         self.exercise.options = [(f"{e['title']} ({e['id']})", e["id"]) for e in mine]
         self.exercise.value = mine[0]["id"] if mine else None
         self.judge_box.layout.display = ""
@@ -183,13 +189,13 @@ class StandardSettingApp(Messages):
             self._say("Choose one of the exercises listed.", "error")
             return
         person = self.person
-        state = self._run(lambda: self.bank.judge_round(exercise_id, person))
+        state = self._run(lambda: self.bank.standard_setting.judge_round(exercise_id, person))
         if state is None:
             return
         _panel, round_no = state
         self.exercise_id = str(exercise_id)
         self.round = round_no
-        exercise = self.bank.exercise(exercise_id)
+        exercise = self.bank.standard_setting.exercise(exercise_id)
         if round_no is None:
             self.round_label.value = "You have rated every round of this exercise. Thank you."
             self.items_box.children = ()
@@ -219,7 +225,9 @@ class StandardSettingApp(Messages):
         person, exercise_id = self.person, self.exercise_id
         if person is None or exercise_id is None:
             return ""
-        data = self._run(lambda: self.bank.round_feedback(exercise_id, person, round_no))
+        data = self._run(
+            lambda: self.bank.standard_setting.round_feedback(exercise_id, person, round_no)
+        )
         if not data:
             return ""
         rows = "".join(
@@ -251,7 +259,9 @@ class StandardSettingApp(Messages):
         self.submit_button.disabled = True
         try:
             record = self._run(
-                lambda: self.bank.submit_ratings(exercise_id, person, round_no, values)
+                lambda: self.bank.standard_setting.submit_ratings(
+                    exercise_id, person, round_no, values
+                )
             )
         finally:
             self.submit_button.disabled = False
@@ -268,7 +278,7 @@ class StandardSettingApp(Messages):
         person = self._run(lambda: self.bank.identity(name if isinstance(name, str) else None))
         if person is None:
             return
-        if self.bank.panel_of(person, "standard_setting"):
+        if self.bank.panels.panel_of(person, "standard_setting"):
             self._say("Judges cannot facilitate: sign in as a judge.", "error")
             return
         self.person, self.role = person, "facilitator"
@@ -281,7 +291,7 @@ class StandardSettingApp(Messages):
     def _list_facilitated(self) -> None:
         mine = [
             e
-            for e in self.bank.exercises()
+            for e in self.bank.standard_setting.exercises()
             if str(e.get("facilitator", "")).lower() == str(self.person).lower()
         ]
         self.fac_exercise.options = [(f"{e['id']} ({e['status']})", e["id"]) for e in mine]
@@ -295,7 +305,7 @@ class StandardSettingApp(Messages):
         rounds = self.new_rounds.value if self.new_rounds.value in (1, 2, 3) else 2
         person = self.person
         record = self._run(
-            lambda: self.bank.open_exercise(
+            lambda: self.bank.standard_setting.open(
                 self.new_id.value,
                 str(self.new_title.value),
                 person,
@@ -314,7 +324,7 @@ class StandardSettingApp(Messages):
         if self.role != "facilitator" or person is None:
             self._say("Only the facilitator sees results.", "error")
             return
-        result = self._run(lambda: self.bank.standard_setting_results(exercise_id, person))
+        result = self._run(lambda: self.bank.standard_setting.results(exercise_id, person))
         if result is None:
             return
         self._say("")
@@ -327,6 +337,6 @@ class StandardSettingApp(Messages):
         if self.role != "facilitator" or person is None:
             self._say("Only the facilitator closes an exercise.", "error")
             return
-        if self._run(lambda: self.bank.close_exercise(exercise_id, person)) is not None:
+        if self._run(lambda: self.bank.standard_setting.close(exercise_id, person)) is not None:
             self._say(f"Closed {exercise_id}.", "ok")
             self._list_facilitated()
