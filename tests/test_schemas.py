@@ -50,5 +50,5 @@ def test_the_wheel_carries_the_schemas(tmp_path: Path) -> None:
     wheel = next(tmp_path.glob("itembank-*.whl"))
     with zipfile.ZipFile(wheel) as zf:
         for source in sorted((ROOT / "schemas").glob("*.schema.json")):
-            packed = json.loads(zf.read(f"itembank/core/schemas/{source.name}"))
+            packed = json.loads(zf.read(f"itembank/schemas/{source.name}"))
             assert packed == json.loads(source.read_text())
