@@ -1,7 +1,7 @@
 # itembank: two commands on a fresh Debian machine with Python 3.11.
 #   make serve   set up, then start JupyterLab on 127.0.0.1 over the sample bank
 #   make test    set up (virtual environment, package, test tools, Debian chromium), then run
-#                the linters and the whole test suite
+#                the linters (ruff, mypy, the layer rules) and the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -50,10 +50,12 @@ serve: setup
 	$(BIN)/itembank serve --bank $(BANK) --apps $(CURDIR)/review_apps --port $(VOILA_PORT) \
 	  --lab $(CURDIR)/authoring_notebooks --lab-port $(PORT) --lab-open write_items.ipynb
 
+# lint-imports checks the layer rules in pyproject.toml [tool.importlinter]
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 pytest: setup chromium
 	$(BIN)/pytest tests authoring_notebooks review_apps --nbval-lax --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
@@ -64,7 +66,7 @@ bench: setup
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
 
 # Mutation testing (issue 8) of the modules behind the headline promises, configured in
 # pyproject.toml [tool.mutmut]; bounded to MUTATE_SECONDS, results kept in mutants/ (git-ignored).

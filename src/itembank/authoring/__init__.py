@@ -1,1 +1,2 @@
-"""The writers' room: drafts, CSV import and readable diffs between versions (bank.authoring)."""
+"""The writers' room, behind bank.authoring: drafts of new content, CSV import, and readable
+diffs between two versions of an item."""

@@ -1,2 +1,2 @@
-"""What validate, coverage and currency say: per-file and bank-wide rules over records' facts,
-item-writing lint, near-duplicates, and their text and JSON reports (pure)."""
+"""Everything validate, coverage and currency report: per-file and bank-wide rules over records'
+facts, item-writing lint, near-duplicates, and the text and JSON reporters (pure)."""

@@ -1,2 +1,2 @@
-"""The forms room: assembly of parallel forms, manifests, scoring and exporters
-(bank.forms)."""
+"""The forms room, behind bank.forms: assembly of parallel forms from a blueprint, their
+manifests, scoring, and the exporters (QTI, HTML, PDF)."""

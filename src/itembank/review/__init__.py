@@ -1,2 +1,2 @@
-"""The expert panels' room: review rules and records, blind answers and the review queue
-(bank.review)."""
+"""The expert panels' room, behind bank.review: review rules and records, blind answers and the
+review queue."""

@@ -1,2 +1,2 @@
-"""The standard-setting room: the modified-Angoff core and the exercises judges rate
-(bank.standard_setting)."""
+"""The standard-setting room, behind bank.standard_setting: the modified-Angoff core and the
+exercises that judges rate."""
