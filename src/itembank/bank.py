@@ -36,7 +36,7 @@ from itembank.core.identity import check_person, resolve_identity
 from itembank.core.ids import check_id, is_id, slugify
 from itembank.core.layout import CONTENT_KINDS, kind_of, locate, path_for, path_of
 from itembank.core.parsing import parse_record
-from itembank.storage.gitstore import Commit, GitStore, Kept, UnreadableFileError
+from itembank.storage import Commit, GitStore, Kept, UnreadableFileError
 
 Record = dict[str, Any]
 #: Errors that do not block a save: they can only be put right by saving another record
