@@ -21,7 +21,7 @@ import pytest
 from itembank import open_bank
 from itembank.core.canonical import git_blob_sha
 from itembank.core.errors import SaveRefusedError
-from itembank.storage import gitstore
+from itembank.storage import guards
 from itembank.ui.item_editor import ItemEditor
 
 from .conftest import VALID_BANK, git, make_repo
@@ -168,7 +168,7 @@ def test_a_merge_in_progress_is_refused_in_the_item_editor_in_plain_words(
 
 @pytest.fixture
 def short_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gitstore, "GIT_LOCK_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr(guards, "GIT_LOCK_WAIT_SECONDS", 0.3)
 
 
 @pytest.mark.parametrize("lock", ["index.lock", "HEAD.lock", "refs/heads/main.lock"])
@@ -194,7 +194,7 @@ def test_a_foreign_git_lock_is_waited_for_then_named_with_its_age_and_fix(
 
 KILLED_SAVE = """
 import os, signal, sys
-from itembank.storage.gitstore import GitStore
+from itembank.storage import GitStore
 store = GitStore(sys.argv[1])
 store._record_owner()                     # what a save does before running git
 fd = os.open(sys.argv[2], os.O_CREAT | os.O_EXCL | os.O_WRONLY)   # as git takes its lock

@@ -39,7 +39,7 @@ from itembank.forms.service import Forms
 from itembank.panels import Panels
 from itembank.review.service import Review
 from itembank.standard_setting.service import StandardSetting
-from itembank.storage.gitstore import Commit, GitStore, Kept, UnreadableFileError
+from itembank.storage import Commit, GitStore, Kept, UnreadableFileError
 
 Record = dict[str, Any]
 

@@ -1,0 +1,340 @@
+"""Reading the bank as it is on disk and in HEAD: its files (never through a link, never over
+the size limit), their fingerprints against git's index, what differs from the last commit, and
+itembank's own state in the git folder (drafts, caches). The base of every GitStore part."""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import stat as stat_module
+import time
+from pathlib import Path
+from typing import Any
+
+import git
+
+from itembank.core.canonical import git_blob_sha
+from itembank.core.errors import BankNotFoundError, ItembankError
+from itembank.core.parsing import parse_record
+from itembank.storage.files import (
+    DEFAULT_MAX_RECORD_BYTES,
+    MAX_RECORD_BYTES_CAP,
+    MIN_RECORD_BYTES,
+    atomic_write,
+    read_regular,
+)
+
+#: A file changed this recently before it was hashed is hashed again next time (see
+#: GitStore.fingerprints), as git re-reads "racily clean" files.
+RACY_SECONDS = 1.0
+STAT_CACHE_VERSION = 2
+
+
+class Reading:
+    """A bank folder inside a git working tree, read (the parts that write build on it)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        root = Path(path).expanduser()
+        if not root.is_dir():
+            raise BankNotFoundError(
+                f"No bank at {root}: the folder does not exist. Pass --bank PATH or set "
+                "ITEMBANK_PATH to a bank folder (one with a bank.json)."
+            )
+        if not (root / "bank.json").is_file():
+            raise BankNotFoundError(
+                f"{root} is not a bank: it has no bank.json. Pass --bank PATH or set "
+                "ITEMBANK_PATH to a bank folder."
+            )
+        try:
+            self.repo = git.Repo(root, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise BankNotFoundError(
+                f"The bank {root} is not inside a git repository, so changes cannot be "
+                "recorded. Run 'git init' in it (or clone the bank's repository)."
+            ) from None
+        if self.repo.bare or self.repo.working_tree_dir is None:
+            raise BankNotFoundError(f"{root} is in a bare git repository; use a clone.")
+        try:  # git may refuse the repository (e.g. "dubious ownership"): say so once, plainly
+            self.repo.git.rev_parse("--git-dir")
+        except git.GitCommandError as exc:
+            said = " ".join(str(exc.stderr or "").replace("stderr:", "").split()).strip("' ")
+            raise BankNotFoundError(
+                f"git cannot use the repository holding the bank {root}: {said or exc}. "
+                "Put that right, then try again."
+            ) from None
+        self.worktree = Path(self.repo.working_tree_dir).resolve()
+        self.root = root.resolve()
+        prefix = self.root.relative_to(self.worktree).as_posix()
+        self.prefix = "" if prefix == "." else prefix + "/"
+        self.state_dir = Path(self.repo.git_dir) / "itembank"
+        self._limit_cache: tuple[tuple[int, int, int, int], int] | None = None
+        self.racy_seconds = RACY_SECONDS
+
+    # ---- reading ---------------------------------------------------------------------------------
+
+    def list_files(self, under: str = "") -> list[str]:
+        """Every .json file of the bank, or of one folder of it (relative, '/'-separated),
+        skipping hidden names; plus everything that must not be in a bank, so that reading it
+        is refused with a finding: symbolic links, FIFOs, sockets and devices of any name, and
+        folders named like records (none of these is descended into or followed)."""
+        base = self.root / under if under else self.root
+        if under and (base.is_symlink() or (os.path.lexists(base) and not base.is_dir())):
+            return [under.rstrip("/")]
+        out: list[str] = []
+        folders = [(base, under.rstrip("/") + "/" if under else "")]
+        while folders:
+            folder, prefix = folders.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    continue
+                if entry.is_symlink():
+                    out.append(prefix + name)
+                elif entry.is_dir(follow_symlinks=False):
+                    if name.endswith(".json"):
+                        out.append(prefix + name)
+                    else:
+                        folders.append((Path(entry.path), prefix + name + "/"))
+                elif name.endswith(".json") or not entry.is_file(follow_symlinks=False):
+                    out.append(prefix + name)
+        return sorted(out)
+
+    def read(self, relpath: str, limit: int | None = None) -> bytes:
+        """A bank file's bytes, read only if it is a regular file (never through a link) of at
+        most `limit` bytes (default: the bank's max_record_bytes).
+
+        Raises UnreadableFileError (a clear message and a finding code) otherwise, and
+        FileNotFoundError if nothing is there.
+        """
+        limit = self.record_limit() if limit is None else limit
+        return read_regular(self.root, relpath, limit)
+
+    def read_optional(self, relpath: str) -> bytes | None:
+        """A bank file's bytes, or None if nothing is at that path (see read)."""
+        try:
+            return self.read(relpath)
+        except FileNotFoundError:
+            return None
+
+    def exists(self, relpath: str) -> bool:
+        """Whether anything (a file, or something that reading will refuse) is at that path."""
+        return os.path.lexists(self.root / relpath)
+
+    def record_limit(self) -> int:
+        """The most bytes a bank file may have: max_record_bytes in bank.json, else 1 MiB."""
+        try:
+            stat = os.lstat(self.root / "bank.json")
+        except OSError:
+            return DEFAULT_MAX_RECORD_BYTES
+        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        if self._limit_cache is not None and self._limit_cache[0] == key:
+            return self._limit_cache[1]
+        limit = DEFAULT_MAX_RECORD_BYTES
+        with contextlib.suppress(OSError, ItembankError):
+            settings, _ = parse_record("bank.json", self.read("bank.json", MAX_RECORD_BYTES_CAP))
+            value = (settings or {}).get("max_record_bytes")
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and MIN_RECORD_BYTES <= value <= MAX_RECORD_BYTES_CAP
+            ):
+                limit = value  # otherwise the default; validation reports the setting
+        self._limit_cache = (key, limit)
+        return limit
+
+    def fingerprints(self) -> dict[str, str]:
+        """Git blob sha of every bank file whose working copy holds exactly the bytes git's
+        index records for it; modified, untracked and non-regular files are left out (they
+        must be read and checked again).
+
+        Git's own answer (git status) is not trusted for this: it compares stat information at
+        one-second resolution, and user settings (core.trustctime, core.checkStat,
+        assume-unchanged, fsmonitor...) loosen it further, so a file rewritten within the same
+        second with its mtime restored looks unchanged to it. Instead each file's bytes are
+        hashed, and the hash is remembered against the file's full stat (inode, size, mtime and
+        ctime to the nanosecond). The remembered hash is reused only while that stat is
+        identical, and only for files whose last change was over `racy_seconds` before they were
+        hashed: a change within the same clock tick cannot then leave the stat as it was (the
+        "racily clean" case git handles by comparing content).
+        """
+        spec = self.prefix or "."
+        listing = self.repo.git.ls_files("-s", "-z", "--", spec)
+        index: dict[str, str | None] = {}
+        size = len(self.prefix)
+        for entry in listing.split("\0"):
+            if not entry:
+                continue
+            meta, path = entry.split("\t", 1)
+            mode, sha, stage = meta.split()[:3]
+            if path.startswith(self.prefix):
+                rel = path[size:]
+                regular = mode in ("100644", "100755") and stage == "0" and rel not in index
+                index[rel] = sha if regular else None  # links, submodules, conflicts: never
+        cache = self.read_cache("stat") or {}
+        known = cache.get("files", {}) if cache.get("version") == STAT_CACHE_VERSION else {}
+        started = time.time_ns()
+        settled = started - int(self.racy_seconds * 1e9)
+        limit = self.record_limit()
+        root = str(self.root) + "/"
+        out: dict[str, str] = {}
+        remember: dict[str, tuple[str, str]] = {}
+        for rel, sha in index.items():
+            if sha is None:
+                continue
+            try:
+                st = os.lstat(root + rel)
+            except OSError:
+                continue
+            if not stat_module.S_ISREG(st.st_mode):
+                continue
+            key = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+            entry = known.get(rel)
+            if entry is not None and entry[0] == key:
+                blob = entry[1]
+            else:
+                try:
+                    blob = git_blob_sha(self.read(rel, limit))
+                except (OSError, ItembankError):
+                    continue  # gone, swapped, or too large: analysis says which
+            if blob == sha:
+                out[rel] = sha
+            if st.st_ctime_ns < settled and st.st_mtime_ns < settled:
+                remember[rel] = (key, blob)
+        if remember != known:
+            self.write_cache({"version": STAT_CACHE_VERSION, "files": remember}, "stat")
+        return out
+
+    # ---- git: who is saving, and what the last commit holds --------------------------------------
+
+    def git_identity(self) -> tuple[str | None, str | None]:
+        """user.name and user.email from git config, if set."""
+        reader = self.repo.config_reader()
+        name = reader.get_value("user", "name", default="") or None
+        email = reader.get_value("user", "email", default="") or None
+        return (str(name) if name else None, str(email) if email else None)
+
+    def head(self) -> str | None:
+        try:
+            return str(self.repo.head.commit.hexsha)
+        except ValueError:
+            return None
+
+    def _head_blobs(self, relpaths: list[str]) -> dict[str, str | None]:
+        """The blob sha of each file in HEAD (None: not in HEAD, or no commit yet)."""
+        out: dict[str, str | None] = dict.fromkeys(relpaths)
+        if self.head() is None or not relpaths:
+            return out
+        listing = self.repo.git.ls_tree("-z", "HEAD", "--", *[self.prefix + p for p in relpaths])
+        size = len(self.prefix)
+        for entry in listing.split("\0"):
+            if entry:
+                meta, path = entry.split("\t", 1)
+                if path[size:] in out:
+                    out[path[size:]] = meta.split()[2]
+        return out
+
+    # ---- what differs from the last commit -------------------------------------------------------
+
+    def uncommitted(self) -> list[str]:
+        """Bank files (.json, not hidden) whose working copy differs from the last commit:
+        written but never committed (e.g. a save killed half-way), added, or deleted."""
+        if self.head() is None:
+            return []
+        spec = self.prefix or "."
+        try:
+            changed = self.repo.git.diff("HEAD", "--name-only", "-z", "--", spec).split("\0")
+            new = self.repo.git.ls_files("--others", "--exclude-standard", "-z", "--", spec).split(
+                "\0"
+            )
+        except git.GitCommandError:
+            return []
+        size = len(self.prefix)
+        out = set()
+        for path in [*changed, *new]:
+            rel = path[size:]
+            hidden = any(part.startswith(".") for part in rel.split("/"))
+            if path.startswith(self.prefix) and rel.endswith(".json") and not hidden:
+                out.add(rel)
+        return sorted(p for p in out if self._plain_record_path(p))
+
+    def _plain_record_path(self, relpath: str) -> bool:
+        """False for what validate already reports as not-a-regular-file (a link, a FIFO, a
+        file inside a folder named like a record or reached through a linked folder); True for
+        a regular file, or one that is gone."""
+        parts = relpath.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder.endswith(".json") or os.path.islink(self.root / folder):
+                return False
+        try:
+            return stat_module.S_ISREG(os.lstat(self.root / relpath).st_mode)
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
+
+    def uncommitted_words(self, relpath: str) -> str:
+        """How a file that differs from the last commit came about, and how to commit or
+        discard it (the same words in validate and in a refused save)."""
+        full = self.prefix + relpath
+        here = f"git -C '{self.worktree}'"
+        in_head = self._head_blobs([relpath])[relpath] is not None
+        on_disk = (self.root / relpath).exists()
+        if not in_head:
+            discard = f"rm '{self.root / relpath}'"
+        else:
+            discard = f"{here} checkout HEAD -- '{full}'"
+        state = "was deleted" if not on_disk else "was written"
+        return (
+            f"{relpath} {state} on disk but never committed (a save may have been interrupted, "
+            f"or it was changed outside itembank), so it differs from the last commit. To keep "
+            f"that change: {here} add -A -- '{full}' && {here} commit -m 'Commit {relpath}'. "
+            f"To discard it: {discard}. Then save again."
+        )
+
+    # ---- local drafts: unsaved work kept per person, outside the working tree --------------------
+
+    def _draft_file(self, owner: str, relpath: str) -> Path:
+        return self.state_dir / "drafts" / owner / relpath.replace("/", "__")
+
+    def write_draft(self, owner: str, relpath: str, data: bytes) -> None:
+        """Keep a person's unsaved version of a record (overwritten at each change)."""
+        target = self._draft_file(owner, relpath)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, data)
+
+    def read_draft(self, owner: str, relpath: str) -> bytes | None:
+        try:
+            return self._draft_file(owner, relpath).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def delete_draft(self, owner: str, relpath: str) -> None:
+        self._draft_file(owner, relpath).unlink(missing_ok=True)
+
+    # ---- the validation cache (kept in the git folder, never committed) --------------------------
+
+    def read_cache(self, name: str = "validation") -> dict[str, Any] | None:
+        """A cache kept in the git folder (never committed); None if absent or unreadable."""
+        try:
+            with open(self.state_dir / f"{name}.cache", "rb") as handle:
+                data = marshal.load(handle)
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def write_cache(self, data: dict[str, Any], name: str = "validation") -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            atomic_write(self.state_dir / f"{name}.cache", marshal.dumps(data))
+
+    @property
+    def kept_dir(self) -> Path:
+        """Where refused saves are kept (kept.py writes and lists it; the lock's tidying
+        clears temporary files from it)."""
+        return self.state_dir / "kept"
