@@ -1315,7 +1315,7 @@ class Bank:
 
     def blueprint(self, ident: str) -> Record:
         """A blueprint, refused with its findings when it is invalid or names unknown things."""
-        from itembank.forms.assembly import AssemblyError
+        from itembank.forms.pool import AssemblyError
 
         record = self.get_record("blueprint", check_id("slug", ident))
         errors = [f for f in self.check_record(record, "blueprint") if f.severity == "error"]
@@ -1336,7 +1336,7 @@ class Bank:
 
     def form_pool(self, blueprint: Record, skip_forms: frozenset[str] = frozenset()) -> Any:
         """The approved items and cases a blueprint may use, with their exposure so far."""
-        from itembank.forms.assembly import build_pool, difficulty_values, exposure_counts
+        from itembank.forms.pool import build_pool, difficulty_values, exposure_counts
 
         items = self.items()
         ratings = self.records("rating") if blueprint.get("difficulty", {}).get("source") else []
@@ -1354,7 +1354,7 @@ class Bank:
 
     def feasibility(self, blueprint_id: str, n_forms: int) -> list[str]:
         """Constraint families whose demand for n_forms exceeds what the bank supplies."""
-        from itembank.forms.assembly import supply_conflicts
+        from itembank.forms.pool import supply_conflicts
 
         blueprint = self.blueprint(blueprint_id)
         pool = self.form_pool(blueprint)
