@@ -52,7 +52,7 @@ class Programme:
             self.rows.append((dict(coefs), low, high))
 
     def impossible(self) -> None:
-        """A row nothing can meet: a demand with no column to fill it (`_solve` then reports
+        """A row nothing can meet: a demand with no column to fill it (the solve step then reports
         the programme infeasible without calling the solver)."""
         self.rows.append(({}, 1, 0))
 
