@@ -75,7 +75,7 @@ MUTATE_SECONDS ?= 1260
 MUTANTS ?= 'itembank.core.workflow.*' 'itembank.forms.scoring.*' 'itembank.core.canonical.*' \
   'itembank.review.rules.x_check_blind_response*' 'itembank.review.rules.x_matches_key*' \
   'itembank.review.rules.x_build_review*' 'itembank.review.rules.x_next_status*' \
-  'itembank.review.rules.x_policy_verdict*' 'itembank.review.rules.x_same_person*' \
+  'itembank.review.rules.x_policy_verdict*' 'itembank.core.identity.x_same_person*' \
   'itembank.review.rules.x_option_ids*' 'itembank.forms.exporters._qti.x_response_processing*'
 .PHONY: mutate
 mutate: setup

@@ -22,7 +22,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from itembank.forms.assembly import AssemblyError, assemble, build_pool, counted_standards
+from itembank.forms.assembly import assemble
+from itembank.forms.pool import AssemblyError, build_pool, counted_standards
 
 FORMATS = ["single_best_answer"] * 10 + ["multiple_response"] * 5 + ["true_false"] * 3 + ["multiple_true_false"] * 2
 FW = "synthetic-framework"

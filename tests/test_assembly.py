@@ -13,7 +13,14 @@ import pytest
 
 from itembank import open_bank
 from itembank.forms import assembly
-from itembank.forms.assembly import AssemblyError, Pool, assemble, build_pool, counted_standards
+from itembank.forms.assembly import assemble
+from itembank.forms.pool import (
+    AssemblyError,
+    Pool,
+    build_pool,
+    counted_standards,
+    difficulty_values,
+)
 
 BLUEPRINT = "practitioner-knowledge-live"
 
@@ -30,7 +37,7 @@ def bank_records(sample_bank_copy: Path) -> dict[str, Any]:
 
 def pool_for(records: dict[str, Any], blueprint: dict[str, Any], exposure: dict[str, int] | None = None) -> Pool:
     items = records["items"]
-    return build_pool(blueprint, items, records["stimuli"], assembly.difficulty_values("writer", items), exposure)
+    return build_pool(blueprint, items, records["stimuli"], difficulty_values("writer", items), exposure)
 
 
 def check_constraints(blueprint: dict[str, Any], records: dict[str, Any], result: assembly.Assembly, exposure: dict[str, int] | None = None) -> None:

@@ -274,8 +274,8 @@ def _add_form_commands(sub: Any) -> None:
 
 
 def _assemble(bank: Bank, args: argparse.Namespace) -> int:
-    from itembank.forms.assembly import AssemblyError
     from itembank.forms.manifests import NotDeliverableError
+    from itembank.forms.pool import AssemblyError
 
     def progress(message: str) -> None:
         if not args.quiet:

@@ -371,7 +371,7 @@ def compare(
 ) -> list[dict[str, Any]]:
     """Forms side by side: one row per form with its mean difficulty, max score, case(s), and
     how many items count towards each statement (as blueprint bounds count them)."""
-    from itembank.forms.assembly import counted_standards
+    from itembank.forms.pool import counted_standards
 
     rows = []
     for m in manifests:

@@ -22,14 +22,7 @@ from itembank.core.ids import check_id, is_id
 from itembank.core.layout import path_for
 from itembank.core.parsing import parse_record
 from itembank.core.schemas import iter_schema_errors
-from itembank.forms.assembly import (
-    AssemblyError,
-    assemble,
-    build_pool,
-    difficulty_values,
-    exposure_counts,
-    supply_conflicts,
-)
+from itembank.forms.assembly import assemble
 from itembank.forms.exporters import FormBundle, ScenarioBundle, export, write_tree
 from itembank.forms.manifests import (
     FormCheck,
@@ -41,6 +34,14 @@ from itembank.forms.manifests import (
     compare,
     form_ids,
     manifest_ids,
+)
+from itembank.forms.pool import (
+    AssemblyError,
+    Pool,
+    build_pool,
+    difficulty_values,
+    exposure_counts,
+    supply_conflicts,
 )
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ class Forms:
         """Every form manifest under forms/ (what exposure counts are taken from)."""
         return sorted(self._bank.records("form"), key=lambda r: str(r.get("id")))
 
-    def pool(self, blueprint: Record, skip_forms: frozenset[str] = frozenset()) -> Any:
+    def pool(self, blueprint: Record, skip_forms: frozenset[str] = frozenset()) -> Pool:
         """The approved items and cases a blueprint may use, with their exposure so far."""
         items = self._bank.items()
         ratings = (
