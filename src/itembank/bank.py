@@ -456,7 +456,7 @@ class Bank:
         return (
             relpath,
             canonical.dumps(record).encode("utf-8"),
-            _describe_change(record, old, kind) + note,
+            workflow.describe_change(record, old, kind) + note,
         )
 
     def _previous(self, relpath: str) -> Record | None:
@@ -502,26 +502,3 @@ class Bank:
                 )
                 + "."
             )
-
-
-def _describe_change(record: Record, old: Record | None, kind: str) -> str:
-    """A commit message naming the record and what changed."""
-    ident = record.get("id", kind)
-    if kind == "review":
-        return (
-            f"{record.get('target')}: {str(record.get('decision', 'review')).replace('_', ' ')}"
-            f" (review by {str(record.get('reviewer', '')).split('<')[0].strip()})"
-        )
-    if old is None:
-        return f"{ident}: create {kind} ({record.get('status', 'new')})"
-    changed = sorted(k for k in set(record) | set(old) if record.get(k) != old.get(k))
-    if old.get("status") != record.get("status"):
-        move = {
-            "in_review": "submit for review",
-            "approved": "approve",
-            "retired": "retire",
-            "draft": "return to draft",
-        }.get(str(record.get("status")), f"set status {record.get('status')}")
-        others = [c for c in changed if c != "status"]
-        return f"{ident}: {move}" + (f"; update {', '.join(others)}" if others else "")
-    return f"{ident}: update {', '.join(changed) or 'nothing'}"

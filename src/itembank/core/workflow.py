@@ -187,3 +187,27 @@ def _same_person(a: str, b: str) -> bool:
         return person.rsplit("<", 1)[-1].rstrip(">").strip().lower()
 
     return a.strip().lower() == b.strip().lower() or email(a) == email(b)
+
+
+def describe_change(record: Mapping[str, Any], old: Mapping[str, Any] | None, kind: str) -> str:
+    """A commit message naming the record and what changed, in the words of the status moves
+    (submit for review, approve, retire...)."""
+    ident = record.get("id", kind)
+    if kind == "review":
+        return (
+            f"{record.get('target')}: {str(record.get('decision', 'review')).replace('_', ' ')}"
+            f" (review by {str(record.get('reviewer', '')).split('<')[0].strip()})"
+        )
+    if old is None:
+        return f"{ident}: create {kind} ({record.get('status', 'new')})"
+    changed = sorted(k for k in set(record) | set(old) if record.get(k) != old.get(k))
+    if old.get("status") != record.get("status"):
+        move = {
+            "in_review": "submit for review",
+            "approved": "approve",
+            "retired": "retire",
+            "draft": "return to draft",
+        }.get(str(record.get("status")), f"set status {record.get('status')}")
+        others = [c for c in changed if c != "status"]
+        return f"{ident}: {move}" + (f"; update {', '.join(others)}" if others else "")
+    return f"{ident}: update {', '.join(changed) or 'nothing'}"
