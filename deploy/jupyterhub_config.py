@@ -29,7 +29,7 @@ c.JupyterHub.bind_url = os.environ.get("HUB_BIND_URL", "http://127.0.0.1:8000")
 c.JupyterHub.authenticator_class = "pam"
 c.Authenticator.allowed_users = set()  # everyone allowed must be in a group below
 # Hub user names are matched to bank.json panel members by email, email local part or name slug
-# (itembank.review.rules.member_for_login): e.g. "helen.marsh" is Helen Marsh <helen.marsh@example.org>.
+# (itembank.core.identity.member_for_login): e.g. "helen.marsh" is Helen Marsh <helen.marsh@example.org>.
 c.JupyterHub.load_groups = {
     "writers": {"users": ["daniel.hughes", "tom.whitfield"]},
     "panel": {
