@@ -14,6 +14,7 @@ from itembank.core.errors import ItembankError
 
 
 def add_checks(sub: Any) -> None:
+    """validate, coverage, currency and history: the checks and the look back."""
     p = sub.add_parser(
         "validate",
         help="check every file of the bank",
@@ -100,6 +101,7 @@ def _history(bank: Bank, args: argparse.Namespace) -> int:
 
 
 def add_kept(sub: Any) -> None:
+    """Apart from add_checks because `itembank --help` lists kept after the forms' commands."""
     p = sub.add_parser(
         "kept",
         help="versions that could not be saved: list, show or restore them",
