@@ -1,0 +1,220 @@
+"""Exporters' commands: build parallel forms, check them and export them (assemble, form
+verify, export)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from itembank.bank import Bank
+from itembank.checks.reporting import to_json
+from itembank.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Handler, Parser, bank_arg, format_arg
+
+# ---- form assembly and export (issue 5): assemble | form verify | export ----------------------
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the seed must be a whole number, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("the seed must be 0 or more")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError("ask for between 1 and 100 forms")
+    return value
+
+
+def add_form_commands(sub: Any) -> None:
+    p = sub.add_parser(
+        "assemble",
+        help="build parallel test forms from a blueprint",
+        description="Build N parallel forms for a blueprint at once (a mixed-integer programme), "
+        "and commit their manifests to forms/<id>/manifest.json, or with --out write them to a "
+        "new folder instead. The same bank commit, blueprint and seed give identical forms. "
+        "Exit 0: forms built; 1: the blueprint cannot be met (the conflicts are listed); "
+        "2: bad invocation, unknown or invalid blueprint, or no bank.",
+    )
+    p.add_argument("--blueprint", metavar="ID", required=True, help="blueprints/ID.json")
+    p.add_argument("--forms", metavar="N", type=_count, default=1, help="how many forms (1)")
+    p.add_argument("--seed", metavar="S", type=_seed, required=True, help="a whole number")
+    p.add_argument("--out", metavar="DIR", help="write manifests here instead of committing")
+    p.add_argument("--force", action="store_true", help="replace existing forms or --out folder")
+    p.add_argument("--author", metavar="'NAME <EMAIL>'", help="who commits (default: git config)")
+    p.add_argument(
+        "--time-limit",
+        metavar="SECONDS",
+        type=float,
+        default=60.0,
+        help="the solver's time limit (60)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    bank_arg(p)
+    format_arg(p)
+
+    p = sub.add_parser(
+        "form",
+        help="check an assembled form",
+        description="Work with assembled forms. 'form verify FORM' re-derives a form from its "
+        "manifest and confirms nothing changed since it was assembled.",
+    )
+    form_sub = p.add_subparsers(dest="form_command", metavar="ACTION", parser_class=Parser)
+    v = form_sub.add_parser(
+        "verify",
+        help="confirm a form still matches the bank",
+        description="Check a form as recorded, reading every record at the manifest's bank "
+        "commit (content hash, approvals as of that commit, option order, key, totals), and "
+        "say what changed since, per id: edited, retired, went back to review, approval no "
+        "longer valid (approval-stale, not-approved), gone, or an uncommitted change. Exit 0: "
+        "deliverable as it stands; 1: something is listed; 2: no such form or commit, or no "
+        "bank.",
+    )
+    v.add_argument("form", metavar="FORM", help="a form id (forms/FORM/manifest.json) or a path")
+    bank_arg(v)
+    format_arg(v)
+    p.set_defaults(bank=None, form_command=None)
+
+    p = sub.add_parser(
+        "export",
+        help="export a form to QTI 2.1, QTI 3.0, HTML or PDF",
+        description="Export a verified form: qti21 and qti30 write a content package (zip) for "
+        "a delivery platform; html and pdf write the candidate paper, and the answer key and "
+        "marking scheme as a separate document. Given a scenario id (e.g. SIM-0001), html and "
+        "pdf write the candidate brief, the actor briefs and the assessor's marking sheet. "
+        "A form is rebuilt from the bank commit its manifest records, so it gives the same "
+        "bytes years later; it is refused while any record it names is not approved-or-"
+        "retired now, lacks the approvals the review policy required at that commit, or has "
+        "uncommitted changes. --force replaces only a folder itembank wrote (it holds a "
+        ".itembank-export file), never the bank, its repository, a git repository, the "
+        "current folder or one above it. Exit 0: written; 1: refused (each id and why); 2: "
+        "bad invocation, an output folder that may not be replaced, or no bank.",
+    )
+    p.add_argument("form", metavar="FORM", help="a form id or manifest path, or a scenario id")
+    p.add_argument(
+        "--format",
+        dest="export_format",
+        required=True,
+        choices=("qti21", "qti30", "html", "pdf"),
+        help="what to write",
+    )
+    p.add_argument("--out", metavar="DIR", required=True, help="a new folder for the files")
+    p.add_argument("--force", action="store_true", help="replace the folder if itembank wrote it")
+    p.add_argument(
+        "--as-delivered",
+        action="store_true",
+        help="re-export a form exactly as candidates saw it, for the record (e.g. an appeal), "
+        "even if an item has since gone back to review",
+    )
+    bank_arg(p)
+
+
+def _assemble(bank: Bank, args: argparse.Namespace) -> int:
+    from itembank.forms.manifests import NotDeliverableError
+    from itembank.forms.pool import AssemblyError
+
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(f"  {message}", file=sys.stderr, flush=True)
+
+    try:
+        outcome = bank.forms.assemble(
+            args.blueprint,
+            args.forms,
+            args.seed,
+            out=args.out,
+            force=args.force,
+            author=args.author,
+            time_limit=args.time_limit,
+            progress=progress,
+        )
+    except (AssemblyError, NotDeliverableError) as exc:
+        print(f"itembank: {exc}", file=sys.stderr)
+        return EXIT_FINDINGS
+    summary = {
+        "forms": [
+            {
+                "id": m["id"],
+                "items": m["totals"]["items"],
+                "max_score": m["totals"]["max_score"],
+                "difficulty_mean": m["totals"]["difficulty_mean"],
+                "cases": [s["stimulus"] for s in m["sections"] if s.get("stimulus")],
+            }
+            for m in outcome.manifests
+        ],
+        "overlap": outcome.assembly.overlap(),
+        "solver": outcome.assembly.solver,
+        "commit": outcome.commit,
+        "written": [str(p) for p in outcome.written or []],
+    }
+    if args.format == "json":
+        print(to_json(summary))
+        return EXIT_OK
+    for f in summary["forms"]:
+        print(
+            f"{f['id']}: {f['items']} items, max score {f['max_score']:g}, mean difficulty "
+            f"{f['difficulty_mean']:.3f}, case(s) {', '.join(f['cases']) or 'none'}"
+        )
+    for o in summary["overlap"]:
+        shared = ", ".join(o["shared_cases"]) or "none"
+        print(
+            f"  forms {o['forms'][0]} and {o['forms'][1]} share {o['shared_items']} item(s): "
+            f"{o['shared_items_outside_cases']} outside cases; shared case(s): {shared}"
+        )
+    solver = summary["solver"]
+    print(
+        f"Solver: {solver['name']} {solver['version']}, {solver['status']}, {solver['seconds']}s."
+    )
+    if outcome.commit:
+        print(f"Committed {len(outcome.manifests)} manifest(s) in {outcome.commit[:10]}.")
+    else:
+        print(f"Wrote {len(summary['written'])} manifest(s) under {args.out} (not committed).")
+    return EXIT_OK
+
+
+def _form(bank: Bank, args: argparse.Namespace) -> int:
+    if args.form_command is None:
+        print("itembank form: say what to do: itembank form verify FORM", file=sys.stderr)
+        return EXIT_USAGE
+    check = bank.forms.verify(args.form)
+    if args.format == "json":
+        print(to_json(check.to_dict()))
+    elif check.ok:
+        print(
+            f"{check.form}: every item, option order, key and total matches the bank, and "
+            f"every record carries its approvals (as at {check.commit[:10]} and now)."
+        )
+    else:
+        print(f"{check.form}: does NOT match the bank:")
+        for line in check.lines():
+            print(f"  - {line}")
+    if args.format != "json":
+        for note in check.notes:
+            print(f"  note: {note}")
+    return EXIT_OK if check.ok else EXIT_FINDINGS
+
+
+def _export(bank: Bank, args: argparse.Namespace) -> int:
+    from itembank.forms.manifests import StaleFormError
+
+    try:
+        written = bank.forms.export(
+            args.form, args.export_format, args.out, args.force, args.as_delivered
+        )
+    except StaleFormError as exc:
+        print(f"itembank: {exc}", file=sys.stderr)
+        return EXIT_FINDINGS
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Handler] = {"assemble": _assemble, "form": _form, "export": _export}
