@@ -218,9 +218,11 @@ class ItemForm:
         )
 
     def _changed(self) -> None:
+        """The writer changed a box (the subclass checks and keeps a draft)."""
         raise NotImplementedError
 
     def _say(self, text: str, kind: str) -> None:
+        """Show a message to the writer (the subclass has the line for it)."""
         raise NotImplementedError
 
     def _show(self, fields: ItemFields) -> None:
