@@ -292,7 +292,8 @@ class Bank:
         }
         result = coverage(facts, frameworks)
         if blueprint is not None:
-            result.blueprint = blueprint_capacity(self.get_record("blueprint", blueprint), facts)
+            record = self.get_record("blueprint", blueprint)
+            result.blueprint = blueprint_capacity(record, facts, frameworks)
         return result
 
     def check_record(self, record: Record, kind: str | None = None) -> list[Finding]:

@@ -178,14 +178,17 @@ def item_rules(path: str, item: dict[str, Any]) -> Iterator[Finding]:
             "duplicate-option-text",
             "Two options have the same text. Reword one.",
         )
-    primaries = [m for m in item["standards"] if m.get("primary")]
-    if len(primaries) > 1:
-        yield warning(
-            path,
-            "/standards",
-            "primary-count",
-            "More than one standard is marked primary. Mark only the main one.",
-        )
+    # one primary per framework: an item for two roles has a main statement in each role's
+    # framework (and may have one in each version of a framework)
+    primaries = Counter(m["framework"] for m in item["standards"] if m.get("primary"))
+    for fw, n in sorted(primaries.items()):
+        if n > 1:
+            yield warning(
+                path,
+                "/standards",
+                "primary-count",
+                f"{n} statements of {fw} are marked primary. Mark only the main one.",
+            )
 
 
 def scenario_rules(path: str, scenario: dict[str, Any]) -> Iterator[Finding]:
@@ -359,12 +362,18 @@ def _mappings(standards: list[dict[str, Any]]) -> list[list[str]]:
     return [[m["framework"], m["statement"]] for m in standards]
 
 
+def _marked(standards: list[dict[str, Any]]) -> list[bool]:
+    """Which mappings are marked primary (the bank rules and coverage pick each framework's)."""
+    return [bool(m.get("primary")) for m in standards]
+
+
 def _item_facts(r: dict[str, Any]) -> Facts:
     return {
         "status": r["status"],
         "author": r["author"],
         "refs": r["references"],
         "std": _mappings(r["standards"]),
+        "std_primary": _marked(r["standards"]),
         "stim": r.get("stimulus"),
         "enemies": r["enemies"],
         "roles": r["roles"],
@@ -382,6 +391,7 @@ def _stimulus_facts(r: dict[str, Any]) -> Facts:
         "author": r["author"],
         "refs": r.get("references", []),
         "std": _mappings(r["standards"]),
+        "std_primary": _marked(r["standards"]),
         "items": r["items"],
         "roles": r["roles"],
         "hash": content_hash("stimulus", r),
@@ -390,13 +400,21 @@ def _stimulus_facts(r: dict[str, Any]) -> Facts:
 
 def _scenario_facts(r: dict[str, Any]) -> Facts:
     std = _mappings(r["standards"])
-    marking = [m for c in r["marking_scheme"]["criteria"] for m in _mappings(c["standards"])]
+    criteria = r["marking_scheme"]["criteria"]
+    marking = [m for c in criteria for m in _mappings(c["standards"])]
+    where = [
+        pointer("marking_scheme", "criteria", ci, "standards", mi)
+        for ci, c in enumerate(criteria)
+        for mi in range(len(c["standards"]))
+    ]
     return {
         "status": r["status"],
         "author": r["author"],
         "refs": r.get("references", []),
         "std": std,
+        "std_primary": _marked(r["standards"]),
         "marking_std": marking,
+        "marking_where": where,
         "roles": [r["role"]],
         "hash": content_hash("scenario", r),
     }

@@ -22,6 +22,7 @@ from itembank.checks.panelrules import (
     standard_setting_links,
     workflow_states,
 )
+from itembank.checks.standardrules import standard_roles
 from itembank.core.findings import Finding, error, pointer
 from itembank.core.layout import CONTENT_KINDS
 
@@ -34,6 +35,7 @@ def check_bank(facts: Mapping[str, Facts | None]) -> list[Finding]:
         required_files,
         unique_ids,
         content_links,
+        standard_roles,
         stimulus_sets,
         review_links,
         blind_answers,

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from itembank.core.standards import counted_standards
+
 Facts = dict[str, Any]
 STATES = ("approved", "in_review", "changes_requested", "draft", "rejected", "retired")
 
@@ -58,13 +60,16 @@ class Coverage:
 
 
 def coverage(facts: Mapping[str, Facts], frameworks: Mapping[str, Facts]) -> Coverage:
-    """Count items by mapping; `frameworks` maps framework id -> its facts."""
+    """Count items by mapping; `frameworks` maps framework id -> its facts. A mapping counts
+    for its framework's role, and only if the item claims that role (a mapping to another
+    role's framework, or to a framework not in `frameworks`, is ignored: validate flags it)."""
     counts: Counter[tuple[str, str, str, str, str, str]] = Counter()
     for f in facts.values():
         if f["kind"] != "item" or not f["valid"]:
             continue
         for fw, statement in f["std"]:
-            for role in f["roles"]:
+            role = frameworks[fw]["role"] if fw in frameworks else None
+            if role in f["roles"]:
                 counts[(fw, statement, role, f["section"], f["format"], f["status"])] += 1
     rows_by: dict[tuple[str, str, str, str, str], Counter[str]] = defaultdict(Counter)
     for (fw, st, role, section, fmt, status), n in counts.items():
@@ -104,9 +109,11 @@ def coverage(facts: Mapping[str, Facts], frameworks: Mapping[str, Facts]) -> Cov
 
 
 def blueprint_capacity(
-    blueprint: Mapping[str, Any], facts: Mapping[str, Facts]
+    blueprint: Mapping[str, Any], facts: Mapping[str, Facts], frameworks: Mapping[str, Facts]
 ) -> BlueprintCapacity:
-    """Upper bound on disjoint forms: for each constraint, approved eligible supply // demand."""
+    """Upper bound on disjoint forms: for each constraint, approved eligible supply // demand.
+    A standards bound counts what assembly counts (core/standards.py): an item's primary
+    statement in each framework of a role it claims."""
     role = blueprint["role"]
     excluded = set(blueprint.get("exclude", []))
     approved = [
@@ -156,11 +163,25 @@ def blueprint_capacity(
                 len(usable),
                 section.get("stimuli", 1),
             )
+    fw_roles = {fid: str(fw["role"]) for fid, fw in frameworks.items()}
+    counted = {f["id"]: _counted(f, fw_roles) for f in approved}
     for bound in blueprint.get("standards", []):
-        n = sum(1 for f in approved if [bound["framework"], bound["statement"]] in f["std"])
+        ref = (bound["framework"], bound["statement"])
+        n = sum(1 for f in approved if ref in counted[f["id"]])
         limit(f"standard {bound['statement']}: min {bound['min']} per form", n, bound["min"])
     for bound in blueprint.get("formats", []):
         n = sum(1 for f in approved if f["format"] == bound["format"])
         limit(f"format {bound['format']}: min {bound['min']} per form", n, bound["min"])
     upper = min((x["forms"] for x in limits), default=0)
     return BlueprintCapacity(blueprint["id"], upper, limits)
+
+
+def _counted(f: Facts, framework_roles: Mapping[str, str]) -> frozenset[tuple[str, str]]:
+    """The statements an item's facts count towards in a blueprint's bounds."""
+    mappings = [
+        {"framework": fw, "statement": st, "primary": marked}
+        for (fw, st), marked in zip(
+            f["std"], f.get("std_primary") or [False] * len(f["std"]), strict=True
+        )
+    ]
+    return counted_standards(mappings, f["roles"], framework_roles)

@@ -18,6 +18,7 @@ from typing import Any
 
 from itembank.core.canonical import sha256_of
 from itembank.core.errors import ItembankError
+from itembank.core.standards import counted_standards
 from itembank.core.workflow import content_hash
 from itembank.forms.assembly import AssembledForm
 
@@ -367,12 +368,13 @@ class FormsOutcome:
 
 
 def compare(
-    manifests: Sequence[Mapping[str, Any]], items: Mapping[str, Mapping[str, Any]]
+    manifests: Sequence[Mapping[str, Any]],
+    items: Mapping[str, Mapping[str, Any]],
+    framework_roles: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Forms side by side: one row per form with its mean difficulty, max score, case(s), and
-    how many items count towards each statement (as blueprint bounds count them)."""
-    from itembank.forms.pool import counted_standards
-
+    how many items count towards each statement (as blueprint bounds count them: given the
+    frameworks' roles, mappings to a framework of a role the item does not claim are ignored)."""
     rows = []
     for m in manifests:
         ids = [e["id"] for s in m["sections"] for e in s["items"]]
@@ -384,7 +386,9 @@ def compare(
             "cases": ", ".join(s["stimulus"] for s in m["sections"] if s.get("stimulus")),
         }
         for ident in ids:
-            for _fw, statement in sorted(counted_standards(items[ident]["standards"])):
+            item = items[ident]
+            counted = counted_standards(item["standards"], item.get("roles", []), framework_roles)
+            for _fw, statement in sorted(counted):
                 row[statement] = row.get(statement, 0) + 1
         rows.append(row)
     return rows

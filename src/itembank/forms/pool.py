@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from itembank.core.errors import ItembankError
+from itembank.core.standards import counted_standards
 
 
 class AssemblyError(ItembankError):
@@ -75,26 +76,17 @@ def difficulty_values(
     )
 
 
-def counted_standards(mappings: Iterable[Mapping[str, Any]]) -> frozenset[tuple[str, str]]:
-    """The statements an item counts towards in blueprint bounds: one per framework, its primary
-    statement there (the one marked primary, else the first listed), so that an item mapped to
-    three statements still fills one slot of the blueprint."""
-    chosen: dict[str, str] = {}
-    for m in mappings:
-        fw = str(m["framework"])
-        if m.get("primary") or fw not in chosen:
-            chosen[fw] = str(m["statement"])
-    return frozenset(chosen.items())
-
-
 def build_pool(
     blueprint: Mapping[str, Any],
     items: Iterable[Mapping[str, Any]],
     stimuli: Iterable[Mapping[str, Any]],
     difficulty: Mapping[str, float],
     exposure: Mapping[str, int] | None = None,
+    framework_roles: Mapping[str, str] | None = None,
 ) -> Pool:
-    """The approved items and cases of the blueprint's role, minus exclusions.
+    """The approved items and cases of the blueprint's role, minus exclusions. Given each
+    framework's role, an item's mappings to frameworks of roles it does not claim are ignored
+    (they count towards no blueprint bound).
 
     Raises AssemblyError when `include` names content that is not approved or not eligible.
     """
@@ -147,7 +139,7 @@ def build_pool(
             section=str(r["section"]),
             format=str(r["format"]),
             stimulus=str(stim) if stim else None,
-            standards=counted_standards(r["standards"]),
+            standards=counted_standards(r["standards"], r.get("roles", []), framework_roles),
             difficulty=float(difficulty[ident]),
             enemies=tuple(sorted(str(e) for e in r.get("enemies", []))),
             exposure=seen,

@@ -92,7 +92,12 @@ class Forms:
             self._bank.records("stimulus"),
             difficulty_values(source, items, ratings),
             exposure,
+            self._framework_roles(),
         )
+
+    def _framework_roles(self) -> dict[str, str]:
+        """Framework id -> its role: a mapping counts only for content that claims that role."""
+        return {fw: str(r.get("role")) for fw, r in self._bank.frameworks().items()}
 
     def feasibility(self, blueprint_id: str, n_forms: int) -> list[str]:
         """Constraint families whose demand for n_forms exceeds what the bank supplies."""
@@ -419,4 +424,5 @@ class Forms:
         """Forms side by side (ids or manifest paths): difficulty, cases, items per statement."""
         manifests = [self.form(f) for f in forms]
         ids = {e["id"] for m in manifests for s in m["sections"] for e in s["items"]}
-        return compare(manifests, {i: self._bank.get_record("item", i) for i in sorted(ids)})
+        items = {i: self._bank.get_record("item", i) for i in sorted(ids)}
+        return compare(manifests, items, self._framework_roles())

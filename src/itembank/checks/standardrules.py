@@ -1,0 +1,110 @@
+"""Bank-wide rule: standards that match roles. Every framework belongs to one role; content is
+measured against the frameworks of the roles it claims, so a mapping to another role's
+framework assesses nothing on that content's papers (a practitioner item mapped only to the
+practice leader statement passed every check and was assembled onto a practitioner paper).
+
+Two findings, both errors:
+- ``standard-role-mismatch``: a mapping (or a marking criterion's mapping) to a framework whose
+  role the content does not claim, at the mapping's pointer;
+- ``standard-role-missing``: a claimed role with no primary mapping to an assessed framework of
+  that role, at the role's pointer. Primary as assembly counts it (core/standards.py): each
+  framework's mapping marked primary, else its first.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from itembank.checks.bankindex import BankIndex, Facts
+from itembank.core.findings import Finding, error, pointer
+from itembank.core.layout import CONTENT_KINDS
+from itembank.core.standards import primary_indexes
+
+KIND_NAMES = {"item": "item", "stimulus": "case", "scenario": "scenario"}
+
+
+def standard_roles(index: BankIndex) -> Iterator[Finding]:
+    """Content maps only to frameworks of its roles, and to an assessed one for each role."""
+    frameworks: dict[str, Facts] = {}
+    for fid, path in index.ids("framework").items():
+        if index.facts[path]["valid"]:
+            frameworks[fid] = index.facts[path]
+    assessed: dict[str, list[str]] = defaultdict(list)
+    unassessed: dict[str, list[str]] = defaultdict(list)
+    for fid, fw in sorted(frameworks.items()):
+        (assessed if fw["assessed"] else unassessed)[fw["role"]].append(fid)
+    declared = set(index.settings["roles"]) if index.settings else None
+    for path, f in sorted(index.facts.items()):
+        if f["kind"] not in CONTENT_KINDS or not f["valid"]:
+            continue
+        roles: list[str] = f["roles"]
+        noun = KIND_NAMES[f["kind"]]
+        places = [pointer("standards", i) for i in range(len(f["std"]))]
+        if f["kind"] == "scenario":
+            places += f["marking_where"]
+            mappings = f["std"] + f["marking_std"]
+        else:
+            mappings = f["std"]
+        for where, (fw, _statement) in zip(places, mappings, strict=True):
+            if fw in frameworks and frameworks[fw]["role"] not in roles:
+                yield error(
+                    path,
+                    where,
+                    "standard-role-mismatch",
+                    _mismatch(noun, roles, fw, frameworks[fw], assessed),
+                )
+        if any(fw not in frameworks for fw, _ in f["std"]):
+            continue  # unknown-standard says what to fix first
+        primary = primary_indexes([fw for fw, _ in f["std"]], f.get("std_primary", []))
+        for ri, role in enumerate(roles):
+            if declared is not None and role not in declared:
+                continue  # unknown-role says so
+            if any(frameworks[fw]["role"] == role and frameworks[fw]["assessed"] for fw in primary):
+                continue
+            yield error(
+                path,
+                "/role" if f["kind"] == "scenario" else pointer("roles", ri),
+                "standard-role-missing",
+                _missing(noun, role, assessed[role], unassessed[role]),
+            )
+
+
+def _mismatch(
+    noun: str, roles: Sequence[str], fw: str, framework: Facts, assessed: dict[str, list[str]]
+) -> str:
+    targets = sorted({t for role in roles for t in assessed.get(role, [])})
+    where = (
+        f"a statement of {_either(targets)}"
+        if targets
+        else f"a statement of a framework for {_either(list(roles))}"
+    )
+    never = "" if framework["assessed"] else f" ({fw} is never assessed)"
+    return (
+        f"{fw} is the framework of the {framework['role']} role{never}, but this {noun} is for "
+        f"{_either(list(roles))}, so the mapping counts towards nothing. Map it to {where} "
+        "instead."
+    )
+
+
+def _missing(noun: str, role: str, assessed: list[str], unassessed: list[str]) -> str:
+    if not assessed:
+        never = f" ({_either(unassessed)} is never assessed)" if unassessed else ""
+        return (
+            f"No framework in this bank assesses the {role} role{never}. Remove {role} from "
+            f"the {noun}'s roles, or add an assessed framework for {role} to standards/."
+        )
+    return (
+        f"This {noun} is for {role} but maps to no statement of {_either(assessed)}, the "
+        f"assessed framework{'s' if len(assessed) > 1 else ''} of that role. Add a mapping to "
+        f"the statement it assesses there (marked primary), or remove {role} from its roles."
+    )
+
+
+def _either(values: list[Any]) -> str:
+    names = [str(v) for v in values]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+__all__ = ["standard_roles"]
