@@ -15,6 +15,7 @@ from itembank import open_bank
 from .conftest import DATA, git, make_repo
 
 CASES = sorted(p.name for p in (DATA / "invalid").iterdir() if p.is_dir())
+VALID_CASES = sorted(p.name for p in (DATA / "valid_cases").iterdir() if p.is_dir())
 
 
 def test_the_valid_bank_has_no_findings(valid_bank: Path) -> None:
@@ -25,9 +26,21 @@ def test_the_valid_bank_has_no_findings(valid_bank: Path) -> None:
 
 @pytest.mark.parametrize("case", CASES)
 def test_invalid_case(case: str, tmp_path: Path) -> None:
+    check_case(DATA / "invalid" / case, tmp_path)
+
+
+@pytest.mark.parametrize("case", VALID_CASES)
+def test_valid_case(case: str, tmp_path: Path) -> None:
+    """Changes to the valid bank that must not produce any finding."""
+    check_case(DATA / "valid_cases" / case, tmp_path)
+
+
+def check_case(folder: Path, tmp_path: Path) -> None:
+    """The case's files laid over the valid bank give exactly its expected findings."""
+    case = folder.name
     bank = make_repo(tmp_path, DATA / "valid" / "bank")
-    spec = json.loads((DATA / "invalid" / case / "expected.json").read_text())
-    files = DATA / "invalid" / case / "files"
+    spec = json.loads((folder / "expected.json").read_text())
+    files = folder / "files"
     if files.is_dir():
         # copy without the source's times: copy2 would keep a same-size file's mtime, and git's
         # stat check would then not see the change it has to commit
@@ -51,4 +64,5 @@ def test_invalid_case(case: str, tmp_path: Path) -> None:
 
 
 def test_every_case_is_exercised() -> None:
-    assert len(CASES) == 37
+    assert len(CASES) == 39
+    assert VALID_CASES == ["standards-match-roles"]

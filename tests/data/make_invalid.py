@@ -1,6 +1,7 @@
 """Regenerate tests/data/invalid/: each case is files laid over tests/data/valid/bank plus
 expected.json naming exactly the findings (path, pointer, code, severity) the case must produce,
-no more, and the number of files validation must check.
+no more, and the number of files validation must check. tests/data/valid_cases/ holds cases laid
+the same way that must produce no finding at all.
 
 Run: python tests/data/make_invalid.py   (the cases are committed; this documents them)
 """
@@ -16,6 +17,7 @@ from typing import Any
 HERE = Path(__file__).parent
 VALID = HERE / "valid" / "bank"
 OUT = HERE / "invalid"
+VALID_OUT = HERE / "valid_cases"
 
 
 def load(rel: str) -> dict[str, Any]:
@@ -34,6 +36,16 @@ def edit(rel: str, change: Callable[[dict[str, Any]], None]) -> tuple[str, bytes
 
 T3, T4, T1, T2 = "items/TS-0003.json", "items/TS-0004.json", "items/TS-0001.json", "items/TS-0002.json"
 REVIEW = "reviews/TS-0001/20261101T100000Z-rita-reviewer.json"
+SIM, STIM = "scenarios/SIM-0001.json", "stimuli/CS-0001.json"
+
+
+def framework(ident: str, role: str, prefix: str, assessed: bool = True) -> tuple[str, bytes]:
+    """A two-statement framework for `role` (the valid bank has one, for practitioners)."""
+    record = load("standards/fw-a.json")
+    record.update(id=ident, role=role, title=f"Framework {ident}", assessed=assessed,
+                  statements=[{"id": f"{prefix}-0{n}", "number": n, "title": f"Statement {n}"}
+                              for n in (1, 2)])
+    return f"standards/{ident}.json", dump(record)
 
 CASES: dict[str, tuple[str, list[tuple[str, bytes]], list[str], list[tuple[str, str, str, str]]]] = {
     "malformed-json": ("a missing value", [(T3, b'{"id": "TS-0003",\n  "format": }\n')], [],
@@ -163,6 +175,52 @@ CASES: dict[str, tuple[str, list[tuple[str, bytes]], list[str], list[tuple[str, 
                   [(T3, "", "too-large", "error")]),
     "missing-references": ("no reference catalogue", [], ["references.json"],
                            [("references.json", "", "missing-file", "error")]),
+    "standard-role-mismatch": (
+        "a practitioner item mapped only to the leader framework (never assessed), a leader item "
+        "(no framework assesses leaders) and a practitioner scenario's marking criterion mapped "
+        "to the leader framework",
+        [edit("bank.json", lambda r: (r["roles"].append({"id": "leader", "title": "Leader"}),
+                                      r["frameworks"].append("fw-l"))),
+         framework("fw-l", "leader", "FL", assessed=False),
+         edit(T1, lambda r: r.update(standards=[{"framework": "fw-l", "statement": "FL-01",
+                                                 "primary": True}])),
+         edit(T3, lambda r: r.update(roles=["leader"], standards=[{"framework": "fw-l",
+                                                                   "statement": "FL-01"}])),
+         edit(SIM, lambda r: r["marking_scheme"]["criteria"][0]["standards"][0].update(
+             framework="fw-l", statement="FL-02"))], [],
+        [(T1, "/standards/0", "standard-role-mismatch", "error"),
+         (T1, "/roles/0", "standard-role-missing", "error"),
+         (T3, "/roles/0", "standard-role-missing", "error"),
+         (SIM, "/marking_scheme/criteria/0/standards/0", "standard-role-mismatch", "error")]),
+    "standard-role-missing": (
+        "an item and a case for practitioners and supervisors mapped only to the practitioner "
+        "framework; the item marks two statements of it primary",
+        [edit("bank.json", lambda r: r["frameworks"].append("fw-s")),
+         framework("fw-s", "supervisor", "FS"),
+         edit(T2, lambda r: r.update(roles=["practitioner", "supervisor"], standards=[
+             {"framework": "fw-a", "statement": "FA-01", "primary": True},
+             {"framework": "fw-a", "statement": "FA-02", "primary": True}])),
+         edit(STIM, lambda r: r.update(roles=["practitioner", "supervisor"]))], [],
+        [(T2, "/roles/1", "standard-role-missing", "error"),
+         (T2, "/standards", "primary-count", "warning"),
+         (STIM, "/roles/1", "standard-role-missing", "error")]),
+}
+
+#: Cases laid over the valid bank that must stay valid (the same layout, expecting nothing).
+VALID_CASES: dict[str, tuple[str, list[tuple[str, bytes]]]] = {
+    "standards-match-roles": (
+        "an item for practitioners and supervisors with a primary statement in two versions of "
+        "the practitioner framework (as pqs-practitioner-2018 and ecs-2026) and in the "
+        "supervisor framework, and a practitioner item mapped to both practitioner versions",
+        [edit("bank.json", lambda r: r["frameworks"].extend(["fw-b", "fw-s"])),
+         framework("fw-b", "practitioner", "FB"),
+         framework("fw-s", "supervisor", "FS"),
+         edit(T1, lambda r: r["standards"].append({"framework": "fw-b", "statement": "FB-02"})),
+         edit(T2, lambda r: r.update(roles=["practitioner", "supervisor"], standards=[
+             {"framework": "fw-a", "statement": "FA-01", "primary": True},
+             {"framework": "fw-a", "statement": "FA-02"},
+             {"framework": "fw-b", "statement": "FB-01", "primary": True},
+             {"framework": "fw-s", "statement": "FS-02", "primary": True}]))]),
 }
 
 
@@ -175,8 +233,12 @@ def files_checked(files: list[tuple[str, bytes]], removed: list[str]) -> int:
 def main() -> None:
     if OUT.exists():
         shutil.rmtree(OUT)
-    for name, (description, files, removed, expected) in CASES.items():
-        case = OUT / name
+    if VALID_OUT.exists():
+        shutil.rmtree(VALID_OUT)
+    cases = {**CASES, **{name: (description, files, [], []) for name, (description, files)
+                         in VALID_CASES.items()}}
+    for name, (description, files, removed, expected) in cases.items():
+        case = (VALID_OUT if name in VALID_CASES else OUT) / name
         for rel, data in files:
             target = case / "files" / rel
             target.parent.mkdir(parents=True, exist_ok=True)
