@@ -69,7 +69,9 @@ def test_blueprint_capacity_is_the_tightest_constraint() -> None:
           "sections": [{"id": "g", "section": "general", "items": 3},
                        {"id": "a", "section": "applied", "items": 6, "stimuli": 1}],
           "standards": [{"framework": "fw", "statement": "S-2", "min": 1}]}
-    cap = blueprint_capacity(bp, facts)
+    fw = {"fw": {"role": "practitioner", "statements": ["S-1", "S-2"], "titles": {},
+                 "assessed": True}}
+    cap = blueprint_capacity(bp, facts, fw)
     assert cap.forms_upper_bound == 1  # one case of six
     assert {x["constraint"].split(":")[0]: x["forms"] for x in cap.limits} == {
         "section g": 3, "section a": 1, "standard S-2": 2}
