@@ -69,7 +69,7 @@ def coverage(facts: Mapping[str, Facts], frameworks: Mapping[str, Facts]) -> Cov
             continue
         for fw, statement in f["std"]:
             role = frameworks[fw]["role"] if fw in frameworks else None
-            if role in f["roles"]:
+            if role is not None and role in f["roles"]:
                 counts[(fw, statement, role, f["section"], f["format"], f["status"])] += 1
     rows_by: dict[tuple[str, str, str, str, str], Counter[str]] = defaultdict(Counter)
     for (fw, st, role, section, fmt, status), n in counts.items():
