@@ -104,6 +104,14 @@ def test_form_comparison_ignores_mappings_to_other_roles() -> None:
     }
     (row,) = compare([manifest], items, ROLES)
     assert (row["S-2"], "S-1" in row) == (2, False)
+    # an item for two roles on a practitioner form counts towards practitioner statements only
+    items["TS-0002"] = {"roles": ["practitioner", "supervisor"], "standards": [
+        {"framework": "p", "statement": "S-2", "primary": True},
+        {"framework": "s", "statement": "S-1", "primary": True}]}
+    (row,) = compare([manifest], items, ROLES)
+    assert (row["S-2"], row["S-1"]) == (2, 1)
+    (row,) = compare([manifest], items, ROLES, {"F-1": "practitioner"})
+    assert (row["S-2"], "S-1" in row) == (2, False)
 
 
 def _map_only_to_leader(bank: Path, ident: str) -> None:

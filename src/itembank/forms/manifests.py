@@ -371,10 +371,13 @@ def compare(
     manifests: Sequence[Mapping[str, Any]],
     items: Mapping[str, Mapping[str, Any]],
     framework_roles: Mapping[str, str] | None = None,
+    form_roles: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Forms side by side: one row per form with its mean difficulty, max score, case(s), and
-    how many items count towards each statement (as blueprint bounds count them: given the
-    frameworks' roles, mappings to a framework of a role the item does not claim are ignored)."""
+    how many items count towards each statement (as blueprint bounds count them). Given the
+    frameworks' roles, only mappings to frameworks of the item's roles count, and given a
+    form's role (form id -> its blueprint's role), only those of that role: a practitioner
+    form's columns are practitioner statements, though its items may also serve supervisors."""
     rows = []
     for m in manifests:
         ids = [e["id"] for s in m["sections"] for e in s["items"]]
@@ -385,9 +388,11 @@ def compare(
             "difficulty_mean": m["totals"].get("difficulty_mean"),
             "cases": ", ".join(s["stimulus"] for s in m["sections"] if s.get("stimulus")),
         }
+        form_role = (form_roles or {}).get(str(m["id"]))
         for ident in ids:
             item = items[ident]
-            counted = counted_standards(item["standards"], item.get("roles", []), framework_roles)
+            roles = [r for r in item.get("roles", []) if form_role in (None, r)]
+            counted = counted_standards(item["standards"], roles, framework_roles)
             for _fw, statement in sorted(counted):
                 row[statement] = row.get(statement, 0) + 1
         rows.append(row)

@@ -425,4 +425,11 @@ class Forms:
         manifests = [self.form(f) for f in forms]
         ids = {e["id"] for m in manifests for s in m["sections"] for e in s["items"]}
         items = {i: self._bank.get_record("item", i) for i in sorted(ids)}
-        return compare(manifests, items, self._framework_roles())
+        roles = {}
+        for m in manifests:
+            try:
+                blueprint = self._bank.get_record("blueprint", str(m["blueprint"]))
+                roles[str(m["id"])] = str(blueprint.get("role"))
+            except ItembankError:
+                continue  # the blueprint is gone: count for every role of the item
+        return compare(manifests, items, self._framework_roles(), roles)
