@@ -20,7 +20,6 @@ from typing import Any
 from itembank.checks.bankindex import BankIndex, Facts
 from itembank.core.findings import Finding, error, pointer
 from itembank.core.layout import CONTENT_KINDS
-from itembank.core.standards import primary_indexes
 
 KIND_NAMES = {"item": "item", "stimulus": "case", "scenario": "scenario"}
 
@@ -36,38 +35,34 @@ def standard_roles(index: BankIndex) -> Iterator[Finding]:
     for fid, fw in sorted(frameworks.items()):
         (assessed if fw["assessed"] else unassessed)[fw["role"]].append(fid)
     declared = set(index.settings["roles"]) if index.settings else None
+    role_of = {fid: fw["role"] for fid, fw in frameworks.items()}
     for path, f in sorted(index.facts.items()):
         if f["kind"] not in CONTENT_KINDS or not f["valid"]:
             continue
         roles: list[str] = f["roles"]
-        noun = KIND_NAMES[f["kind"]]
-        places = [pointer("standards", i) for i in range(len(f["std"]))]
-        if f["kind"] == "scenario":
-            places += f["marking_where"]
-            mappings = f["std"] + f["marking_std"]
-        else:
-            mappings = f["std"]
-        for where, (fw, _statement) in zip(places, mappings, strict=True):
-            if fw in frameworks and frameworks[fw]["role"] not in roles:
+        std: list[list[str]] = f["std"]
+        mappings = std + f["marking_std"] if f["kind"] == "scenario" else std
+        for i, (fw, _statement) in enumerate(mappings):
+            if fw in role_of and role_of[fw] not in roles:
                 yield error(
                     path,
-                    where,
+                    pointer("standards", i) if i < len(std) else f["marking_where"][i - len(std)],
                     "standard-role-mismatch",
-                    _mismatch(noun, roles, fw, frameworks[fw], assessed),
+                    _mismatch(KIND_NAMES[f["kind"]], roles, fw, frameworks[fw], assessed),
                 )
-        if any(fw not in frameworks for fw, _ in f["std"]):
+        if any(fw not in role_of for fw, _ in std):
             continue  # unknown-standard says what to fix first
-        primary = primary_indexes([fw for fw, _ in f["std"]], f.get("std_primary", []))
+        # every framework mapped has a primary statement (core/standards.py), so a role is
+        # served when any mapped framework is an assessed one of that role
+        served = {role_of[fw] for fw, _ in std if frameworks[fw]["assessed"]}
         for ri, role in enumerate(roles):
-            if declared is not None and role not in declared:
-                continue  # unknown-role says so
-            if any(frameworks[fw]["role"] == role and frameworks[fw]["assessed"] for fw in primary):
-                continue
+            if role in served or (declared is not None and role not in declared):
+                continue  # served, or unknown-role says what is wrong
             yield error(
                 path,
                 "/role" if f["kind"] == "scenario" else pointer("roles", ri),
                 "standard-role-missing",
-                _missing(noun, role, assessed[role], unassessed[role]),
+                _missing(KIND_NAMES[f["kind"]], role, assessed[role], unassessed[role]),
             )
 
 
