@@ -180,7 +180,7 @@ def propose(
     if not proposal.added:
         proposal.outcome = "already" if present else "no-target"
         return proposal
-    new = [{"framework": walk.target, "statement": t} for t in proposal.added]
+    new: list[Record] = [{"framework": walk.target, "statement": t} for t in proposal.added]
     if replace:
         kept = [dict(m) for m in mappings if m.get("framework") != walk.source]
         old_primary = next((str(m["statement"]) for m in source if m.get("primary")), None)
