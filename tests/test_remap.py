@@ -214,6 +214,12 @@ def test_coverage_against_ecs_shows_the_gaps(sample_bank_rw: Path) -> None:
     assert before.returncode == 0, before.stderr
     assert [s["statement"] for s in json.loads(before.stdout)["uncovered"]] == [
         f"ECS-0{n}" for n in range(1, 7)]
+    hint = itembank("coverage", "--bank", str(sample_bank_rw), "--framework", ECS)
+    assert hint.stdout.splitlines()[:2] == [
+        f"{ECS}: Child and family social worker early career standards (pending, from "
+        "2027-04-01)",
+        f"No content maps to {ECS} yet: 'itembank remap --from {PQS} --to {ECS}' proposes "
+        "mappings from the crosswalk."]
     expected = expected_additions(sample_bank_rw)
     bank = open_bank(sample_bank_rw)
     bank.authoring.remap(PQS, ECS, author=MAINTAINER, apply=True)

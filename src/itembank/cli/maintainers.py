@@ -1,5 +1,5 @@
 """Maintainers' commands: check the bank and look back (validate, coverage, currency, history,
-kept), and move content onto a framework's next version (remap)."""
+kept)."""
 
 from __future__ import annotations
 
@@ -83,8 +83,41 @@ def _coverage(bank: Bank, args: argparse.Namespace) -> int:
                 f"{', '.join(known) or 'none'})."
             )
         result = result.only(args.framework)
-    print(to_json(result.to_dict()) if args.format == "json" else coverage_text(result))
+    if args.format == "json":
+        print(to_json(result.to_dict()))
+        return EXIT_OK
+    if args.framework is not None:
+        print(_framework_heading(bank, args.framework))
+    print(coverage_text(result))
     return EXIT_OK
+
+
+def _framework_heading(bank: Bank, ident: str) -> str:
+    """Which framework the counts are for, when it applies, and how to map content to it."""
+    frameworks = bank.frameworks()
+    fw = frameworks.get(ident, {})
+    dates = f"from {fw.get('effective_from')}" + (
+        f" to {fw['effective_to']}" if fw.get("effective_to") else ""
+    )
+    lines = [f"{ident}: {fw.get('title', '')} ({fw.get('status', '')}, {dates})"]
+    mapped = any(
+        m.get("framework") == ident
+        for kind in ("item", "stimulus", "scenario")
+        for r in bank.records(kind)
+        for m in r.get("standards", [])
+        if isinstance(m, dict)
+    )
+    sources = sorted(
+        fid
+        for fid, f in frameworks.items()
+        if isinstance(f.get("crosswalk"), dict) and f["crosswalk"].get("to") == ident
+    )
+    if not mapped and sources:
+        lines.append(
+            f"No content maps to {ident} yet: 'itembank remap --from {sources[0]} --to {ident}' "
+            "proposes mappings from the crosswalk."
+        )
+    return "\n".join(lines)
 
 
 def _currency(bank: Bank, args: argparse.Namespace) -> int:
