@@ -178,7 +178,7 @@ def test_remap_end_to_end_on_a_copy_of_the_sample_bank(sample_bank_rw: Path) -> 
 
     text = itembank("remap", "--from", PQS, "--to", ECS, "--bank", str(sample_bank_rw))
     assert "(dry run)" in text.stdout and "Nothing was saved: add --apply" in text.stdout
-    assert "To map by hand:\n  CS-0001" in text.stdout
+    assert "Not remapped (a maintainer must act):\n  CS-0001" in text.stdout
 
     done = itembank("remap", "--from", PQS, "--to", ECS, "--bank", str(sample_bank_rw),
                     "--apply", "--author", MAINTAINER, "--skip", "GK-0001")
@@ -255,3 +255,32 @@ def test_remap_skip_of_an_unknown_id_is_refused(sample_bank_rw: Path) -> None:
                    "--apply", "--author", MAINTAINER, "--skip", "GK-9999")
     assert out.returncode == 2 and "GK-9999" in out.stderr
     assert git(sample_bank_rw.parent, "log", "--format=%s").splitlines() == ["initial bank"]
+
+
+def test_a_bad_or_uncommitted_record_is_set_aside_not_blocking_the_batch(
+        sample_bank_rw: Path) -> None:
+    repo = sample_bank_rw.parent
+    bad = sample_bank_rw / "items" / "GK-0003.json"
+    record = json.loads(bad.read_text(encoding="utf-8"))
+    bad.write_text(json.dumps({**record, "key": ["Z"]}, indent=2), encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "a bad key")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    expected = expected_additions(sample_bank_rw)
+    dirty = sample_bank_rw / "items" / "GK-0002.json"
+    dirty.write_text(dirty.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    out = itembank("remap", "--from", PQS, "--to", ECS, "--bank", str(sample_bank_rw),
+                   "--apply", "--author", MAINTAINER, "--format", "json")
+    assert out.returncode == 1, out.stderr
+    plan = json.loads(out.stdout)
+    outcome = {p["id"]: p for p in plan["proposals"]}
+    assert outcome["GK-0003"]["outcome"] == "invalid"
+    assert outcome["GK-0003"]["remarks"] == [
+        "/key/0: The key names option Z, which does not exist. Options are A, B, C, D: correct "
+        "the key or add the option."]
+    assert outcome["GK-0002"]["outcome"] == "uncommitted"
+    saved = git(repo, "diff", "--name-only", head, "HEAD").split()
+    assert len(saved) == plan["counts"]["remap"] == len(expected) - 2
+    assert "item_bank/items/GK-0002.json" not in saved
+    assert "item_bank/items/GK-0003.json" not in saved
+    assert git(repo, "status", "--porcelain").split() == ["M", "item_bank/items/GK-0002.json"]
+    assert not (repo / ".git" / "itembank" / "kept").exists()

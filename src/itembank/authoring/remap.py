@@ -28,9 +28,11 @@ OUTCOMES: Mapping[str, str] = {
     "no-target": "no statement it maps to has a target in the crosswalk",
     "no-room": "the new mappings would exceed the limit of 6 standards",
     "wrong-role": "not content for the target framework's role",
+    "invalid": "the record has errors: fix them first (itembank validate)",
+    "uncommitted": "its file differs from the last commit: commit or discard that first",
 }
-#: Outcomes that leave a record without target mappings: a maintainer must map it by hand.
-NEEDS_ACTION = frozenset({"no-target", "no-room", "wrong-role"})
+#: Outcomes that leave a record without target mappings: a maintainer must act on it.
+NEEDS_ACTION = frozenset({"no-target", "no-room", "wrong-role", "invalid", "uncommitted"})
 
 
 class RemapError(ItembankError):

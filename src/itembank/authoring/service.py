@@ -143,15 +143,31 @@ class Authoring:
                 f"--skip names {', '.join(typos)}, which the plan does not include (no mapping "
                 f"to {source}): check the id(s)."
             )
-        if not apply or not plan.accepted:
+        by_id = {str(r.get("id")): (kind, r) for kind, r in records}
+        uncommitted = set(self._store.uncommitted())
+        changed, kinds = [], []
+        for proposal in plan.accepted:  # one bad record must not block the batch: set it aside
+            kind, record = by_id[proposal.id]
+            new = {**record, "standards": proposal.standards}
+            relpath = path_of(new, kind)
+            errors = [
+                f
+                for f in self._bank.check_record(new, kind)
+                if f.severity == "error" and f.code not in DEFERRED_CODES
+            ]
+            if relpath in uncommitted:
+                proposal.outcome = "uncommitted"
+                proposal.remarks.append(self._store.uncommitted_words(relpath))
+            elif errors:
+                proposal.outcome = "invalid"
+                more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+                proposal.remarks.append(f"{errors[0].pointer or '/'}: {errors[0].message}{more}")
+            else:
+                changed.append(new)
+                kinds.append(kind)
+        if not apply or not changed:
             return plan
         author = check_person(author)
-        by_id = {str(r.get("id")): (kind, r) for kind, r in records}
-        changed, kinds = [], []
-        for proposal in plan.accepted:
-            kind, record = by_id[proposal.id]
-            changed.append({**record, "standards": proposal.standards})
-            kinds.append(kind)
         ids = ", ".join(p.id for p in plan.accepted)
         message = (
             f"Remap {len(changed)} record(s) from {source} to {target} by its crosswalk"

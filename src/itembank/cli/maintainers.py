@@ -273,7 +273,7 @@ def remap_text(plan: RemapPlan, applied: bool) -> str:
         lines.append(f"  {p.id:<9} {p.status:<17} {','.join(p.source_statements)} -> {what}{extra}")
         lines.extend(f"            note: {r}" for r in p.remarks)
     if plan.needs_action:
-        lines.append("To map by hand:")
+        lines.append("Not remapped (a maintainer must act):")
         for p in plan.needs_action:
             lines.append(f"  {p.id:<9} {p.status:<17} {OUTCOMES[p.outcome]}")
             lines.extend(f"            {r}" for r in p.remarks)
