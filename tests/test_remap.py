@@ -284,3 +284,21 @@ def test_a_bad_or_uncommitted_record_is_set_aside_not_blocking_the_batch(
     assert "item_bank/items/GK-0003.json" not in saved
     assert git(repo, "status", "--porcelain").split() == ["M", "item_bank/items/GK-0002.json"]
     assert not (repo / ".git" / "itembank" / "kept").exists()
+
+
+def test_marking_scheme_criteria_are_reported_not_changed() -> None:
+    scenario = {"id": "SIM-0009", "status": "approved", "role": "practitioner",
+                "standards": [{"framework": "old", "statement": "O-2", "primary": True}],
+                "marking_scheme": {"criteria": [
+                    {"id": "MC1", "standards": [{"framework": "old", "statement": "O-1"}]}]}}
+    p = propose("scenario", scenario, WALK)
+    assert p is not None and (p.outcome, p.added) == ("remap", ["N-2"])
+    assert p.remarks == [
+        "its marking-scheme criteria also map to old: they are part of the approved marking "
+        "scheme, so change them in the scenario editor (and send it for review)"]
+    assert scenario["marking_scheme"]["criteria"][0]["standards"] == [
+        {"framework": "old", "statement": "O-1"}]
+    scenario["marking_scheme"]["criteria"][0]["standards"] = [
+        {"framework": "new", "statement": "N-1"}]
+    again = propose("scenario", scenario, WALK)
+    assert again is not None and again.remarks == []
