@@ -302,3 +302,17 @@ def test_marking_scheme_criteria_are_reported_not_changed() -> None:
         {"framework": "new", "statement": "N-1"}]
     again = propose("scenario", scenario, WALK)
     assert again is not None and again.remarks == []
+
+
+def test_remap_on_a_detached_head_is_refused_without_keeping_copies(sample_bank_rw: Path) -> None:
+    repo = sample_bank_rw.parent
+    git(repo, "checkout", "-q", "--detach")
+    out = itembank("remap", "--from", PQS, "--to", ECS, "--bank", str(sample_bank_rw),
+                   "--apply", "--author", MAINTAINER)
+    assert out.returncode == 2
+    assert out.stderr.splitlines()[1].startswith(
+        "itembank: error: The remap was not saved: the bank's repository is not on a branch "
+        "(HEAD is detached at ")
+    assert git(repo, "log", "--format=%s").splitlines() == ["initial bank"]
+    assert git(repo, "status", "--porcelain") == ""
+    assert not (repo / ".git" / "itembank" / "kept").exists()

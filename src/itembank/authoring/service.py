@@ -168,6 +168,8 @@ class Authoring:
         if not apply or not changed:
             return plan
         author = check_person(author)
+        if problem := self._store.state_problem():
+            raise RemapError(f"The remap was not saved: {problem}")
         ids = ", ".join(p.id for p in plan.accepted)
         message = (
             f"Remap {len(changed)} record(s) from {source} to {target} by its crosswalk"
