@@ -10,6 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from itembank.authoring.csvimport import Row, column_of, read_rows
+from itembank.authoring.remap import (
+    RemapError,
+    RemapPlan,
+    crosswalk_between,
+    plan_remap,
+    unknown_skips,
+)
 from itembank.checks.analysis import FileResult, analyse_file
 from itembank.checks.bankrules import check_bank
 from itembank.checks.currency import build_matcher
@@ -111,6 +118,65 @@ class Authoring:
 
     def discard_draft(self, owner: str, kind: str, ident: str) -> None:
         self._store.delete_draft(slugify(owner), path_for(kind, ident))
+
+    def remap(
+        self,
+        source: str,
+        target: str,
+        author: str | None = None,
+        apply: bool = False,
+        replace: bool = False,
+        skip: tuple[str, ...] = (),
+    ) -> RemapPlan:
+        """Propose each item's, case's and scenario's mappings to `target` from `source`'s
+        crosswalk; with `apply`, save every accepted proposal in ONE commit by `author` (the
+        maintainer). Mappings are outside the approved content hash, so approvals stay valid."""
+        walk = crosswalk_between(self._bank.frameworks(), source, target)
+        records = [
+            (kind, record)
+            for kind in ("item", "stimulus", "scenario")
+            for record in self._bank.records(kind)
+        ]
+        plan = plan_remap(records, walk, replace, skip)
+        if typos := unknown_skips(plan, skip):
+            raise RemapError(
+                f"--skip names {', '.join(typos)}, which the plan does not include (no mapping "
+                f"to {source}): check the id(s)."
+            )
+        by_id = {str(r.get("id")): (kind, r) for kind, r in records}
+        uncommitted = set(self._store.uncommitted())
+        changed, kinds = [], []
+        for proposal in plan.accepted:  # one bad record must not block the batch: set it aside
+            kind, record = by_id[proposal.id]
+            new = {**record, "standards": proposal.standards}
+            relpath = path_of(new, kind)
+            errors = [
+                f
+                for f in self._bank.check_record(new, kind)
+                if f.severity == "error" and f.code not in DEFERRED_CODES
+            ]
+            if relpath in uncommitted:
+                proposal.outcome = "uncommitted"
+                proposal.remarks.append(self._store.uncommitted_words(relpath))
+            elif errors:
+                proposal.outcome = "invalid"
+                more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+                proposal.remarks.append(f"{errors[0].pointer or '/'}: {errors[0].message}{more}")
+            else:
+                changed.append(new)
+                kinds.append(kind)
+        if not apply or not changed:
+            return plan
+        author = check_person(author)
+        if problem := self._store.state_problem():
+            raise RemapError(f"The remap was not saved: {problem}")
+        ids = ", ".join(p.id for p in plan.accepted)
+        message = (
+            f"Remap {len(changed)} record(s) from {source} to {target} by its crosswalk"
+            f"{' (replacing the old mappings)' if replace else ''}\n\n{ids}"
+        )
+        plan.commit = self._bank.save_many(changed, author, message, kinds=kinds)
+        return plan
 
     def items_by(self, author: str) -> list[dict[str, Any]]:
         """One row per item this person wrote: status, last change, open review comments."""

@@ -41,6 +41,14 @@ class Coverage:
         """Assessed statements with no approved item for their framework's role."""
         return [s for s in self.statements if s["assessed"] and s["approved"] == 0]
 
+    def only(self, framework: str) -> Coverage:
+        """The same counts for one framework's statements (e.g. ecs-2026 before it starts)."""
+        return Coverage(
+            [r for r in self.rows if r["framework"] == framework],
+            [s for s in self.statements if s["framework"] == framework],
+            self.blueprint,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "statements": self.statements,

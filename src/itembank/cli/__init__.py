@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     writers.add_import(sub)
     forms.add_form_commands(sub)
     maintainers.add_kept(sub)
+    maintainers.add_remap(sub)
     serving.add_serve(sub)
     return parser
 

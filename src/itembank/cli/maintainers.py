@@ -7,6 +7,7 @@ import argparse
 import sys
 from typing import Any
 
+from itembank.authoring.remap import NEEDS_ACTION, OUTCOMES, RemapPlan
 from itembank.bank import Bank
 from itembank.checks.reporting import coverage_text, findings_text, report_text, to_json
 from itembank.cli import EXIT_FINDINGS, EXIT_OK, Handler, bank_arg, format_arg
@@ -30,10 +31,16 @@ def add_checks(sub: Any) -> None:
         help="items per standard, role, section and format",
         description="Count items per standards statement and role by workflow "
         "state, flag statements without approved items, and with --blueprint say "
-        "how many disjoint forms the approved items could fill.",
+        "how many disjoint forms the approved items could fill. Exit 0: counted; 2: bad "
+        "invocation, no bank, or an unknown blueprint or framework.",
     )
     bank_arg(p)
     p.add_argument("--blueprint", metavar="ID", help="a blueprint id (blueprints/ID.json)")
+    p.add_argument(
+        "--framework",
+        metavar="ID",
+        help="only this framework's statements, e.g. ecs-2026 (standards/ID.json)",
+    )
     format_arg(p)
 
     p = sub.add_parser(
@@ -68,8 +75,49 @@ def _validate(bank: Bank, args: argparse.Namespace) -> int:
 
 def _coverage(bank: Bank, args: argparse.Namespace) -> int:
     result = bank.coverage(blueprint=args.blueprint)
-    print(to_json(result.to_dict()) if args.format == "json" else coverage_text(result))
+    if args.framework is not None:
+        known = sorted({s["framework"] for s in result.statements})
+        if args.framework not in known:
+            raise ItembankError(
+                f"There is no framework {args.framework!r} in standards/ (the bank has: "
+                f"{', '.join(known) or 'none'})."
+            )
+        result = result.only(args.framework)
+    if args.format == "json":
+        print(to_json(result.to_dict()))
+        return EXIT_OK
+    if args.framework is not None:
+        print(_framework_heading(bank, args.framework))
+    print(coverage_text(result))
     return EXIT_OK
+
+
+def _framework_heading(bank: Bank, ident: str) -> str:
+    """Which framework the counts are for, when it applies, and how to map content to it."""
+    frameworks = bank.frameworks()
+    fw = frameworks.get(ident, {})
+    dates = f"from {fw.get('effective_from')}" + (
+        f" to {fw['effective_to']}" if fw.get("effective_to") else ""
+    )
+    lines = [f"{ident}: {fw.get('title', '')} ({fw.get('status', '')}, {dates})"]
+    mapped = any(
+        m.get("framework") == ident
+        for kind in ("item", "stimulus", "scenario")
+        for r in bank.records(kind)
+        for m in r.get("standards", [])
+        if isinstance(m, dict)
+    )
+    sources = sorted(
+        fid
+        for fid, f in frameworks.items()
+        if isinstance(f.get("crosswalk"), dict) and f["crosswalk"].get("to") == ident
+    )
+    if not mapped and sources:
+        lines.append(
+            f"No content maps to {ident} yet: 'itembank remap --from {sources[0]} --to {ident}' "
+            "proposes mappings from the crosswalk."
+        )
+    return "\n".join(lines)
 
 
 def _currency(bank: Bank, args: argparse.Namespace) -> int:
@@ -154,10 +202,100 @@ def _kept(bank: Bank, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---- remap (issue 10): content onto the next version of a framework ------------------------------
+
+
+def add_remap(sub: Any) -> None:
+    """remap: propose (and with --apply save) mappings to a framework's next version."""
+    p = sub.add_parser(
+        "remap",
+        help="map content to a framework's next version through its crosswalk",
+        description="Propose, for every item, case and scenario mapped to --from, the statements "
+        "of --to that the crosswalk in standards/FROM.json gives, and list the content it gives "
+        "no target (to map by hand). A dry run unless --apply, which saves every accepted "
+        "proposal in ONE commit by --author. Mappings are not part of the approved content, so "
+        "approved content stays approved. Exit 0: every record has a proposal (saved with "
+        "--apply); 1: some records need mapping by hand (listed; the rest are saved with "
+        "--apply); 2: bad invocation, no bank, no such framework or crosswalk, or a refused save.",
+    )
+    p.add_argument("--from", dest="source", required=True, metavar="ID", help="the old framework")
+    p.add_argument("--to", dest="target", required=True, metavar="ID", help="the new framework")
+    p.add_argument("--apply", action="store_true", help="save the proposals (default: dry run)")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the old mappings instead of adding beside them (once the old one has ended)",
+    )
+    p.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="leave this record's proposal out (repeatable): proposals you do not accept",
+    )
+    p.add_argument("--author", metavar="'NAME <EMAIL>'", help="who commits (default: git config)")
+    bank_arg(p)
+    format_arg(p)
+
+
+def _remap(bank: Bank, args: argparse.Namespace) -> int:
+    author = bank.identity(args.author) if args.apply else None
+    if args.apply and args.format == "text":
+        print(f"Planning and saving as {author} ...", file=sys.stderr, flush=True)
+    plan = bank.authoring.remap(
+        args.source,
+        args.target,
+        author=author,
+        apply=args.apply,
+        replace=args.replace,
+        skip=tuple(args.skip),
+    )
+    if args.format == "json":
+        print(to_json(plan.to_dict()))
+    else:
+        print(remap_text(plan, args.apply))
+    return EXIT_FINDINGS if plan.needs_action else EXIT_OK
+
+
+def remap_text(plan: RemapPlan, applied: bool) -> str:
+    """One line per record, those needing a maintainer last, then the counts and the commit."""
+    walk = plan.crosswalk
+    lines = [f"Remap {walk.source} -> {walk.target}" + ("" if applied else " (dry run)")]
+    for p in plan.proposals:
+        if p.outcome in NEEDS_ACTION:
+            continue
+        what = {
+            "remap": f"add {', '.join(p.added)}",
+            "already": "already mapped",
+            "skipped": f"skipped (would add {', '.join(p.added)})",
+        }[p.outcome]
+        extra = f"; no target for {', '.join(p.unmapped)}" if p.unmapped else ""
+        lines.append(f"  {p.id:<9} {p.status:<17} {','.join(p.source_statements)} -> {what}{extra}")
+        lines.extend(f"            note: {r}" for r in p.remarks)
+    if plan.needs_action:
+        lines.append("Not remapped (a maintainer must act):")
+        for p in plan.needs_action:
+            lines.append(f"  {p.id:<9} {p.status:<17} {OUTCOMES[p.outcome]}")
+            lines.extend(f"            {r}" for r in p.remarks)
+    counts = ", ".join(f"{len(plan.by_outcome(o))} {o}" for o in OUTCOMES)
+    lines.append(f"{len(plan.proposals)} record(s) map to {walk.source}: {counts}.")
+    if plan.commit:
+        lines.append(
+            f"Saved {len(plan.accepted)} record(s) in one commit {plan.commit[:10]}; approved "
+            "content stays approved (mappings are not part of the approved content)."
+        )
+    elif applied:
+        lines.append("Nothing to save.")
+    else:
+        lines.append("Nothing was saved: add --apply to save the proposals.")
+    return "\n".join(lines)
+
+
 COMMANDS: dict[str, Handler] = {
     "validate": _validate,
     "coverage": _coverage,
     "currency": _currency,
     "history": _history,
     "kept": _kept,
+    "remap": _remap,
 }

@@ -27,6 +27,13 @@ class Guards(Reading):
     _previous_owners: list[tuple[dict[str, Any], int, Path]] = []  # noqa: RUF012
     _own_record: Path | None = None
 
+    def state_problem(self) -> str | None:
+        """In words, why no commit can be made now (detached HEAD, a merge or rebase in
+        progress...), or None. A batch checks this first, so that a refusal keeps no copies of
+        records it can simply write again."""
+        problem = self._git_state_problem()
+        return problem[1] if problem else None
+
     def _git_state_problem(self) -> tuple[str, str] | None:
         """(why, words) when the repository is in a state where a commit would be lost or mixed
         into someone's unfinished git operation."""
