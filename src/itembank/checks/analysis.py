@@ -203,6 +203,18 @@ def scenario_rules(path: str, scenario: dict[str, Any]) -> Iterator[Finding]:
                 f"The {part} task refers to exercise {ex}, which does not exist "
                 f"(exercises: {', '.join(exercise_ids)}).",
             )
+    missing = [
+        k for k in ("mixed_evidence", "second_marking") if k not in scenario["marking_scheme"]
+    ]
+    if missing:
+        yield warning(
+            path,
+            "/marking_scheme",
+            "marking-guidance-missing",
+            f"The marking scheme has no {' and no '.join(missing)}: say how assessors score "
+            "evidence that spans bands or parts, and which work a second assessor marks and how "
+            "disagreements are settled, so that two assessors reach the same result.",
+        )
     criteria = scenario["marking_scheme"]["criteria"]
     for dup in _duplicates([c["id"] for c in criteria]):
         yield error(
@@ -253,6 +265,16 @@ def references_rules(path: str, catalogue: dict[str, Any]) -> Iterator[Finding]:
                     f"{ref['id']} is superseded by {other!r}, "
                     "which is not in the catalogue. Add it or correct the id.",
                 )
+        for ci, provision in enumerate(ref.get("commencement", [])):
+            for ai, other in enumerate(provision.get("affects", [])):
+                if other not in ids:
+                    yield error(
+                        path,
+                        pointer("references", ri, "commencement", ci, "affects", ai),
+                        "unknown-reference",
+                        f"{ref['id']} ({provision['provision']}) affects {other!r}, "
+                        "which is not in the catalogue. Add it or correct the id.",
+                    )
         if ref.get("flag_terms") and ref["status"] == "current":
             yield warning(
                 path,
