@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from itembank.checks.currency import TermMatcher, term_findings
+from itembank.checks.currency import TermMatcher, status_on, term_findings
 from itembank.checks.structure import structural_findings
 from itembank.core.errors import InvalidIdError
 from itembank.core.findings import Finding, error, pointer, warning
@@ -275,6 +275,16 @@ def references_rules(path: str, catalogue: dict[str, Any]) -> Iterator[Finding]:
                         f"{ref['id']} ({provision['provision']}) affects {other!r}, "
                         "which is not in the catalogue. Add it or correct the id.",
                     )
+        reviewed = catalogue.get("reviewed_on")
+        if reviewed and status_on(ref, reviewed) != ref["status"]:
+            yield warning(
+                path,
+                pointer("references", ri, "status"),
+                "status-disagrees-with-dates",
+                f"{ref['id']} is recorded as {ref['status']}, but its dates make it "
+                f"{status_on(ref, reviewed)} on {reviewed} (reviewed_on). Correct the status "
+                "or the dates.",
+            )
         if ref.get("flag_terms") and ref["status"] == "current":
             yield warning(
                 path,

@@ -151,8 +151,6 @@ def citation_findings(
 
 # ---- currency on a date (issue 10): what will be out of date on a given day ---------------------
 
-DATED_CODES = frozenset({*CURRENCY_CODES, "provision-commenced", "framework-ended"})
-
 
 def parse_day(text: str) -> str:
     """The ISO date ``text`` names (YYYY-MM-DD), or a plain error saying how to write one."""
