@@ -55,6 +55,9 @@ def test_scenario_documents_are_separate(form: tuple[Path, str], tmp_path: Path)
     assert "For the actors only" not in texts["SIM-0001-candidate-brief.html"]
     assert "marking sheet" in texts["SIM-0001-marking-sheet.html"]
     assert "Not demonstrated" in texts["SIM-0001-marking-sheet.html"]
+    assert "<h2>Mixed evidence</h2>" in texts["SIM-0001-marking-sheet.html"]
+    assert "<h2>Second marking</h2>" in texts["SIM-0001-marking-sheet.html"]
+    assert "Second marking" not in texts["SIM-0001-candidate-brief.html"]
     assert "Not demonstrated" not in texts["SIM-0001-candidate-brief.html"]
     with pytest.raises(ItembankError, match="scenarios are exported as html or pdf"):
         open_bank(bank_path).forms.export("SIM-0001", "qti21", tmp_path / "no")

@@ -6,6 +6,7 @@ standard_setting, forms), so a new capability lands in its own room, not in this
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from itembank.authoring.service import Authoring
 from itembank.checks.analysis import analyse_file, unreadable_file
 from itembank.checks.bankrules import check_bank
 from itembank.checks.coverage import Coverage, blueprint_capacity, coverage
-from itembank.checks.currency import CURRENCY_CODES, build_matcher
+from itembank.checks.currency import build_matcher
 from itembank.checks.similarity import SimilarityIndex
 from itembank.checks.validation import (
     Progress,
@@ -280,9 +281,21 @@ class Bank:
         raw, _ = self.analyse()
         return {p: facts for p, (_, facts) in raw.items() if facts is not None}
 
-    def currency(self) -> list[Finding]:
-        """Content citing superseded or pending references, or using their flag terms."""
-        return [f for f in self.validate().findings if f.code in CURRENCY_CODES]
+    def currency(self, on: str | None = None) -> list[Finding]:
+        """What is out of date on ``on`` (YYYY-MM-DD, default today): citations and terms of
+        superseded or pending law, provisions commenced by then, frameworks ended by then."""
+        from itembank.checks.currency import Content, currency_on, parse_day
+
+        day = parse_day(on) if on is not None else date.today().isoformat()
+        content = []
+        for relpath in self.store.list_files():
+            try:
+                location = locate(relpath)
+                if location is not None and location.kind in CONTENT_KINDS:
+                    content.append(Content(relpath, self._load(relpath)))
+            except ItembankError:
+                continue  # unreadable: validate reports it
+        return currency_on(day, self.references(), self.frameworks(), content)
 
     def coverage(self, blueprint: str | None = None) -> Coverage:
         """Item counts per statement x role x section x format x status."""

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from itembank.checks.currency import TermMatcher, term_findings
+from itembank.checks.currency import TermMatcher, status_on, term_findings
 from itembank.checks.structure import structural_findings
 from itembank.core.errors import InvalidIdError
 from itembank.core.findings import Finding, error, pointer, warning
@@ -206,6 +206,18 @@ def scenario_rules(path: str, scenario: dict[str, Any]) -> Iterator[Finding]:
                 f"The {part} task refers to exercise {ex}, which does not exist "
                 f"(exercises: {', '.join(exercise_ids)}).",
             )
+    missing = [
+        k for k in ("mixed_evidence", "second_marking") if k not in scenario["marking_scheme"]
+    ]
+    if missing:
+        yield warning(
+            path,
+            "/marking_scheme",
+            "marking-guidance-missing",
+            f"The marking scheme has no {' and no '.join(missing)}: say how assessors score "
+            "evidence that spans bands or parts, and which work a second assessor marks and how "
+            "disagreements are settled, so that two assessors reach the same result.",
+        )
     criteria = scenario["marking_scheme"]["criteria"]
     for dup in _duplicates([c["id"] for c in criteria]):
         yield error(
@@ -256,6 +268,26 @@ def references_rules(path: str, catalogue: dict[str, Any]) -> Iterator[Finding]:
                     f"{ref['id']} is superseded by {other!r}, "
                     "which is not in the catalogue. Add it or correct the id.",
                 )
+        for ci, provision in enumerate(ref.get("commencement", [])):
+            for ai, other in enumerate(provision.get("affects", [])):
+                if other not in ids:
+                    yield error(
+                        path,
+                        pointer("references", ri, "commencement", ci, "affects", ai),
+                        "unknown-reference",
+                        f"{ref['id']} ({provision['provision']}) affects {other!r}, "
+                        "which is not in the catalogue. Add it or correct the id.",
+                    )
+        reviewed = catalogue.get("reviewed_on")
+        if reviewed and status_on(ref, reviewed) != ref["status"]:
+            yield warning(
+                path,
+                pointer("references", ri, "status"),
+                "status-disagrees-with-dates",
+                f"{ref['id']} is recorded as {ref['status']}, but its dates make it "
+                f"{status_on(ref, reviewed)} on {reviewed} (reviewed_on). Correct the status "
+                "or the dates.",
+            )
         if ref.get("flag_terms") and ref["status"] == "current":
             yield warning(
                 path,

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from typing import Any
 
 from itembank.authoring.remap import NEEDS_ACTION, OUTCOMES, RemapPlan
 from itembank.bank import Bank
+from itembank.checks.currency import parse_day
 from itembank.checks.reporting import coverage_text, findings_text, report_text, to_json
 from itembank.cli import EXIT_FINDINGS, EXIT_OK, Handler, bank_arg, format_arg
 from itembank.core.errors import ItembankError
@@ -45,11 +47,20 @@ def add_checks(sub: Any) -> None:
 
     p = sub.add_parser(
         "currency",
-        help="content citing superseded law or guidance",
-        description="List content that cites superseded or not-yet-in-force "
-        "references or uses their flag terms. Exit 1 if any is found.",
+        help="content out of date in law or standards on a date",
+        description="List what will be out of date on a date: content that cites superseded or "
+        "not-yet-in-force references or uses their flag terms, content on a position that a "
+        "provision commenced by then has changed (from references.json's commencement data), "
+        "and content mapped only to a framework past its effective_to. "
+        "Exit 0: nothing found; 1: findings; 2: bad invocation (e.g. a bad --on date) or no bank.",
     )
     bank_arg(p)
+    p.add_argument(
+        "--on",
+        metavar="YYYY-MM-DD",
+        type=_day,
+        help="the day to check, e.g. 2027-04-01 (default: today)",
+    )
     format_arg(p)
 
     p = sub.add_parser(
@@ -60,6 +71,14 @@ def add_checks(sub: Any) -> None:
     p.add_argument("id", help="the record's id, e.g. GK-0012")
     bank_arg(p)
     format_arg(p)
+
+
+def _day(text: str) -> str:
+    """argparse type for --on: a bad date is a usage error (exit 2) in plain words."""
+    try:
+        return parse_day(text)
+    except ItembankError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _progress(done: int, total: int) -> None:
@@ -121,14 +140,17 @@ def _framework_heading(bank: Bank, ident: str) -> str:
 
 
 def _currency(bank: Bank, args: argparse.Namespace) -> int:
-    findings = bank.currency()
+    findings = bank.currency(on=args.on)
+    day = args.on or date.today().isoformat()
     if args.format == "json":
         print(to_json([f.to_dict() for f in findings]))
     else:
         print(
-            findings_text(findings)
+            f"On {day}:\n{findings_text(findings)}"
             if findings
-            else "No content cites superseded or pending law or guidance."
+            else f"Nothing is out of date on {day}: no content cites superseded or pending law "
+            "or guidance, states a position changed by a commenced provision, or maps only to "
+            "an ended framework."
         )
     return EXIT_FINDINGS if findings else EXIT_OK
 

@@ -318,6 +318,9 @@ def marking_sheet(bundle: ScenarioBundle) -> bytes:
         )
     if scheme.get("pass_rule"):
         blocks.append("<h2>Pass rule</h2>" + markdown_html(scheme["pass_rule"]))
+    for key, title in (("mixed_evidence", "Mixed evidence"), ("second_marking", "Second marking")):
+        if scheme.get(key):
+            blocks.append(f"<h2>{title}</h2>" + markdown_html(scheme[key]))
     return render_document(f"{s['title']}: marking sheet", blocks)
 
 
