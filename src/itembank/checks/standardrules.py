@@ -34,6 +34,12 @@ def standard_roles(index: BankIndex) -> Iterator[Finding]:
     unassessed: dict[str, list[str]] = defaultdict(list)
     for fid, fw in sorted(frameworks.items()):
         (assessed if fw["assessed"] else unassessed)[fw["role"]].append(fid)
+    # what a message suggests: the assessed frameworks in force, before any still pending
+    # (e.g. ecs-2026 before 1 April 2027), unless only pending ones assess the role
+    suggest = {
+        role: [f for f in fids if frameworks[f]["status"] != "pending"] or fids
+        for role, fids in assessed.items()
+    }
     declared = set(index.settings["roles"]) if index.settings else None
     role_of = {fid: fw["role"] for fid, fw in frameworks.items()}
     for path, f in sorted(index.facts.items()):
@@ -48,7 +54,7 @@ def standard_roles(index: BankIndex) -> Iterator[Finding]:
                     path,
                     pointer("standards", i) if i < len(std) else f["marking_where"][i - len(std)],
                     "standard-role-mismatch",
-                    _mismatch(KIND_NAMES[f["kind"]], roles, fw, frameworks[fw], assessed),
+                    _mismatch(KIND_NAMES[f["kind"]], roles, fw, frameworks[fw], suggest),
                 )
         if any(fw not in role_of for fw, _ in std):
             continue  # unknown-standard says what to fix first
@@ -62,7 +68,7 @@ def standard_roles(index: BankIndex) -> Iterator[Finding]:
                 path,
                 "/role" if f["kind"] == "scenario" else pointer("roles", ri),
                 "standard-role-missing",
-                _missing(KIND_NAMES[f["kind"]], role, assessed[role], unassessed[role]),
+                _missing(KIND_NAMES[f["kind"]], role, suggest.get(role, []), unassessed[role]),
             )
 
 
