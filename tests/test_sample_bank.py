@@ -89,7 +89,7 @@ def test_every_workflow_state_and_two_reviewer_approvals() -> None:
     assert states["approved"] > len(items) / 2
     approvals: dict[str, set[str]] = defaultdict(set)
     for review in records("reviews"):
-        if review["decision"] == "approve":
+        if review.get("decision") == "approve":  # blind answers (reviews/ID/blind/) have none
             approvals[review["target"]].add(review["reviewer"])
     approved = [i for i in items if i["status"] == "approved"]
     assert all(len(approvals[i["id"]]) >= 2 for i in approved)
