@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from itembank import open_bank
 from itembank.checks.cues import audit, item_trial, poisson_binomial_sf
 from itembank.checks.lint import lint_item
 from itembank.core.findings import Finding
+from itembank.ui.maintenance import CUE_COLUMNS, cue_table
 
 from .conftest import VALID_BANK, git, make_repo
 
@@ -198,3 +200,12 @@ def test_key_longer_flags_a_key_clearly_longer_than_every_distractor() -> None:
     assert key_findings((90, 75, 60, 100)) == []  # a distractor is longer
     # the mean rule still holds: 40 > 1.5 x 20 and longer than every distractor
     assert len(key_findings((40, 30, 15, 15))) == 1
+
+
+def test_cue_table_for_the_maintenance_notebook(cued_bank: Path) -> None:
+    frame = cue_table(open_bank(cued_bank))
+    assert list(frame.columns) == CUE_COLUMNS
+    row = frame[frame["cue"] == "the key is the longest option"].iloc[0]
+    assert [row[c] for c in CUE_COLUMNS] == ["bank", "the key is the longest option", 5, 4, 0.8,
+                                             0.25, 0.0156, "yes"]
+    assert set(frame["above chance"]) == {"yes", ""}
