@@ -151,14 +151,14 @@ def poisson_binomial_sf(hits: int, chances: Sequence[float]) -> float:
         from scipy.stats import binomtest
 
         return float(binomtest(hits, len(chances), chances[0], alternative="greater").pvalue)
-    dist = [1.0]
-    for p in chances:
-        nxt = [0.0] * (len(dist) + 1)
-        for k, mass in enumerate(dist):
-            nxt[k] += mass * (1 - p)
-            nxt[k + 1] += mass * p
-        dist = nxt
-    return min(1.0, max(0.0, sum(dist[hits:])))
+    import numpy as np
+
+    dist = np.zeros(len(chances) + 1)
+    dist[0] = 1.0
+    for n, p in enumerate(chances, start=1):  # O(n^2), vectorised: 10,000 items in well under 1 s
+        dist[1 : n + 1] = dist[1 : n + 1] * (1 - p) + dist[:n] * p
+        dist[0] *= 1 - p
+    return float(min(1.0, max(0.0, dist[hits:].sum())))
 
 
 # ---- per item: does a keying show the cue? ----------------------------------------------------
@@ -230,13 +230,11 @@ def _predicate(code: str, stem: str, texts: list[str]) -> Predicate | None:
     if code == "stem-word-in-key":
         stem_words = _words(stem)
         shared = [_words(t) & stem_words for t in texts]
-
-        def repeated(k: Keying) -> bool:
-            in_key = set().union(*(shared[i] for i in k))
-            in_rest = set().union(*(shared[i] for i in range(n) if i not in k))
-            return bool(in_key - in_rest)
-
-        return repeated
+        # a word shows the cue when every option holding it is keyed
+        holders = {
+            w: frozenset(i for i in range(n) if w in shared[i]) for w in set().union(*shared)
+        }
+        return lambda k: any(h <= k for h in holders.values())
     if code == "absolute-in-distractor":
         absolute = [bool(ABSOLUTE_WORDS.search(t)) for t in texts]
         return lambda k: (
@@ -354,8 +352,14 @@ def _position_rates(scope: str, items: list[Mapping[str, Any]]) -> list[Rate]:
     return rates
 
 
-def scope_rates(scope: str, items: list[Mapping[str, Any]]) -> list[Rate]:
-    """Every cue's rate over these items (one scope: the bank or one writer)."""
+def scope_rates(
+    scope: str,
+    items: list[Mapping[str, Any]],
+    cache: dict[tuple[int, str], tuple[bool, float] | None] | None = None,
+) -> list[Rate]:
+    """Every cue's rate over these items (one scope: the bank or one writer); `cache` keeps
+    each item's trials so that the writers' scopes do not enumerate keyings again."""
+    cache = {} if cache is None else cache
     rates = []
     for cue in CUES:
         if cue.code == "absolute-statement-false":
@@ -374,7 +378,10 @@ def scope_rates(scope: str, items: list[Mapping[str, Any]]) -> list[Rate]:
         trials = []
         relevant = [i for i in items if i.get("format") in cue.formats]
         for item in relevant:
-            result = item_trial(cue.code, item)
+            slot = (id(item), cue.code)
+            if slot not in cache:
+                cache[slot] = item_trial(cue.code, item)
+            result = cache[slot]
             if result is not None:
                 trials.append((str(item.get("id")), result[0], result[1]))
         detail = _mean_lengths(relevant) if cue.code == "keys-longer" else ""
@@ -411,13 +418,14 @@ def audit(items: Iterable[Mapping[str, Any]], by_writer: bool = False) -> Audit:
     """The cue audit of every item that is not retired or rejected: the bank's rates, then
     (by_writer) each writer's, writers in name order."""
     live = [i for i in items if i.get("status") in AUDITED_STATUSES]
-    rates = scope_rates("bank", live)
+    cache: dict[tuple[int, str], tuple[bool, float] | None] = {}
+    rates = scope_rates("bank", live, cache)
     if by_writer:
         writers: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
         for item in live:
             writers[str(item.get("author", "")).split("<")[0].strip() or "(no author)"].append(item)
         for name in sorted(writers):
-            rates.extend(r for r in scope_rates(name, writers[name]) if r.items)
+            rates.extend(r for r in scope_rates(name, writers[name], cache) if r.items)
     return Audit(items=len(live), rates=tuple(rates))
 
 
