@@ -11,7 +11,8 @@ from itembank.core.findings import Finding, pointer, warning
 
 _ALL_NONE = re.compile(r"\b(all|none|both|neither) of the (above|options|answers)\b", re.I)
 _NEGATIVE = re.compile(r"\b(not|except|least|incorrect|untrue|false)\b", re.I)
-_ABSOLUTE = re.compile(
+#: Absolute words: test-wise candidates rule out options that use them (also the cue audit's).
+ABSOLUTE_WORDS = re.compile(
     r"\b(always|never|every|none|completely|entirely|absolutely|"
     r"under no circumstances|in all cases)\b",
     re.I,
@@ -22,8 +23,16 @@ _SENTENCE = re.compile(r"[.!?]+(\s|$)")
 
 #: A stem whose Flesch-Kincaid grade is above this is flagged as hard to read.
 MAX_GRADE = 16.0
-#: The key is flagged when it is this many times longer than the mean distractor.
+#: The key is flagged when it is this many times longer than the mean distractor (and longer
+#: than every distractor) ...
 KEY_LENGTH_RATIO = 1.5
+#: ... or when it is clearly longer than EVERY distractor: at least this many times the longest
+#: distractor AND at least KEY_LENGTH_MARGIN characters longer (the ratio alone would flag
+#: short options such as "Six" against "Two"; the margin alone, long options that differ by a
+#: clause). A key 1.2x and 15 characters past the longest distractor is the one a test-wise
+#: candidate picks; the cue audit (checks/cues.py) counts the subtler bank-wide habit.
+KEY_LONGEST_RATIO = 1.2
+KEY_LENGTH_MARGIN = 15
 
 
 def lint_item(path: str, item: Mapping[str, Any]) -> list[Finding]:
@@ -45,7 +54,7 @@ def _lint(path: str, item: Mapping[str, Any]) -> Iterator[Finding]:
                 "Avoid 'all/none of the above': it rewards partial knowledge. "
                 "Write a distractor that stands on its own.",
             )
-        match = _ABSOLUTE.search(text)
+        match = ABSOLUTE_WORDS.search(text)
         if match and fmt in ("single_best_answer", "multiple_response"):
             yield warning(
                 path,
@@ -94,15 +103,21 @@ def _key_length(
     if not keyed or not others:
         return
     mean_key, mean_other = sum(keyed) / len(keyed), sum(others) / len(others)
-    if mean_key > KEY_LENGTH_RATIO * mean_other and min(keyed) > max(others):
+    shortest_key, longest_other = min(keyed), max(others)
+    above_mean = mean_key > KEY_LENGTH_RATIO * mean_other and shortest_key > longest_other
+    above_every = (
+        shortest_key >= KEY_LONGEST_RATIO * longest_other
+        and shortest_key - longest_other >= KEY_LENGTH_MARGIN
+    )
+    if above_mean or above_every:
         index = next(i for i, o in enumerate(options) if o.get("id") in key)
         yield warning(
             path,
             pointer("options", index, "text"),
             "key-longer",
-            f"The key is noticeably longer than the distractors ({mean_key:.0f} vs "
-            f"{mean_other:.0f} characters on average): length cues the answer. "
-            "Even them out.",
+            f"The key is longer than every distractor ({shortest_key} characters against at "
+            f"most {longest_other}; {mean_other:.0f} on average): length cues the answer. "
+            "Make a distractor as specific as the key, or the key as tight as the distractors.",
         )
 
 

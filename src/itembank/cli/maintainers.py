@@ -1,5 +1,5 @@
-"""Maintainers' commands: check the bank and look back (validate, coverage, currency, history,
-kept)."""
+"""Maintainers' commands: check the bank and look back (validate, coverage, currency, audit,
+history, kept)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from typing import Any
 from itembank.authoring.remap import NEEDS_ACTION, OUTCOMES, RemapPlan
 from itembank.bank import Bank
 from itembank.checks.currency import parse_day
+from itembank.checks.cues import audit, audit_text
 from itembank.checks.reporting import coverage_text, findings_text, report_text, to_json
 from itembank.cli import EXIT_FINDINGS, EXIT_OK, Handler, bank_arg, format_arg
 from itembank.core.errors import ItembankError
 
 
 def add_checks(sub: Any) -> None:
-    """validate, coverage, currency and history: the checks and the look back."""
+    """validate, coverage, currency, audit and history: the checks and the look back."""
     p = sub.add_parser(
         "validate",
         help="check every file of the bank",
@@ -61,6 +62,20 @@ def add_checks(sub: Any) -> None:
         type=_day,
         help="the day to check, e.g. 2027-04-01 (default: today)",
     )
+    format_arg(p)
+
+    p = sub.add_parser(
+        "audit",
+        help="cues that give the key away, against chance",
+        description="Count how often the key is the longest option, the keyed options are "
+        "longer than the distractors, only keyed options agree with the stem's grammar or "
+        "repeat a stem word, absolute words appear only in distractors, and where the key sits "
+        "in fixed-order items; each rate against its chance value with an exact one-sided "
+        "binomial test. Exit 0: no rate significantly above chance (every p > 0.05); 1: at "
+        "least one is; 2: bad invocation or no bank.",
+    )
+    p.add_argument("--by-writer", action="store_true", help="also each writer's rates")
+    bank_arg(p)
     format_arg(p)
 
     p = sub.add_parser(
@@ -153,6 +168,12 @@ def _currency(bank: Bank, args: argparse.Namespace) -> int:
             "an ended framework."
         )
     return EXIT_FINDINGS if findings else EXIT_OK
+
+
+def _audit(bank: Bank, args: argparse.Namespace) -> int:
+    result = audit(bank.items(), by_writer=args.by_writer)
+    print(to_json(result.to_dict()) if args.format == "json" else audit_text(result))
+    return EXIT_FINDINGS if result.significant else EXIT_OK
 
 
 def _history(bank: Bank, args: argparse.Namespace) -> int:
@@ -317,6 +338,7 @@ COMMANDS: dict[str, Handler] = {
     "validate": _validate,
     "coverage": _coverage,
     "currency": _currency,
+    "audit": _audit,
     "history": _history,
     "kept": _kept,
     "remap": _remap,

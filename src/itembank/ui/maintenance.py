@@ -1,5 +1,6 @@
 """Maintainers' views for notebooks: validation findings as a table, a coverage heatmap of
-approved items per statement and role (gaps highlighted), and the currency report."""
+approved items per statement and role (gaps highlighted), the currency report and the cue
+audit's rates against chance."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from matplotlib.patches import Rectangle
 
 from itembank.bank import Bank
 from itembank.checks.coverage import Coverage
+from itembank.checks.cues import audit
 from itembank.core.findings import Finding
 
 COLUMNS = ["path", "pointer", "code", "severity", "message"]
@@ -20,6 +22,28 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
     """Findings as a table, errors first."""
     frame = pd.DataFrame([f.to_dict() for f in findings], columns=COLUMNS)
     return frame.sort_values(["severity", "path", "pointer"]).reset_index(drop=True)
+
+
+CUE_COLUMNS = ["scope", "cue", "items", "hits", "rate", "chance", "p", "above chance"]
+
+
+def cue_table(bank: Bank, by_writer: bool = False) -> pd.DataFrame:
+    """The cue audit (`itembank audit`) as a table: each cue's rate against its chance value
+    and the one-sided p-value, so a maintainer sees which habit of the writers cues keys."""
+    rows = [
+        [
+            r.scope,
+            r.title,
+            r.items,
+            r.hits,
+            round(r.rate, 2),
+            round(r.chance, 2),
+            round(r.p_value, 4),
+            "yes" if r.significant else "",
+        ]
+        for r in audit(bank.items(), by_writer=by_writer).rates
+    ]
+    return pd.DataFrame(rows, columns=CUE_COLUMNS)
 
 
 def _label(statement: dict[str, Any]) -> str:
