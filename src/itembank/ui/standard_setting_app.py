@@ -252,9 +252,7 @@ class StandardSettingApp(Messages):
             person = self.person
             earlier = (
                 self._run(
-                    lambda: self.bank.standard_setting.my_ratings(
-                        exercise_id, person, round_no - 1
-                    )
+                    lambda: self.bank.standard_setting.my_ratings(exercise_id, person, round_no - 1)
                 )
                 or {}
             )

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import html
 import logging
-from datetime import date
 import secrets
 import sys
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from typing import Any
 
 import ipywidgets as w

@@ -57,7 +57,6 @@ FIELDS = {
     "items": "The questions of this case",
     "exercises": "The exercises",
 }
-PARTS = {"text": "text", "rationale": "rationale", "framework": "framework", "statement": "statement"}
 
 #: what to do in a box whose value has the wrong form (the form fills it, so re-entering helps)
 FIXES = {
@@ -87,7 +86,7 @@ def field_name(pointer: str) -> str:
         else:
             whole = f"Entry {index + 1} of {FIELDS.get(head, head).lower()}"
         if len(parts) > 2:
-            return f"{whole}'s {PARTS.get(parts[2], parts[2].replace('_', ' '))}"
+            return f"{whole}'s {parts[2].replace('_', ' ')}"
         return whole
     if head == "key" and len(parts) > 1:
         return f"The answer for statement {parts[1]}"
