@@ -311,3 +311,32 @@ def test_the_standards_picker_offers_the_frameworks_of_the_items_roles(sample_ba
     assert editor.standards.rows[1][0].value == "pqs-supervisor-2018"
     assert [m["framework"] for m in editor.collect()["standards"]] == [
         "pqs-practitioner-2018", "pqs-supervisor-2018"]
+
+
+def test_the_framework_in_force_comes_first_when_a_role_has_several(valid_bank: Path) -> None:
+    from datetime import date
+
+    from itembank.ui.widgets import StandardsPicker
+
+    framework = json.loads((valid_bank / "standards" / "fw-a.json").read_text())
+    for ident, start, end, assessed in (("fw-0-old", "2010-01-01", "2019-12-31", True),
+                                        ("fw-1-next", "2027-04-01", None, True),
+                                        ("fw-2-kss", "2020-01-01", None, False)):
+        record = {**framework, "id": ident, "effective_from": start, "assessed": assessed}
+        if end:
+            record["effective_to"] = end
+        (valid_bank / "standards" / f"{ident}.json").write_text(json.dumps(record))
+    git(valid_bank, "add", "-A")
+    git(valid_bank, "commit", "-qm", "more practitioner frameworks")
+    bank = open_bank(valid_bank)
+    now = StandardsPicker(bank, lambda: None, today=date(2026, 11, 30))
+    now.set_roles(["practitioner"])
+    # assessed before not assessed, in force before not, then by id
+    assert now.offered() == ["fw-a", "fw-0-old", "fw-1-next", "fw-2-kss"]
+    now.add()
+    assert now.value == [{"framework": "fw-a", "statement": "FA-01"}]
+    later = StandardsPicker(bank, lambda: None, today=date(2027, 4, 1))
+    later.set_roles(["practitioner"])
+    assert later.offered() == ["fw-1-next", "fw-a", "fw-0-old", "fw-2-kss"]  # both in force
+    later.set_roles(["supervisor"])
+    assert later.offered() == []
