@@ -340,3 +340,19 @@ def test_the_framework_in_force_comes_first_when_a_role_has_several(valid_bank: 
     assert later.offered() == ["fw-1-next", "fw-a", "fw-0-old", "fw-2-kss"]  # both in force
     later.set_roles(["supervisor"])
     assert later.offered() == []
+
+
+def test_a_reload_offers_changes_to_an_existing_item_but_not_a_stale_copy(valid_bank: Path) -> None:
+    editor = ItemEditor(open_bank(valid_bank), author=WRITER)
+    editor.open("TS-0003")
+    editor.stem.value = "Half-written thought"
+    opened: list[str] = []
+    reloaded = ItemEditor(open_bank(valid_bank), author=WRITER)
+    reloaded.on_open.append(opened.append)
+    drafts = next(c for c in reloaded.confirm.children if "ib-drafts" in c._dom_classes)
+    assert drafts.options == (("TS-0003 (changes)", "TS-0003"),)
+    next(c for c in reloaded.confirm.children if "ib-restore" in c._dom_classes).click()
+    assert reloaded.stem.value == "Half-written thought" and reloaded.dirty
+    assert reloaded.saved["stem"] == "Which order?" and opened == ["TS-0003"]
+    editor.stem.value = "Which order?"  # typed back to what is committed: nothing unsaved
+    assert ItemEditor(open_bank(valid_bank), author=WRITER).confirm.children == ()

@@ -233,6 +233,9 @@ class ItemEditor(ItemForm):
             return
         self._render()
         self._update_status()
+        if self.saved:  # an existing item: the other tabs follow it, as on open
+            for callback in self.on_open:
+                callback(ident)
         self._say(f"Restored your unsaved draft of {ident}. Save it to keep it in the bank.", "ok")
 
     def _drop_kept(self, ident: str) -> None:

@@ -206,11 +206,17 @@ class ItemModel:
         """The writer's kept item drafts from earlier sessions: (id, draft, is a new item)."""
         if not self.author:
             return []
-        return [
-            (ident, record, new)
-            for ident, record, new in self.bank.authoring.drafts(self.author)
-            if kind_of(record) == "item"
-        ]
+        out = []
+        for ident, record, new in self.bank.authoring.drafts(self.author):
+            if kind_of(record) != "item":
+                continue
+            try:  # a draft that is the committed version again holds no unsaved work
+                if not new and self.bank.get(ident) == record:
+                    continue
+            except ItembankError:
+                pass
+            out.append((ident, record, new))
+        return out
 
     def resume(self, ident: str) -> bool:
         """Edit the kept draft of `ident` again after a reload: a new item's draft on its own,
