@@ -269,13 +269,18 @@ def test_the_item_picker_filters_as_you_type(valid_bank: Path) -> None:
     editor = ItemEditor(open_bank(valid_bank), author=WRITER)
     everything = [v for _, v in editor.picker.options]
     assert len(everything) == len(open_bank(valid_bank).items()) > 1
+    assert editor.picker.value == everything[0]  # one is always chosen
     editor.filter.value = "ts-0002"
     assert [v for _, v in editor.picker.options] == ["TS-0002"]
-    assert editor.picker.description == "1 found"
+    assert editor.picker.description == "1 found" and editor.picker.value == "TS-0002"
+    editor.open_button.click()
+    assert editor.record["id"] == "TS-0002"
     editor.filter.value = "which order"  # words of the stem, any case
     assert "TS-0002" in [v for _, v in editor.picker.options]
     editor.filter.value = "no item says this"
-    assert editor.picker.options == ()
+    assert editor.picker.options == () and editor.picker.value is None
+    editor.open_button.click()
+    assert "Choose an item in the list first" in editor.result.value
     editor.filter.value = ""
     assert [v for _, v in editor.picker.options] == everything and editor.picker.description == "Item"
 

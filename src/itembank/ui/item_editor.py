@@ -186,8 +186,9 @@ class ItemEditor(ItemForm):
         kept = [c for c in self.choices if all(word in c[0].lower() for word in words)]
         current = self.picker.value
         self.picker.options = kept
-        if current in [v for _, v in kept]:
-            self.picker.value = current
+        values = [v for _, v in kept]
+        if values:  # always one chosen: Open never acts on an empty choice
+            self.picker.value = current if current in values else values[0]
         self.picker.description = "Item" if not words else f"{len(kept)} found"
 
     # ---- drafts from an earlier session -----------------------------------------------------
@@ -275,6 +276,11 @@ class ItemEditor(ItemForm):
 
     def open(self, ident: object) -> None:
         """Load an existing item (offering to restore a kept draft of it)."""
+        if ident is None:
+            self._say(
+                "Choose an item in the list first (type part of its id or stem in Find).", "error"
+            )
+            return
         try:
             record = self.model.fetch(ident)
         except ItembankError as exc:
