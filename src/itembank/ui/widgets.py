@@ -84,7 +84,9 @@ def css(widget: w.Widget, *classes: str) -> w.Widget:
 
 def button(description: str = "", **kwargs: Any) -> w.Button:
     """A button as wide as its label (ipywidgets' fixed default width cuts long labels off)."""
-    layout = kwargs.pop("layout", None) or w.Layout(width="auto", min_width="fit-content")
+    layout = kwargs.pop("layout", None) or w.Layout(
+        width="auto", min_width="fit-content", align_self="flex-start"
+    )
     return w.Button(description=description, layout=layout, **kwargs)
 
 
