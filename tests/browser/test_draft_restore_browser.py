@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..conftest import git
 from .conftest import CHROMIUM, FLAGS
-from .test_authoring_browser import WRITER, authoring_voila  # noqa: F401 - the served app
+from .test_authoring_browser import WRITER, authoring_voila, fill_item  # noqa: F401 - the served app
 
 STEM = "For how long can a child stay in police protection under section 46?"
 
@@ -31,16 +31,7 @@ def test_a_reload_offers_the_unsaved_new_item_and_restores_it(
         page.click(".ib-new")
         status = page.locator(".ib-status")
         expect(status).to_contain_text("GK-0001", timeout=60_000)
-        page.fill(".ib-stem textarea", STEM)
-        options = page.locator(".ib-option-text textarea")
-        rationales = page.locator(".ib-option-rationale textarea")
-        for index, (text, why) in enumerate([("24 hours", "Too short."), ("72 hours", "Right."),
-                                             ("8 days", "That is an EPO."),
-                                             ("7 days", "That is a CAO.")]):
-            options.nth(index).fill(text)
-            rationales.nth(index).fill(why)
-        page.locator(".ib-option-key input[type=checkbox]").nth(1).check()
-        page.fill(".ib-rationale textarea", "Section 46(6): no longer than 72 hours.")
+        fill_item(page, STEM)
         page.click(".ib-add-standard")
         # the kernel has it all (each change is kept as a draft before the checks rerun)
         expect(page.locator(".ib-standard-row select").nth(1)).to_have_value("FA-01 First",
