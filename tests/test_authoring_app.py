@@ -121,7 +121,7 @@ def test_a_new_scenario_is_written_from_a_template(valid_bank: Path) -> None:
     assert scenarios.record["id"] == "SIM-0002"
     scenarios.save_button.click()
     assert "Not saved" in scenarios.result.value  # empty template: errors listed
-    codes = Counter(re.findall(r"\[([a-z-]+)\]</span>", scenarios.findings.value))
+    codes = Counter(re.findall(r'title="([a-z-]+)"', scenarios.findings.value))
     assert codes == {"too-short": 14, "too-few": 4}  # every empty field of the template, nothing else
     scenarios.title.value = "A home visit after a school referral"
     scenarios.standards.add({"framework": "fw-a", "statement": "FA-01"})

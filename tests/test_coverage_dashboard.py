@@ -23,3 +23,26 @@ def test_dashboard_shows_coverage_throughput_and_waiting(sample_bank_copy: Path)
         assert f"<td>{ident}</td>" in waiting
     assert "<td>GK-0001</td>" not in waiting  # approved
     assert git(sample_bank_copy.parent, "rev-parse", "HEAD") == head  # read-only
+
+
+def test_dashboard_draws_coverage_as_a_chart_with_gaps_marked(valid_bank: Path) -> None:
+    from matplotlib.patches import Rectangle
+
+    from itembank.ui.maintenance import coverage_heatmap
+
+    bank = open_bank(valid_bank)
+    board = CoverageDashboard(bank, today=date(2030, 1, 1))
+    assert board.chart in board.root.children and board.chart.format == "png"
+    assert board.chart.value[:8] == b"\x89PNG\r\n\x1a\n"
+    whole = board.chart.value
+    # the test bank: FA-01 has one approved practitioner item, FA-02 (a practitioner
+    # statement) none: that one cell is the gap, outlined in red
+    axes = coverage_heatmap(bank).axes[0]
+    gaps = [p for p in axes.patches if isinstance(p, Rectangle)]
+    assert [(g.get_x(), g.get_y()) for g in gaps] == [(-0.5, 0.5)]
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["FA-01 First", "FA-02 Second"]
+    board.blueprint.value = "bp-test"  # only the blueprint's statements: FA-01, no gap
+    assert board.chart.value[:8] == b"\x89PNG\r\n\x1a\n" and board.chart.value != whole
+    only = coverage_heatmap(bank, {("fw-a", "FA-01")}).axes[0]
+    assert [t.get_text() for t in only.get_yticklabels()] == ["FA-01 First"]
+    assert list(only.patches) == []

@@ -89,3 +89,56 @@ def test_a_crafted_id_is_refused_before_it_becomes_a_path(valid_bank: Path) -> N
     with pytest.raises(InvalidIdError, match="not an item id"):
         model.fetch("../../etc/passwd")
     assert model.record == {}
+
+
+def test_a_new_items_id_stays_reserved_while_its_draft_is_kept(valid_bank: Path) -> None:
+    model = ItemModel(open_bank(valid_bank), author=WRITER)
+    first = model.new("GK")
+    assert first["id"] == "GK-0001"
+    first = {**first, "stem": "Half a question"}
+    model.edited(first)  # kept as this writer's draft, never committed
+    reloaded = ItemModel(open_bank(valid_bank), author=WRITER)  # the page is reloaded
+    assert reloaded.new("GK")["id"] == "GK-0002"  # GK-0001 is not reused
+    assert reloaded.new("AK")["id"] == "AK-0001"  # other prefixes are not affected
+    assert [(i, r["stem"], new) for i, r, new in reloaded.drafts()] == [
+        ("GK-0001", "Half a question", True)
+    ]
+    assert reloaded.resume("GK-0001") and reloaded.dirty and reloaded.saved == {}
+    assert reloaded.record["stem"] == "Half a question"
+    assert not reloaded.resume("GK-0009")
+    other = ItemModel(open_bank(valid_bank), author="Ann Other <ann@example.org>")
+    assert other.drafts() == []  # drafts are per person
+    reloaded.drop_draft("GK-0001")
+    assert ItemModel(open_bank(valid_bank), author=WRITER).new("GK")["id"] == "GK-0001"
+
+
+def test_findings_reach_writers_in_plain_words() -> None:
+    from itembank.core.findings import error, warning
+    from itembank.ui.writer_words import field_name, writer_message
+
+    assert field_name("/options/2/text") == "Option C's text"
+    assert field_name("/standards/0/statement") == "Standard 1's statement"
+    assert field_name("/stem") == "The question (stem)" and field_name("") == "This item"
+    raw = error("items/GK-0001.json", "/key", "wrong-type",
+                "Expected an object here for format multiple_true_false, found a list [].")
+    assert writer_message(raw) == (
+        "The correct answer is not filled in the way the bank can store it. Tick the correct "
+        "option(s) again (for true/false statements, choose true or false for each).")
+    cases = {
+        ("/stem", "too-short", "Must not be empty. Write the text here."):
+            "The question (stem) is empty. Write it.",
+        ("/options", "too-few", "Has 2 entries; needs at least 3 for format single_best_answer. Add more."):
+            "The options: too few. There are 2; at least 3 are needed. Add more.",
+        ("/enemies/0", "bad-format", "'gk12' does not have the expected form (an item id such as GK-0012)."):
+            "Entry 1 of enemies is not written in the expected form. It should be an item id such as GK-0012.",
+        ("/difficulty_estimate", "out-of-range", "1.5 is out of range: must be at most 1."):
+            "The difficulty estimate must be at most 1.",
+        ("/section", "not-allowed-value", "'x' is not allowed here. Use one of: general, applied."):
+            "Section has a value the bank does not accept. Choose one of: general, applied.",
+        ("/options/1/rationale", "missing-field", "Missing required field 'rationale'. Add it."):
+            "Option B's rationale is missing. Fill it in.",
+    }
+    for (where, code, message), plain in cases.items():
+        assert writer_message(error("items/GK-0001.json", where, code, message)) == plain
+    lint = warning("items/GK-0001.json", "/stem", "negative-stem", "Put the negative in bold.")
+    assert writer_message(lint) == "Put the negative in bold."  # the rules' own words stay

@@ -13,6 +13,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,6 +62,20 @@ def authoring_voila(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         log.close()
 
 
+def fill_item(page: Any, stem: str) -> None:
+    """Type a whole single-best-answer item into the open editor (its standard still to add)."""
+    page.fill(".ib-stem textarea", stem)
+    options = page.locator(".ib-option-text textarea")
+    rationales = page.locator(".ib-option-rationale textarea")
+    for index, (text, why) in enumerate([("24 hours", "Too short."), ("72 hours", "Right."),
+                                         ("8 days", "That is an EPO."),
+                                         ("7 days", "That is a CAO.")]):
+        options.nth(index).fill(text)
+        rationales.nth(index).fill(why)
+    page.locator(".ib-option-key input[type=checkbox]").nth(1).check()
+    page.fill(".ib-rationale textarea", "Section 46(6): no longer than 72 hours.")
+
+
 def test_a_writer_creates_and_saves_an_item_in_the_browser(
         authoring_voila: tuple[str, Path]) -> None:
     from playwright.sync_api import expect, sync_playwright
@@ -76,16 +91,7 @@ def test_a_writer_creates_and_saves_an_item_in_the_browser(
         page.click(".ib-new")
         status = page.locator(".ib-status")
         expect(status).to_contain_text("unsaved changes", timeout=60_000)
-        page.fill(".ib-stem textarea", "How long can police protection last under section 46?")
-        options = page.locator(".ib-option-text textarea")
-        rationales = page.locator(".ib-option-rationale textarea")
-        for index, (text, why) in enumerate([("24 hours", "Too short."), ("72 hours", "Right."),
-                                             ("8 days", "That is an EPO."),
-                                             ("7 days", "That is a CAO.")]):
-            options.nth(index).fill(text)
-            rationales.nth(index).fill(why)
-        page.locator(".ib-option-key input[type=checkbox]").nth(1).check()
-        page.fill(".ib-rationale textarea", "Section 46(6): no longer than 72 hours.")
+        fill_item(page, "How long can police protection last under section 46?")
         expect(page.locator(".ib-rationale textarea")).to_have_value(
             "Section 46(6): no longer than 72 hours.")
         page.click(".ib-add-standard")

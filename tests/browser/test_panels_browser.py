@@ -99,8 +99,8 @@ def test_judges_in_both_panels_rate_a_round_in_the_browser(server: Server, brows
             page.press(f".ib-ss-value-{item} input", "Tab")
             expect(page.locator(f".ib-ss-value-{item} input")).to_have_value(values)
         page.click(".ib-ss-submit")
-        expect(page.locator(".ib-message")).to_contain_text("Recorded your round 1 ratings",
-                                                            timeout=60_000)
+        expect(page.locator(".ib-ss-submit-message")).to_contain_text(
+            "Recorded your round 1 ratings", timeout=60_000)
         # the feedback is filled after the message: wait for its content, not the message
         expect(page.locator(".ib-ss-feedback")).to_contain_text(
             "Your panel in round 1 (1 judges", timeout=60_000)

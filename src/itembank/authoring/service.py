@@ -47,14 +47,20 @@ class Authoring:
         self._bank = bank
         self._store = bank.store
 
-    def next_id(self, prefix: str, digits: int = 4) -> str:
-        """The next free content id with this prefix (e.g. GK -> GK-0065)."""
+    def next_id(self, prefix: str, digits: int = 4, owner: str | None = None) -> str:
+        """The next free content id with this prefix (e.g. GK -> GK-0065). With `owner`, an id
+        this writer holds a kept draft of is reserved too, so a new item never overwrites the
+        unsaved draft of an earlier one."""
         check_id("content_id", f"{prefix}-{'0' * digits}")
+        paths = self._store.list_files()
+        if owner:
+            paths = [*paths, *self._store.list_drafts(slugify(owner))]
         used = [
             int(p.rsplit("-", 1)[1].split(".")[0])
-            for p in self._store.list_files()
+            for p in paths
             if p.split("/")[-1].startswith(prefix + "-")
             and p.split("/")[0] in ("items", "stimuli", "scenarios")
+            and p.rsplit("-", 1)[1].split(".")[0].isdigit()
         ]
         return f"{prefix}-{max(used, default=0) + 1:0{digits}d}"
 
@@ -115,6 +121,23 @@ class Authoring:
             return None
         record, _ = parse_record(relpath, data)
         return record
+
+    def drafts(self, owner: str) -> list[tuple[str, Record, bool]]:
+        """(id, record, is new) for each readable draft this writer keeps: a new item's draft
+        has no committed record yet, so a reload is the only way back to it."""
+        out = []
+        committed = set(self._store.list_files())
+        for relpath in self._store.list_drafts(slugify(owner)):
+            data = self._store.read_draft(slugify(owner), relpath)
+            if data is None:
+                continue
+            record, findings = parse_record(relpath, data)
+            if record is None or any(f.severity == "error" for f in findings):
+                continue
+            ident = str(record.get("id", ""))
+            if is_id("content_id", ident):
+                out.append((ident, record, relpath not in committed))
+        return out
 
     def discard_draft(self, owner: str, kind: str, ident: str) -> None:
         self._store.delete_draft(slugify(owner), path_for(kind, ident))

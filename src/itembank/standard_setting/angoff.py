@@ -20,6 +20,7 @@ from typing import Any
 
 Record = dict[str, Any]
 OUTLIER_LIMIT = 3.5
+MIN_JUDGES = 5  # bank.json's min_judges_per_panel when it does not say
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Results:
     item_means: dict[str, dict[str, float]] = field(default_factory=dict)
     spread: list[dict[str, Any]] = field(default_factory=list)  # per panel per round
     incomplete: list[str] = field(default_factory=list)  # judges left out, and why
+    warnings: list[str] = field(default_factory=list)  # what makes the cut less trustworthy
 
 
 def latest(ratings: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str, int], Mapping[str, Any]]:
@@ -145,8 +147,10 @@ def results(
     ratings: Sequence[Mapping[str, Any]],
     max_marks: Mapping[str, float],
     round_no: int | None = None,
+    min_judges: int = MIN_JUDGES,
 ) -> Results:
-    """The results of one round (default: the latest round anyone has rated)."""
+    """The results of one round (default: the latest round anyone has rated), with a warning
+    for each panel whose cut rests on fewer than `min_judges` judges."""
     items = [str(i) for i in exercise["items"]]
     counted = latest(ratings)
     rounds = sorted({r for _, _, r in counted})
@@ -196,6 +200,14 @@ def results(
             out.t, out.df, out.p = test
         means = [out.item_means[first.panel], out.item_means[second.panel]]
         out.correlation = pearson([means[0][i] for i in items], [means[1][i] for i in items])
+    for panel in exercise["panels"]:
+        n = next((p.n for p in out.panels if p.panel == str(panel)), 0)
+        if n < min_judges:
+            out.warnings.append(
+                f"Panel {panel} has {n} judge(s) with complete ratings in round {chosen}, fewer "
+                f"than the {min_judges} the bank asks for: its cut is not reliable enough to "
+                "set a pass mark on."
+            )
     if out.panels:
         out.combined_cut = statistics.fmean(p.cut for p in out.panels)
         out.combined_se = math.sqrt(sum(p.se**2 for p in out.panels)) / len(out.panels)
@@ -239,6 +251,8 @@ def summary_text(r: Results) -> str:
         f"Maximum marks: {r.max_marks:g}",
         "",
     ]
+    if r.warnings:
+        lines += [f"WARNING: {x}" for x in r.warnings] + [""]
     for panel in r.panels:
         lines.append(
             f"Panel {panel.panel}: cut {panel.cut:.2f} ± {panel.se:.2f} (SE; SD {panel.sd:.2f}, "
@@ -252,6 +266,11 @@ def summary_text(r: Results) -> str:
         lines.append(f"Difference between panels: {r.difference:+.2f} marks")
         if r.t is not None and r.df is not None and r.p is not None:
             lines.append(f"Welch's t = {r.t:.2f}, df = {r.df:.1f}, p = {r.p:.3f}")
+        else:
+            lines.append(
+                "Welch's t-test: not computed (it needs at least two judges in each panel, and "
+                "judges' cuts that vary)."
+            )
     if r.correlation is not None:
         lines.append(f"Correlation of mean item ratings between panels: r = {r.correlation:.2f}")
     if r.combined_cut is not None and r.pass_mark is not None:

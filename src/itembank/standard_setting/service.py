@@ -18,7 +18,7 @@ from itembank.core.errors import (
 from itembank.core.identity import check_person, review_id, timestamp
 from itembank.core.ids import check_id
 from itembank.core.layout import path_of
-from itembank.standard_setting.angoff import Results, feedback, latest, results
+from itembank.standard_setting.angoff import MIN_JUDGES, Results, feedback, latest, results
 
 if TYPE_CHECKING:
     from itembank.bank import Bank
@@ -179,6 +179,17 @@ class StandardSetting:
         )
         return record
 
+    def my_ratings(self, exercise_id: object, judge: str, round_no: int) -> dict[str, float]:
+        """This judge's own ratings in a round they have rated (item -> value; empty when they
+        have none), so the next round starts from them instead of blank boxes."""
+        exercise = self.exercise(exercise_id)
+        key = check_person(judge).lower()
+        counted = latest(self.ratings_of(exercise["id"]))
+        for (_, who, r), record in counted.items():
+            if who == key and r == round_no:
+                return {str(x["item"]): float(x["value"]) for x in record["ratings"]}
+        return {}
+
     def round_feedback(self, exercise_id: object, judge: str, round_no: int) -> dict[str, Any]:
         """The judge's OWN panel's spread in a round they have rated (never the other panel)."""
         exercise = self.exercise(exercise_id)
@@ -200,6 +211,7 @@ class StandardSetting:
             self.ratings_of(exercise["id"]),
             self._max_marks(exercise["items"]),
             round_no,
+            int(self._bank.settings.get("min_judges_per_panel", MIN_JUDGES)),
         )
 
     def close(self, exercise_id: object, facilitator: str) -> Record:

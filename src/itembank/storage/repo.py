@@ -317,6 +317,13 @@ class Reading:
     def delete_draft(self, owner: str, relpath: str) -> None:
         self._draft_file(owner, relpath).unlink(missing_ok=True)
 
+    def list_drafts(self, owner: str) -> list[str]:
+        """The paths (in the bank) of every record this person has a kept draft of."""
+        folder = self.state_dir / "drafts" / owner
+        if not folder.is_dir():
+            return []
+        return sorted(f.name.replace("__", "/") for f in folder.iterdir() if f.is_file())
+
     # ---- the validation cache (kept in the git folder, never committed) --------------------------
 
     def read_cache(self, name: str = "validation") -> dict[str, Any] | None:

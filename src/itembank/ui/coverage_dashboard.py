@@ -1,6 +1,7 @@
-"""Read-only dashboard for panel chairs (Voila): approved items per standard and role against
-what each blueprint needs on a form, review throughput by week, and the content waiting longest
-for review. It writes nothing."""
+"""Read-only dashboard for panel chairs (Voila): approved items per standard and role as a chart
+(the maintenance notebook's heatmap, gaps outlined in red) and a table against what each
+blueprint needs on a form, review throughput by week, and the content waiting longest for
+review. It writes nothing."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import ipywidgets as w
 
 from itembank.bank import Bank
 from itembank.core.layout import path_for
+from itembank.ui.maintenance import coverage_heatmap, figure_png
 from itembank.ui.widgets import css
 
 
@@ -40,6 +42,7 @@ class CoverageDashboard:
             "ib-cov-blueprint",
         )
         self.blueprint.observe(lambda _: self._draw_standards(), names="value")
+        self.chart = css(w.Image(format="png"), "ib-cov-chart")
         self.standards = css(w.HTML(""), "ib-cov-standards")
         self.throughput = css(w.HTML(""), "ib-cov-throughput")
         self.waiting = css(w.HTML(""), "ib-cov-waiting")
@@ -49,6 +52,7 @@ class CoverageDashboard:
                     w.HTML("<h2>Coverage and review progress</h2>"),
                     w.HTML("<h3>Approved items per standard and role</h3>"),
                     self.blueprint,
+                    self.chart,
                     self.standards,
                     w.HTML("<h3>Review throughput</h3>"),
                     self.throughput,
@@ -77,6 +81,8 @@ class CoverageDashboard:
                 for s in plan.get("standards", [])
             }
             per_form = f" (role {plan.get('role')})"
+        figure = coverage_heatmap(self.bank, set(needs) if needs else None)
+        self.chart.value = figure_png(figure)
         rows = []
         for s in result.statements:
             if not s["assessed"]:

@@ -23,7 +23,7 @@ from itembank.ui.item_model import (
     fields_of,
     statement_titles,
 )
-from itembank.ui.widgets import css
+from itembank.ui.widgets import button, css
 
 __all__ = ["FORMATS", "LETTERS", "ItemEditor", "OptionRow"]
 
@@ -38,11 +38,22 @@ class ItemEditor(ItemForm):
         self._pending: Callable[[], None] | None = None
         self.on_open: list[Callable[[str], None]] = []  # called with the id on open and save
 
-        # choosing an item
+        # choosing an item: the list narrows to what is typed in the filter (id or stem words)
+        self.choices: list[tuple[str, str]] = []
+        self.filter = css(
+            w.Text(
+                placeholder="Type an id or words of the stem",
+                description="Find",
+                continuous_update=True,
+                layout=w.Layout(width="320px"),
+            ),
+            "ib-picker-filter",
+        )
+        self.filter.observe(lambda _: self._filter_choices(), "value")
         self.picker = css(
             w.Dropdown(description="Item", layout=w.Layout(width="520px")), "ib-picker"
         )
-        self.open_button = css(w.Button(description="Open", icon="folder-open"), "ib-open")
+        self.open_button = css(button("Open", icon="folder-open"), "ib-open")
         self.prefix = css(
             w.Dropdown(
                 options=[("General (GK)", "GK"), ("Applied (AK)", "AK")],
@@ -50,7 +61,7 @@ class ItemEditor(ItemForm):
             ),
             "ib-prefix",
         )
-        self.new_button = css(w.Button(description="New item", icon="plus"), "ib-new")
+        self.new_button = css(button("New item", icon="plus"), "ib-new")
         self.open_button.on_click(lambda _: self.request(lambda: self.open(self.picker.value)))
         self.new_button.on_click(lambda _: self.request(lambda: self.new(self.prefix.value)))
         self.status = css(w.HTML(), "ib-status")
@@ -59,7 +70,7 @@ class ItemEditor(ItemForm):
         # identity, asked once when nothing else gives it
         self.name_box = css(w.Text(placeholder="Full name"), "ib-identity-name")
         self.email_box = css(w.Text(placeholder="email@example.org"), "ib-identity-email")
-        self.identity_button = css(w.Button(description="Use this identity"), "ib-identity-set")
+        self.identity_button = css(button("Use this identity"), "ib-identity-set")
         self.identity_button.on_click(lambda _: self.set_identity())
         self.identity_row = w.HBox(
             [
@@ -72,14 +83,12 @@ class ItemEditor(ItemForm):
         super().__init__(bank)  # the item's fields
 
         # actions and previews
-        self.check_button = css(w.Button(description="Check", icon="check"), "ib-check")
-        self.save_button = css(
-            w.Button(description="Save", icon="save", button_style="primary"), "ib-save"
-        )
+        self.check_button = css(button("Check", icon="check"), "ib-check")
+        self.save_button = css(button("Save", icon="save", button_style="primary"), "ib-save")
         self.submit_button = css(
-            w.Button(description="Submit for review", icon="paper-plane", button_style="success"),
-            "ib-submit",
+            button("Submit for review", icon="paper-plane", button_style="success"), "ib-submit"
         )
+        self.saving_as = css(w.HTML(), "ib-saving-as")  # whose name a save will carry
         self.check_button.on_click(lambda _: self.run_checks())
         self.save_button.on_click(lambda _: self.save())
         self.submit_button.on_click(lambda _: self.save(submit=True))
@@ -93,13 +102,16 @@ class ItemEditor(ItemForm):
         self.widget = css(
             w.VBox(
                 [
+                    w.HBox([self.filter]),
                     w.HBox([self.picker, self.open_button, self.prefix, self.new_button]),
                     self.identity_row,
                     self.status,
                     self.confirm,
                     self.messages["general"],
                     self.form,
-                    w.HBox([self.check_button, self.save_button, self.submit_button]),
+                    w.HBox(
+                        [self.check_button, self.save_button, self.submit_button, self.saving_as]
+                    ),
                     self.result,
                     w.HTML("<h3>Preview</h3>"),
                     previews,
@@ -109,6 +121,7 @@ class ItemEditor(ItemForm):
         )
         self.refresh_choices()
         self._show_identity()
+        self.offer_drafts()
 
     # ---- the model's state, as the editor has always shown it ------------------------------
 
@@ -138,6 +151,11 @@ class ItemEditor(ItemForm):
 
     def _show_identity(self) -> None:
         self.identity_row.layout.display = "none" if self.author else ""
+        self.saving_as.value = (
+            f'<span style="color:#333">&nbsp;Saving as <b>{html.escape(self.author)}</b></span>'
+            if self.author
+            else '<span style="color:#b00020">&nbsp;Say who you are (above) before saving</span>'
+        )
 
     def set_identity(self) -> None:
         """Use the name and email typed in the identity row."""
@@ -148,18 +166,83 @@ class ItemEditor(ItemForm):
             return
         self._show_identity()
         self._say(f"Changes will be recorded as {self.author}.", "ok")
+        self.offer_drafts()
 
     # ---- opening ----------------------------------------------------------------------------
 
     def refresh_choices(self) -> None:
-        choices = [
+        self.choices = [
             (f"{i['id']} · {i.get('status')} · {str(i.get('stem', ''))[:60]}", i["id"])
             for i in self.bank.items()
         ]
-        self.picker.options = choices
+        self._filter_choices()
         self.stimulus.options = [
             (f"{s['id']} · {s.get('title', '')}", s["id"]) for s in self.bank.records("stimulus")
         ]
+
+    def _filter_choices(self) -> None:
+        """Offer only the items whose id or stem holds every word typed in the filter."""
+        words = str(self.filter.value).lower().split()
+        kept = [c for c in self.choices if all(word in c[0].lower() for word in words)]
+        current = self.picker.value
+        self.picker.options = kept
+        values = [v for _, v in kept]
+        if values:  # always one chosen: Open never acts on an empty choice
+            self.picker.value = current if current in values else values[0]
+        self.picker.description = "Item" if not words else f"{len(kept)} found"
+
+    # ---- drafts from an earlier session -----------------------------------------------------
+
+    def offer_drafts(self) -> None:
+        """On opening the editor (a reload, a new kernel), offer to go back to the writer's
+        unsaved drafts: a new item's draft is otherwise reachable from nowhere."""
+        drafts = self.model.drafts()
+        if not drafts or self.dirty:
+            return
+        choice = css(
+            w.Dropdown(
+                options=[
+                    (f"{ident} ({'new item' if new else 'changes'})", ident)
+                    for ident, _, new in drafts
+                ],
+                layout=w.Layout(width="auto"),
+            ),
+            "ib-drafts",
+        )
+        restore = css(button("Restore this draft", button_style="warning"), "ib-restore")
+        drop = css(button("Discard it"), "ib-restore-discard")
+        restore.on_click(lambda _: self.resume(str(choice.value)))
+        drop.on_click(lambda _: self._drop_kept(str(choice.value)))
+        count = f"{len(drafts)} unsaved draft(s)" if len(drafts) > 1 else "an unsaved draft"
+        self.confirm.children = (
+            w.HTML(f"<b>You have {count} from an earlier session.</b>&nbsp;"),
+            choice,
+            restore,
+            drop,
+        )
+
+    def resume(self, ident: str) -> None:
+        """Edit a kept draft again (after a reload)."""
+        self.confirm.children = ()
+        try:
+            found = self.model.resume(ident)
+        except ItembankError as exc:
+            self._say(str(exc), "error")
+            return
+        if not found:
+            self._say(f"There is no kept draft of {ident} any more.", "error")
+            return
+        self._render()
+        self._update_status()
+        if self.saved:  # an existing item: the other tabs follow it, as on open
+            for callback in self.on_open:
+                callback(ident)
+        self._say(f"Restored your unsaved draft of {ident}. Save it to keep it in the bank.", "ok")
+
+    def _drop_kept(self, ident: str) -> None:
+        self.confirm.children = ()
+        self.model.drop_draft(ident)
+        self.offer_drafts()
 
     def request(self, action: Callable[[], None]) -> None:
         """Run `action` (open or new), asking first if there are unsaved changes."""
@@ -168,13 +251,9 @@ class ItemEditor(ItemForm):
             return
         self._pending = action
         ident = html.escape(str(self.record.get("id", "this item")))
-        save = css(
-            w.Button(description="Save, then continue", button_style="primary"), "ib-confirm-save"
-        )
-        discard = css(
-            w.Button(description="Discard my changes", button_style="danger"), "ib-confirm-discard"
-        )
-        stay = css(w.Button(description="Keep editing"), "ib-confirm-stay")
+        save = css(button("Save, then continue", button_style="primary"), "ib-confirm-save")
+        discard = css(button("Discard my changes", button_style="danger"), "ib-confirm-discard")
+        stay = css(button("Keep editing"), "ib-confirm-stay")
         save.on_click(lambda _: self._resolve("save"))
         discard.on_click(lambda _: self._resolve("discard"))
         stay.on_click(lambda _: self._resolve("stay"))
@@ -197,6 +276,11 @@ class ItemEditor(ItemForm):
 
     def open(self, ident: object) -> None:
         """Load an existing item (offering to restore a kept draft of it)."""
+        if ident is None:
+            self._say(
+                "Choose an item in the list first (type part of its id or stem in Find).", "error"
+            )
+            return
         try:
             record = self.model.fetch(ident)
         except ItembankError as exc:
@@ -207,10 +291,9 @@ class ItemEditor(ItemForm):
         draft = self.model.kept_draft(ident)
         if draft is not None:
             restore = css(
-                w.Button(description="Restore my unsaved changes", button_style="warning"),
-                "ib-restore",
+                button("Restore my unsaved changes", button_style="warning"), "ib-restore"
             )
-            drop = css(w.Button(description="Discard them"), "ib-restore-discard")
+            drop = css(button("Discard them"), "ib-restore-discard")
             restore.on_click(lambda _: self._restore(draft))
             drop.on_click(lambda _: self._drop_draft(ident))
             self.confirm.children = (

@@ -13,6 +13,7 @@ from itembank.core.findings import Finding
 from itembank.ui.item_model import LETTERS, ItemFields, OptionFields, group_findings
 from itembank.ui.widgets import (
     StandardsPicker,
+    button,
     css,
     field,
     findings_html,
@@ -100,7 +101,7 @@ class ItemForm:
         self.stem = textarea("stem", rows=5, placeholder="The question (Markdown)")
         self.options: list[OptionRow] = []
         self.options_box = css(w.VBox([]), "ib-options")
-        self.add_option = css(w.Button(description="Add an option", icon="plus"), "ib-add-option")
+        self.add_option = css(button("Add an option", icon="plus"), "ib-add-option")
         self.add_option.on_click(lambda _: self._add_option())
         self.scoring = css(
             w.Dropdown(
@@ -153,6 +154,8 @@ class ItemForm:
                 "format",
             )
         }
+        for box in self.roles.values():  # first, so a check sees the frameworks on offer
+            box.observe(lambda _: self.standards.set_roles(self._roles()), "value")
         for widget in (
             self.format,
             self.section,
@@ -235,6 +238,7 @@ class ItemForm:
                 self.stimulus.value = fields.stimulus
             for role, box in self.roles.items():
                 box.value = role in fields.roles
+            self.standards.set_roles(fields.roles)
             self.stem.value = fields.stem
             self.options, self.options_box.children = [], ()
             for option in fields.options:
@@ -298,7 +302,7 @@ class ItemForm:
             format=str(self.format.value),
             section=self.section.value,
             stimulus=self.stimulus.value,
-            roles=[r for r, box in self.roles.items() if box.value],
+            roles=self._roles(),
             stem=self.stem.value,
             options=[row.fields() for row in self.options],
             scoring=self.scoring.value,
@@ -310,6 +314,9 @@ class ItemForm:
             tags=parse_list(self.tags.value.replace(" ", ",")),
             notes=self.notes.value,
         )
+
+    def _roles(self) -> list[str]:
+        return [r for r, box in self.roles.items() if box.value]
 
     def _show_findings(self, findings: list[Finding]) -> None:
         groups, per_option = group_findings(findings, self.messages)

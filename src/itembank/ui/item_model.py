@@ -14,6 +14,7 @@ from itembank.bank import Bank
 from itembank.core.errors import IdentityError, InvalidIdError, ItembankError
 from itembank.core.findings import Finding
 from itembank.core.ids import is_id, slugify
+from itembank.core.layout import kind_of
 from itembank.core.render import candidate_html, reviewer_html
 
 LETTERS = "ABCDEFGHIJ"  # option ids, in order; an item has at most this many options
@@ -160,7 +161,9 @@ class ItemModel:
 
     def new(self, prefix: str = "GK", stimulus: str | None = None) -> dict[str, Any]:
         """Start a new draft with the next free id (an applied one on `stimulus`)."""
-        ident = self.bank.authoring.next_id(prefix if prefix in ("GK", "AK") else "GK")
+        ident = self.bank.authoring.next_id(
+            prefix if prefix in ("GK", "AK") else "GK", owner=self.author
+        )
         roles = [r for r in self.roles if r != "leader"]
         template: dict[str, Any] = {
             "schema_version": "1.0",
@@ -198,6 +201,33 @@ class ItemModel:
             else None
         )
         return draft if draft is not None and draft != self.record else None
+
+    def drafts(self) -> list[tuple[str, dict[str, Any], bool]]:
+        """The writer's kept item drafts from earlier sessions: (id, draft, is a new item)."""
+        if not self.author:
+            return []
+        out = []
+        for ident, record, new in self.bank.authoring.drafts(self.author):
+            if kind_of(record) != "item":
+                continue
+            try:  # a draft that is the committed version again holds no unsaved work
+                if not new and self.bank.get(ident) == record:
+                    continue
+            except ItembankError:
+                pass
+            out.append((ident, record, new))
+        return out
+
+    def resume(self, ident: str) -> bool:
+        """Edit the kept draft of `ident` again after a reload: a new item's draft on its own,
+        an existing item's over its committed version. False if there is no such draft."""
+        found = {i: (record, new) for i, record, new in self.drafts()}
+        if ident not in found:
+            return False
+        draft, new = found[ident]
+        self.load(draft, saved={} if new else self.fetch(ident))
+        self.dirty = True
+        return True
 
     def restore(self, draft: dict[str, Any]) -> None:
         """Edit a kept draft instead: it is unsaved work on the same committed version."""

@@ -50,10 +50,19 @@ def _label(statement: dict[str, Any]) -> str:
     return f"{statement['statement']} {statement['title'][:40]}"
 
 
-def coverage_matrix(bank: Bank, coverage: Coverage | None = None) -> pd.DataFrame:
-    """Approved items per assessed statement (rows) and role (columns)."""
+def coverage_matrix(
+    bank: Bank,
+    coverage: Coverage | None = None,
+    only: set[tuple[str, str]] | None = None,
+) -> pd.DataFrame:
+    """Approved items per assessed statement (rows) and role (columns); with `only`, just
+    those (framework, statement) rows (a blueprint's, say)."""
     coverage = coverage or bank.coverage()
-    statements = [s for s in coverage.statements if s["assessed"]]
+    statements = [
+        s
+        for s in coverage.statements
+        if s["assessed"] and (only is None or (s["framework"], s["statement"]) in only)
+    ]
     roles = [r["id"] for r in bank.settings["roles"]]
     matrix = pd.DataFrame(0, index=[_label(s) for s in statements], columns=roles)
     labels = {(s["framework"], s["statement"]): _label(s) for s in statements}
@@ -64,11 +73,11 @@ def coverage_matrix(bank: Bank, coverage: Coverage | None = None) -> pd.DataFram
     return matrix
 
 
-def coverage_heatmap(bank: Bank) -> Figure:
+def coverage_heatmap(bank: Bank, only: set[tuple[str, str]] | None = None) -> Figure:
     """The coverage matrix as a heatmap; a statement with no approved item for its own role
-    (the gap that matters) is outlined in red."""
+    (the gap that matters) is outlined in red. `only` limits the rows as coverage_matrix does."""
     coverage = bank.coverage()
-    matrix = coverage_matrix(bank, coverage)
+    matrix = coverage_matrix(bank, coverage, only)
     own_role = {_label(s): s["role"] for s in coverage.statements if s["assessed"]}
     figure = Figure(figsize=(7, 0.35 * len(matrix) + 1.5))
     axes = figure.subplots()
@@ -87,12 +96,17 @@ def coverage_heatmap(bank: Bank) -> Figure:
     return figure
 
 
-def figure_image(figure: Figure) -> Any:
-    """A figure as a PNG image a notebook displays (no matplotlib backend needed)."""
+def figure_png(figure: Figure) -> bytes:
+    """A figure as PNG bytes (no matplotlib backend needed): for an ipywidgets Image."""
     import io
-
-    from IPython.display import Image
 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90)
-    return Image(data=buffer.getvalue(), format="png")  # type: ignore[no-untyped-call]
+    return buffer.getvalue()
+
+
+def figure_image(figure: Figure) -> Any:
+    """A figure as a PNG image a notebook displays."""
+    from IPython.display import Image
+
+    return Image(data=figure_png(figure), format="png")  # type: ignore[no-untyped-call]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as w
 
@@ -13,7 +15,7 @@ from itembank.bank import Bank
 from itembank.core.identity import member_for_login
 from itembank.core.render import reviewer_html
 from itembank.standard_setting.angoff import summary_text
-from itembank.ui.widgets import Messages, css
+from itembank.ui.widgets import Messages, button, css
 
 
 def parse_probability(text: object) -> float | None:
@@ -40,7 +42,13 @@ class StandardSettingApp(Messages):
         self.exercise_id: str | None = None
         self.round: int | None = None
         self.inputs: dict[str, w.Text] = {}
-        self.message = css(w.HTML(""), "ib-message")
+        # a message appears next to the button that caused it (self.message is that line)
+        self.top_message = css(w.HTML(""), "ib-message")
+        self.start_message = css(w.HTML(""), "ib-ss-start-message")
+        self.submit_message = css(w.HTML(""), "ib-ss-submit-message")
+        self.open_message = css(w.HTML(""), "ib-ss-open-message")
+        self.results_message = css(w.HTML(""), "ib-ss-results-message")
+        self.message = self.top_message
         judges = bank.panels.members("standard_setting")
         self.who = css(
             w.Dropdown(
@@ -50,36 +58,43 @@ class StandardSettingApp(Messages):
             ),
             "ib-ss-judge-name",
         )
-        self.judge_button = css(w.Button(description="Sign in as judge"), "ib-ss-signin-judge")
-        self.judge_button.on_click(lambda _: self._sign_in_judge(self.who.value))
+        self.judge_button = css(button("Sign in as judge"), "ib-ss-signin-judge")
+        self.judge_button.on_click(
+            self._near(self.top_message, lambda: self._sign_in_judge(self.who.value))
+        )
         self.fac_name = css(
             w.Text(placeholder="Full Name <email@example.org>", description="Facilitator"),
             "ib-ss-fac-name",
         )
-        self.fac_button = css(w.Button(description="Sign in as facilitator"), "ib-ss-signin-fac")
-        self.fac_button.on_click(lambda _: self._sign_in_facilitator(self.fac_name.value))
+        self.fac_button = css(button("Sign in as facilitator"), "ib-ss-signin-fac")
+        self.fac_button.on_click(
+            self._near(self.top_message, lambda: self._sign_in_facilitator(self.fac_name.value))
+        )
         self.sign_in_box = w.VBox(
             [w.HBox([self.who, self.judge_button]), w.HBox([self.fac_name, self.fac_button])]
         )
         self.signed = css(w.HTML(""), "ib-signed-in")
         # judge
         self.exercise = css(w.Dropdown(options=[], description="Exercise"), "ib-ss-exercise")
-        self.start_button = css(w.Button(description="Rate this exercise"), "ib-ss-start")
-        self.start_button.on_click(lambda _: self._start(self.exercise.value))
+        self.start_button = css(button("Rate this exercise"), "ib-ss-start")
+        self.start_button.on_click(
+            self._near(self.start_message, lambda: self._start(self.exercise.value))
+        )
         self.round_label = css(w.HTML(""), "ib-ss-round")
         self.feedback = css(w.HTML(""), "ib-ss-feedback")
         self.items_box = css(w.VBox([]), "ib-ss-items")
         self.submit_button = css(
-            w.Button(description="Submit my ratings", button_style="success"), "ib-ss-submit"
+            button("Submit my ratings", button_style="success"), "ib-ss-submit"
         )
-        self.submit_button.on_click(lambda _: self._submit())
+        self.submit_button.on_click(self._near(self.submit_message, self._submit))
         self.judge_box = w.VBox(
             [
-                w.HBox([self.exercise, self.start_button]),
+                w.HBox([self.exercise, self.start_button, self.start_message]),
                 self.round_label,
                 self.feedback,
                 self.items_box,
                 self.submit_button,
+                self.submit_message,
             ],
             layout=w.Layout(display="none"),
         )
@@ -102,15 +117,19 @@ class StandardSettingApp(Messages):
         self.new_rounds = css(
             w.Dropdown(options=[1, 2, 3], value=2, description="Rounds"), "ib-ss-new-rounds"
         )
-        self.open_button = css(w.Button(description="Open exercise"), "ib-ss-open")
-        self.open_button.on_click(lambda _: self._open_exercise())
+        self.open_button = css(button("Open exercise"), "ib-ss-open")
+        self.open_button.on_click(self._near(self.open_message, self._open_exercise))
         self.fac_exercise = css(
             w.Dropdown(options=[], description="Exercise"), "ib-ss-fac-exercise"
         )
-        self.results_button = css(w.Button(description="Show results"), "ib-ss-results")
-        self.results_button.on_click(lambda _: self._results(self.fac_exercise.value))
-        self.close_button = css(w.Button(description="Close exercise"), "ib-ss-close")
-        self.close_button.on_click(lambda _: self._close(self.fac_exercise.value))
+        self.results_button = css(button("Show results"), "ib-ss-results")
+        self.results_button.on_click(
+            self._near(self.results_message, lambda: self._results(self.fac_exercise.value))
+        )
+        self.close_button = css(button("Close exercise"), "ib-ss-close")
+        self.close_button.on_click(
+            self._near(self.results_message, lambda: self._close(self.fac_exercise.value))
+        )
         self.summary = css(w.HTML(""), "ib-ss-summary")
         self.fac_box = w.VBox(
             [
@@ -121,8 +140,10 @@ class StandardSettingApp(Messages):
                 self.new_blueprint,
                 self.new_rounds,
                 self.open_button,
+                self.open_message,
                 w.HTML("<h3>Results</h3>"),
                 w.HBox([self.fac_exercise, self.results_button, self.close_button]),
+                self.results_message,
                 self.summary,
             ],
             layout=w.Layout(display="none"),
@@ -133,7 +154,7 @@ class StandardSettingApp(Messages):
                     w.HTML("<h2>Standard setting (modified Angoff)</h2>"),
                     self.sign_in_box,
                     self.signed,
-                    self.message,
+                    self.top_message,
                     self.judge_box,
                     self.fac_box,
                 ]
@@ -150,6 +171,24 @@ class StandardSettingApp(Messages):
 
     def show(self) -> w.Widget:
         return self.root
+
+    def _near(self, line: w.HTML, action: Callable[[], None]) -> Callable[[Any], None]:
+        """A button's callback whose messages appear on `line`, next to that button (a judge at
+        the bottom of a long page never has to scroll to the top to see why nothing happened)."""
+
+        def run(_: Any) -> None:
+            for other in (
+                self.top_message,
+                self.start_message,
+                self.submit_message,
+                self.open_message,
+                self.results_message,
+            ):
+                other.value = ""
+            self.message = line
+            action()
+
+        return run
 
     # ---- judges -----------------------------------------------------------------------------
 
@@ -208,12 +247,30 @@ class StandardSettingApp(Messages):
             "correctly (for partial-credit items, the expected share of its marks)."
         )
         self.feedback.value = self._feedback_html(round_no - 1) if round_no > 1 else ""
+        earlier: dict[str, float] = {}
+        if round_no > 1:
+            person = self.person
+            earlier = (
+                self._run(
+                    lambda: self.bank.standard_setting.my_ratings(exercise_id, person, round_no - 1)
+                )
+                or {}
+            )
+        if earlier:
+            self.round_label.value += (
+                f" Your round {round_no - 1} ratings are filled in: change the ones you now see "
+                "differently, then submit."
+            )
         rows: list[w.Widget] = []
         self.inputs = {}
         for item_id in exercise["items"]:
             item = self.bank.get_record("item", item_id)
             box = css(
-                w.Text(placeholder="0 to 1", description=item_id),
+                w.Text(
+                    value=f"{earlier[item_id]:g}" if item_id in earlier else "",
+                    placeholder="0 to 1",
+                    description=item_id,
+                ),
                 "ib-ss-value",
                 f"ib-ss-value-{item_id}",
             )
@@ -288,13 +345,34 @@ class StandardSettingApp(Messages):
         self._list_facilitated()
         self.fac_box.layout.display = ""
 
-    def _list_facilitated(self) -> None:
+    def _list_facilitated(self, chosen: str | None = None) -> None:
+        """The facilitator's exercises, one always chosen (`chosen`, else the one already
+        chosen, else the first open one): never a blank list that Show results fails on."""
         mine = [
             e
             for e in self.bank.standard_setting.exercises()
             if str(e.get("facilitator", "")).lower() == str(self.person).lower()
         ]
+        ids = [str(e["id"]) for e in mine]
+        keep = chosen if chosen in ids else self.fac_exercise.value
+        opened = [str(e["id"]) for e in mine if e.get("status") == "open"]
         self.fac_exercise.options = [(f"{e['id']} ({e['status']})", e["id"]) for e in mine]
+        if keep in ids:
+            self.fac_exercise.value = keep
+        elif ids:
+            self.fac_exercise.value = (opened or ids)[0]
+
+    def _chosen(self, exercise_id: object) -> bool:
+        """Whether the facilitator has an exercise chosen (saying what to do if not)."""
+        if exercise_id in {v for _, v in self.fac_exercise.options}:
+            return True
+        self._say(
+            "Open an exercise first: you have none to show."
+            if not self.fac_exercise.options
+            else "Choose one of your exercises in the list.",
+            "error",
+        )
+        return False
 
     def _open_exercise(self) -> None:
         if self.role != "facilitator" or self.person is None:
@@ -317,17 +395,22 @@ class StandardSettingApp(Messages):
         if record is None:
             return
         self._say(f"Opened {record['id']} with {len(record['items'])} items.", "ok")
-        self._list_facilitated()
+        self._list_facilitated(str(record["id"]))
 
     def _results(self, exercise_id: object) -> None:
         person = self.person
         if self.role != "facilitator" or person is None:
             self._say("Only the facilitator sees results.", "error")
             return
+        if not self._chosen(exercise_id):
+            return
         result = self._run(lambda: self.bank.standard_setting.results(exercise_id, person))
         if result is None:
             return
-        self._say("")
+        self._say(
+            " ".join(result.warnings) if result.warnings else "",
+            "error" if result.warnings else "info",
+        )
         self.summary.value = (
             f"<pre class='ib-ss-printable'>{html.escape(summary_text(result))}</pre>"
         )
@@ -336,6 +419,8 @@ class StandardSettingApp(Messages):
         person = self.person
         if self.role != "facilitator" or person is None:
             self._say("Only the facilitator closes an exercise.", "error")
+            return
+        if not self._chosen(exercise_id):
             return
         if self._run(lambda: self.bank.standard_setting.close(exercise_id, person)) is not None:
             self._say(f"Closed {exercise_id}.", "ok")

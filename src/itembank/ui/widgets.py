@@ -8,6 +8,7 @@ import logging
 import secrets
 import sys
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from typing import Any
 
 import ipywidgets as w
@@ -15,6 +16,7 @@ import ipywidgets as w
 from itembank.bank import Bank
 from itembank.core.errors import ItembankError
 from itembank.core.findings import Finding
+from itembank.ui.writer_words import writer_message
 
 Callback = Callable[[], None]
 LABELS = {"error": ("Error", "#b00020"), "warning": ("Check", "#8a5a00")}
@@ -80,13 +82,22 @@ def css(widget: w.Widget, *classes: str) -> w.Widget:
     return widget
 
 
+def button(description: str = "", **kwargs: Any) -> w.Button:
+    """A button as wide as its label (ipywidgets' fixed default width cuts long labels off)."""
+    layout = kwargs.pop("layout", None) or w.Layout(
+        width="auto", min_width="fit-content", align_self="flex-start"
+    )
+    return w.Button(description=description, layout=layout, **kwargs)
+
+
 def findings_html(findings: Iterable[Finding]) -> str:
-    """Findings as escaped HTML lines, errors first."""
+    """Findings as escaped HTML lines, errors first, in a writer's words (writer_words.py);
+    the finding's code is kept out of the text, as a tooltip and a class for tests."""
     ordered = sorted(findings, key=lambda f: (f.severity != "error", f.pointer, f.code))
     return "".join(
-        f'<div class="ib-finding ib-{f.severity}"><b style="color:{LABELS[f.severity][1]}">'
-        f"{LABELS[f.severity][0]}:</b> {html.escape(f.message)}"
-        f' <span style="color:#888">[{html.escape(f.code)}]</span></div>'
+        f'<div class="ib-finding ib-{f.severity} ib-code-{html.escape(f.code)}" '
+        f'title="{html.escape(f.code)}"><b style="color:{LABELS[f.severity][1]}">'
+        f"{LABELS[f.severity][0]}:</b> {html.escape(writer_message(f))}</div>"
         for f in ordered
     )
 
@@ -118,18 +129,21 @@ def parse_list(text: str) -> list[str]:
 
 
 class StandardsPicker:
-    """Rows of framework -> statement (shown with its title), one marked primary."""
+    """Rows of framework -> statement (shown with its title), one marked primary. Only the
+    frameworks of the item's roles are offered, the one assessed now first (so a new row starts
+    on the framework of the chosen role, never on the first name alphabetically); a mapping to
+    another framework, loaded from a record, stays visible and is labelled as such."""
 
-    def __init__(self, bank: Bank, on_change: Callback) -> None:
+    def __init__(self, bank: Bank, on_change: Callback, today: date | None = None) -> None:
         self.frameworks = {
             fid: fw for fid, fw in bank.frameworks().items() if isinstance(fw, Mapping)
         }
+        self.today = (today or date.today()).isoformat()
         self.on_change = on_change
+        self.roles: list[str] = []
         self.rows: list[tuple[w.Dropdown, w.Dropdown, w.Checkbox]] = []
         self.box = css(w.VBox([]), "ib-standards")
-        self.add_button = css(
-            w.Button(description="Add a standard", icon="plus"), "ib-add-standard"
-        )
+        self.add_button = css(button("Add a standard", icon="plus"), "ib-add-standard")
         self.add_button.on_click(lambda _: self.add())
         self.widget = w.VBox([self.box, self.add_button])
 
@@ -137,10 +151,54 @@ class StandardsPicker:
         statements = self.frameworks.get(framework, {}).get("statements", [])
         return [(f"{s['id']} {s['title']}", s["id"]) for s in statements]
 
+    def offered(self) -> list[str]:
+        """The frameworks of the item's roles (all when it has none yet): assessed before not
+        assessed, in force today before the rest, then by id."""
+
+        def rank(fid: str) -> tuple[bool, bool, str]:
+            fw = self.frameworks[fid]
+            start = str(fw.get("effective_from") or "")
+            end = str(fw.get("effective_to") or "9999-12-31")
+            in_force = start <= self.today <= end and fw.get("status", "current") == "current"
+            return (not fw.get("assessed", True), not in_force, fid)
+
+        fitting = [
+            fid
+            for fid, fw in self.frameworks.items()
+            if not self.roles or fw.get("role") in self.roles
+        ]
+        return sorted(fitting, key=rank)
+
+    def _framework_options(self, keep: str | None) -> list[tuple[str, str]]:
+        offered = self.offered()
+        options = [(fid, fid) for fid in offered]
+        if keep and keep not in offered:
+            options.append((f"{keep} (not a framework of this item's roles)", keep))
+        return options
+
+    def set_roles(self, roles: Iterable[str]) -> None:
+        """The item's roles changed: offer their frameworks in every row (keeping each row's
+        choice, so nothing the writer mapped changes without them)."""
+        self.roles = [str(r) for r in roles]
+        for fw, _, _ in self.rows:
+            current = fw.value
+            self._setting = True
+            try:
+                fw.options = self._framework_options(current)
+                fw.value = current
+            finally:
+                self._setting = False
+
+    _setting = False
+
     def add(self, mapping: Mapping[str, Any] | None = None) -> None:
         mapping = mapping or {}
-        framework = str(mapping.get("framework") or next(iter(self.frameworks), ""))
-        fw = w.Dropdown(options=sorted(self.frameworks), layout=w.Layout(width="230px"))
+        offered = self.offered()
+        framework = str(mapping.get("framework") or (offered[0] if offered else ""))
+        fw = w.Dropdown(
+            options=self._framework_options(framework if framework in self.frameworks else None),
+            layout=w.Layout(width="auto"),
+        )
         if framework in self.frameworks:
             fw.value = framework
         statement = w.Dropdown(
@@ -161,6 +219,8 @@ class StandardsPicker:
         row = (fw, statement, primary)
 
         def framework_changed(change: dict[str, Any]) -> None:
+            if self._setting or change["new"] == change["old"]:
+                return
             statement.options = self._statements(str(change["new"]))
             self.on_change()
 
