@@ -299,13 +299,16 @@ def test_button_labels_are_never_cut_off(valid_bank: Path) -> None:
 def test_the_standards_picker_offers_the_frameworks_of_the_items_roles(sample_bank_copy: Path) -> None:
     editor = ItemEditor(open_bank(sample_bank_copy), author=WRITER)
     editor.new("GK")
+    editor.standards.today = "2026-11-30"  # the order depends on the day: before ecs-2026 applies
     assert [r for r, box in editor.roles.items() if box.value] == ["practitioner"]
     editor.standards.add_button.click()
     framework = editor.standards.rows[0][0]
     assert framework.value == "pqs-practitioner-2018"  # not the first alphabetically (leader)
-    assert [v for _, v in framework.options] == ["pqs-practitioner-2018"]
+    # both practitioner frameworks, the one in force first (ecs-2026 applies from 1 April 2027)
+    assert [v for _, v in framework.options] == ["pqs-practitioner-2018", "ecs-2026"]
     editor.roles["supervisor"].value = True
-    assert [v for _, v in framework.options] == ["pqs-practitioner-2018", "pqs-supervisor-2018"]
+    assert [v for _, v in framework.options] == [
+        "pqs-practitioner-2018", "pqs-supervisor-2018", "ecs-2026"]
     editor.roles["practitioner"].value = False  # the row keeps its choice, labelled as not fitting
     assert framework.value == "pqs-practitioner-2018"
     assert framework.options == (

@@ -10,8 +10,8 @@ from typing import Any
 
 from itembank.authoring.remap import NEEDS_ACTION, OUTCOMES, RemapPlan
 from itembank.bank import Bank
-from itembank.checks.currency import parse_day
 from itembank.checks.cues import audit, audit_text
+from itembank.checks.currency import parse_day
 from itembank.checks.reporting import coverage_text, findings_text, report_text, to_json
 from itembank.cli import EXIT_FINDINGS, EXIT_OK, Handler, bank_arg, format_arg
 from itembank.core.errors import ItembankError
