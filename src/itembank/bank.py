@@ -5,6 +5,7 @@ standard_setting, forms), so a new capability lands in its own room, not in this
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from itembank.checks.analysis import analyse_file, unreadable_file
 from itembank.checks.bankrules import check_bank
 from itembank.checks.coverage import Coverage, blueprint_capacity, coverage
 from itembank.checks.currency import CURRENCY_CODES, build_matcher
-from itembank.checks.similarity import SimilarityIndex
+from itembank.checks.similarity import LIVE_STATUSES, SimilarityIndex, duplicate_findings
 from itembank.checks.validation import (
     Progress,
     analyse_many,
@@ -247,6 +248,7 @@ class Bank:
             p: FileResult([Finding(*f) for f in fs], facts) for p, (fs, facts) in raw.items()
         }
         report = report_from(results, count)
+        report = Report(count, report.findings + self._duplicate_findings(results))
         if signature is not None:
             self.store.write_cache(
                 {
@@ -259,6 +261,17 @@ class Bank:
                 "report",
             )
         return Report(report.files_checked, report.findings + self._uncommitted_findings())
+
+    def _duplicate_findings(self, results: dict[str, Any]) -> list[Finding]:
+        """Near-duplicates among in-review and approved items that are not enemies (a pass
+        here, not in checks/, as it needs the items' texts; validate caches its report)."""
+        items = []
+        for relpath, result in results.items():
+            f = result.facts or {}
+            if f.get("kind") == "item" and f.get("valid") and f.get("status") in LIVE_STATUSES:
+                with contextlib.suppress(ItembankError):
+                    items.append(self._load(relpath))
+        return duplicate_findings(items)
 
     def _signature(self, files: list[str], fingerprints: dict[str, str]) -> str | None:
         """A hash of every file's committed blob and the analysis settings, or None if any file

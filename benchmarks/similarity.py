@@ -1,0 +1,83 @@
+"""Time the near-duplicate index (checks/similarity.py): building it, one query (what the
+editor's live check does per keystroke pause), and every pair above the threshold (what
+validate does when the report is not cached). Synthetic items are random sentences drawn
+from the sample bank's own words at their natural frequencies, so vocabulary and overlap
+look like a real bank's. A measurement, not a test: nothing here passes or fails.
+
+    .venv/bin/python benchmarks/similarity.py [--sizes 10000 50000] [--pairs-up-to 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from itembank.checks.similarity import DEFAULT_THRESHOLD, SimilarityIndex  # noqa: E402
+
+
+def bank_words() -> list[str]:
+    words: list[str] = []
+    for path in sorted((ROOT / "item_bank" / "items").glob("*.json")):
+        item = json.loads(path.read_text(encoding="utf-8"))
+        texts = [item["stem"]] + [f"{o['text']} {o['rationale']}" for o in item["options"]]
+        words += re.findall(r"[A-Za-z0-9']+", " ".join(texts))
+    return words
+
+
+def make_items(size: int, words: list[str], rng: random.Random) -> list[dict]:
+    def sentence(n: int) -> str:
+        return " ".join(rng.choice(words) for _ in range(n)) + "."
+
+    items = []
+    for i in range(size):
+        options = [
+            {"id": c, "text": sentence(rng.randint(2, 20)), "rationale": sentence(25)}
+            for c in "ABCD"
+        ]
+        items.append(
+            {
+                "id": f"SY-{i:06d}",
+                "format": "single_best_answer",
+                "stem": sentence(45),
+                "options": options,
+                "key": [rng.choice("ABCD")],
+                "references": [],
+            }
+        )
+    return items
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
+    parser.add_argument("--pairs-up-to", type=int, default=10_000)
+    args = parser.parse_args()
+    words = bank_words()
+    for size in args.sizes:
+        items = make_items(size, words, random.Random(size))
+        start = time.perf_counter()
+        index = SimilarityIndex(items)
+        built = time.perf_counter() - start
+        queries = []
+        for probe in items[:5]:
+            start = time.perf_counter()
+            index.similar(probe)
+            queries.append(time.perf_counter() - start)
+        line = f"{size:>6} items: build {built:.2f} s, one query {min(queries) * 1000:.0f} ms"
+        if size <= args.pairs_up_to:
+            start = time.perf_counter()
+            found = sum(1 for _ in index.pairs(threshold=DEFAULT_THRESHOLD))
+            line += f", all pairs {time.perf_counter() - start:.2f} s ({found} above threshold)"
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
