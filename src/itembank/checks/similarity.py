@@ -88,6 +88,7 @@ def _stem(word: str) -> str:
 def citations(text: str, references: Iterable[object] = ()) -> list[str]:
     """The legal citations in a text: statutes (by their last word and year), sections and
     articles, and the item's references."""
+    text = text.lower()
     found = [f"act:{a}-{y}" for a, y in _ACT.findall(text)]
     found += [f"sec:{s}" for s in _SECTION.findall(text)]
     found += [f"art:{a}" for a in _ARTICLE.findall(text)]
@@ -204,16 +205,22 @@ class SimilarityIndex:
         counts: np.ndarray,
         unseen: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Sublinear tf x idf, each (row, field) L2-normalised and scaled by sqrt(weight);
-        `unseen` adds the squared weights of a query's tokens the index does not have."""
+        """Sublinear tf x idf, each (row, field) L2-normalised and scaled by the square root of
+        its weight among the fields the row has, so every row has norm 1 (a draft with no key
+        yet is compared on its text alone). `unseen` adds the squared weights of a query's
+        tokens the index does not have."""
         if not len(rows):
             return np.zeros(0)
         data = (1 + np.log(counts)) * self._idf[column]
-        groups = rows * len(WEIGHTS) + fields
+        width = len(WEIGHTS)
+        groups = rows * width + fields
         squares = np.bincount(groups, data * data, minlength=int(groups.max()) + 1)
         if unseen is not None:
             squares[: len(unseen)] += unseen
-        scale = np.sqrt(np.asarray(list(WEIGHTS.values()))[fields] / squares[groups])
+        weight = np.asarray(list(WEIGHTS.values()))
+        present = np.flatnonzero(squares > 0)
+        share = np.bincount(present // width, weight[present % width])
+        scale = np.sqrt(weight[fields] / share[rows] / squares[groups])
         weighted: np.ndarray = data * scale
         return weighted
 
@@ -310,9 +317,9 @@ def duplicate_findings(
     but are not each other's enemies (assembly keeps enemies off the same paper)."""
     live = {str(i.get("id")): i for i in items if i.get("status") in LIVE_STATUSES}
     out = []
-    for a, b, score in SimilarityIndex(live.values()).pairs(threshold=threshold):
-        enemies = live[a].get("enemies")
-        if isinstance(enemies, list) and b in enemies:
+    for first, second, score in SimilarityIndex(live.values()).pairs(threshold=threshold):
+        a, b = sorted((first, second))  # said once, on the first id
+        if any(_enemy(live[x], y) for x, y in ((a, b), (b, a))):
             continue
         out.append(
             warning(
@@ -325,4 +332,9 @@ def duplicate_findings(
                 "paper.",
             )
         )
-    return out
+    return sorted(out)
+
+
+def _enemy(item: Mapping[str, Any], other: str) -> bool:
+    enemies = item.get("enemies")
+    return isinstance(enemies, list) and other in enemies
