@@ -214,7 +214,8 @@ class SimilarityIndex:
         data = (1 + np.log(counts)) * self._idf[column]
         width = len(WEIGHTS)
         groups = rows * width + fields
-        squares = np.bincount(groups, data * data, minlength=int(groups.max()) + 1)
+        size = max(int(groups.max()) + 1, 0 if unseen is None else len(unseen))
+        squares = np.bincount(groups, data * data, minlength=size)
         if unseen is not None:
             squares[: len(unseen)] += unseen
         weight = np.asarray(list(WEIGHTS.values()))
