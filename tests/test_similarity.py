@@ -148,14 +148,15 @@ def test_half_written_drafts_do_not_break_it(broken: dict) -> None:
 
 
 def test_a_draft_sharing_only_its_key_is_scored_on_the_key() -> None:
-    """Only the key field has known tokens (the text's are all new to the index)."""
-    known = {"id": "A", "stem": "alpha", "options": [{"id": "A", "text": "gamma"}], "key": ["A"]}
+    """Only the key field has known tokens (the key's rationale): the text's are all new."""
+    known = {"id": "A", "stem": "alpha", "key": ["A"],
+             "options": [{"id": "A", "text": "gamma", "rationale": "delta"}]}
     index = SimilarityIndex([known, {"id": "B", "stem": "beta", "options": [], "key": []}])
-    draft = {"id": "C", "stem": "zzzz", "options": [{"id": "A", "text": "gamma"}], "key": ["A"]}
-    # the text field is {zzzz, gamma} (one of two known), the key {gamma and its 4-grams}
-    assert 0 < index.score(known, draft) < 1
+    draft = {"id": "C", "stem": "zzzz", "key": ["A"],
+             "options": [{"id": "A", "text": "qqqq", "rationale": "delta"}]}
+    assert 0 < index.score(known, draft) < similarity.WEIGHTS["key"]
     assert [m.id for m in index.similar(draft, threshold=0.01)] == ["A"]
-    draft["stem"], draft["options"] = "zzzz", [{"id": "A", "text": "qqqq"}]
+    draft["options"] = [{"id": "A", "text": "qqqq", "rationale": "wwww"}]
     assert index.similar(draft, threshold=0.01) == []
 
 
