@@ -125,7 +125,7 @@ def test_number_words_citations_and_key_text() -> None:
     assert similarity._numbers("seventy-two hours, eight days, twenty one") == "72 hours, 8 days, 21"
     assert citations("under s.46(6) and section 17ZA of the children act 1989; article 8",
                      ["children-act-1989", 7]) == [
-        "act:children-1989", "sec:46", "sec:17za", "art:8", "ref:children-act-1989"]
+        "sec:46", "sec:17za", "act:children-1989", "art:8", "ref:children-act-1989"]
     sba = {"format": "single_best_answer", "key": ["B"],
            "options": [{"id": "A", "text": "No"}, {"id": "B", "text": "Yes", "rationale": "R"}]}
     assert key_text(sba) == "Yes R"

@@ -58,9 +58,11 @@ _NUMBER_WORDS = re.compile(
     + "|".join(_UNITS.split())
     + r")\b"
 )
-_SECTION = re.compile(r"\b(?:sections?|ss?)\.?\s*(\d+[a-z]{0,2})\b")
-_ARTICLE = re.compile(r"\barticle\s*(\d+)\b")
-_ACT = re.compile(r"\b([a-z]+)\s+(?:act|regulations)\s+(\d{4})\b")
+_CITATION = re.compile(
+    r"\b([a-z]+)\s+(?:act|regulations)\s+(\d{4})\b"  # a statute: its last word and year
+    r"|\b(?:sections?|ss?)\.?\s*(\d+[a-z]{0,2})\b"  # s.46, section 17ZA
+    r"|\barticle\s*(\d+)\b"
+)
 
 
 def _numbers(text: str) -> str:
@@ -86,18 +88,32 @@ def _stem(word: str) -> str:
 
 
 def citations(text: str, references: Iterable[object] = ()) -> list[str]:
-    """The legal citations in a text: statutes (by their last word and year), sections and
-    articles, and the item's references."""
-    text = text.lower()
-    found = [f"act:{a}-{y}" for a, y in _ACT.findall(text)]
-    found += [f"sec:{s}" for s in _SECTION.findall(text)]
-    found += [f"art:{a}" for a in _ARTICLE.findall(text)]
-    found += [f"ref:{r}" for r in references if isinstance(r, str)]
-    return found
+    """The legal citations in a text, in order: statutes (by their last word and year),
+    sections and articles; then the item's references."""
+    found = []
+    for act, year, section, article in _CITATION.findall(text.lower()):
+        found.append(
+            f"act:{act}-{year}" if act else f"sec:{section}" if section else f"art:{article}"
+        )
+    return found + [f"ref:{r}" for r in references if isinstance(r, str)]
 
 
-def _words(text: str) -> list[str]:
-    return [_stem(w) for w in _WORD.findall(text) if w not in _STOP and (len(w) > 2 or w.isdigit())]
+_TOKENS: dict[str, str] = {}
+
+
+def _token(word: str) -> str:
+    """A word's stem, or "" for a stop word or a short word that is not a number (cached:
+    a bank's vocabulary is small, its words many)."""
+    token = _TOKENS.get(word)
+    if token is None:
+        token = "" if word in _STOP or (len(word) < 3 and not word.isdigit()) else _stem(word)
+        if len(_TOKENS) < 500_000:
+            _TOKENS[word] = token
+    return token
+
+
+def _words(words: list[str]) -> list[str]:
+    return [t for t in map(_token, words) if t]
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -106,8 +122,8 @@ def _word_grams(word: str, n: int = 4) -> tuple[str, ...]:
     return tuple("~" + padded[i : i + n] for i in range(max(1, len(padded) - n + 1)))
 
 
-def _grams(text: str) -> list[str]:
-    return [g for w in _WORD.findall(text) if w not in _STOP for g in _word_grams(w)]
+def _grams(words: list[str]) -> list[str]:
+    return [g for w in words if w not in _STOP for g in _word_grams(w)]
 
 
 def _text(value: object) -> str:
@@ -147,9 +163,10 @@ def features(item: Mapping[str, Any]) -> dict[str, list[str]]:
     key = _numbers(key_text(item).lower())
     references = item.get("references")
     refs = references if isinstance(references, list) else []
+    key_words = _WORD.findall(key)
     return {
-        "key": _words(key) + _grams(key) + citations(key),
-        "text": _words(text) + citations(text, refs),
+        "key": _words(key_words) + _grams(key_words) + citations(key),
+        "text": _words(_WORD.findall(text)) + citations(text, refs),
     }
 
 
