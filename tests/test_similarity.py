@@ -122,7 +122,9 @@ def test_a_draft_without_a_key_is_compared_on_its_text() -> None:
 
 
 def test_number_words_citations_and_key_text() -> None:
-    assert similarity._numbers("seventy-two hours, eight days, twenty one") == "72 hours, 8 days, 21"
+    words = "seventy-two hours, eight days, twenty one, 72 hours, seventy, zero".replace(",", "")
+    assert similarity._numbers(words.replace("-", " ").split()) == [
+        "72", "hours", "8", "days", "21", "72", "hours", "70", "0"]
     assert citations("under s.46(6) and section 17ZA of the children act 1989; article 8",
                      ["children-act-1989", 7]) == [
         "sec:46", "sec:17za", "act:children-1989", "art:8", "ref:children-act-1989"]

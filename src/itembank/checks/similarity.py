@@ -18,10 +18,12 @@ tests/data/duplicates/pairs.json are what DEFAULT_THRESHOLD and the weights were
 
 from __future__ import annotations
 
+import array
 import functools
+import itertools
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,15 +51,7 @@ _UNITS += "fifteen sixteen seventeen eighteen nineteen"
 _NUMBERS = {w: n for n, w in enumerate(_UNITS.split())}
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70}
 _TENS.update({"eighty": 80, "ninety": 90})
-_NUMBER_WORDS = re.compile(
-    r"\b("
-    + "|".join(w for w in _TENS)
-    + r")(?:[- ]("
-    + "|".join(_UNITS.split()[1:10])
-    + r"))?\b|\b("
-    + "|".join(_UNITS.split())
-    + r")\b"
-)
+_NUMBER_WORDS = frozenset(_NUMBERS) | frozenset(_TENS)
 _CITATION = re.compile(
     r"\b([a-z]+)\s+(?:act|regulations)\s+(\d{4})\b"  # a statute: its last word and year
     r"|\b(?:sections?|ss?)\.?\s*(\d+[a-z]{0,2})\b"  # s.46, section 17ZA
@@ -65,18 +59,26 @@ _CITATION = re.compile(
 )
 
 
-def _numbers(text: str) -> str:
+def _numbers(words: list[str]) -> list[str]:
     """Number words as digits, so 'seventy-two hours' and '72 hours' share their tokens."""
+    if _NUMBER_WORDS.isdisjoint(words):  # most texts: no Python loop
+        return words
+    out: list[str] = []
+    for word in words:
+        if word in _NUMBERS and out and out[-1] in _TENS_DIGITS and 0 < _NUMBERS[word] < 10:
+            out[-1] = str(int(out[-1]) + _NUMBERS[word])  # seventy-two
+        elif word in _NUMBERS:
+            out.append(str(_NUMBERS[word]))
+        elif word in _TENS:
+            out.append(str(_TENS[word]))
+        else:
+            out.append(word)
+    return out
 
-    def digits(m: re.Match[str]) -> str:
-        if m.group(3):
-            return str(_NUMBERS[m.group(3)])
-        return str(_TENS[m.group(1)] + (_NUMBERS[m.group(2)] if m.group(2) else 0))
 
-    return _NUMBER_WORDS.sub(digits, text)
+_TENS_DIGITS = frozenset(str(n) for n in _TENS.values())
 
 
-@functools.lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
     """A crude stem (the first six letters of the word without a plural or -ing/-ed ending):
     enough for 'protected'/'protection' to meet, and cheap at 50,000 items."""
@@ -98,22 +100,22 @@ def citations(text: str, references: Iterable[object] = ()) -> list[str]:
     return found + [f"ref:{r}" for r in references if isinstance(r, str)]
 
 
-_TOKENS: dict[str, str] = {}
+class _Tokens(dict[str, str]):
+    """Each word's stem, or "" for a stop word or a short word that is not a number, computed
+    once per word (a bank's vocabulary is small, its words many; a hit costs no Python call)."""
 
-
-def _token(word: str) -> str:
-    """A word's stem, or "" for a stop word or a short word that is not a number (cached:
-    a bank's vocabulary is small, its words many)."""
-    token = _TOKENS.get(word)
-    if token is None:
+    def __missing__(self, word: str) -> str:
         token = "" if word in _STOP or (len(word) < 3 and not word.isdigit()) else _stem(word)
-        if len(_TOKENS) < 500_000:
-            _TOKENS[word] = token
-    return token
+        if len(self) < 500_000:
+            self[word] = token
+        return token
+
+
+_TOKENS = _Tokens()
 
 
 def _words(words: list[str]) -> list[str]:
-    return [t for t in map(_token, words) if t]
+    return [t for t in map(_TOKENS.__getitem__, words) if t]
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -159,14 +161,14 @@ def key_text(item: Mapping[str, Any]) -> str:
 def features(item: Mapping[str, Any]) -> dict[str, list[str]]:
     """The tokens of each field of an item (any record: a draft may be half written)."""
     options = " ".join(_text(o.get("text")) for o in _options(item))
-    text = _numbers(f"{_text(item.get('stem'))} {options}".lower())
-    key = _numbers(key_text(item).lower())
+    text = f"{_text(item.get('stem'))} {options}".lower()
+    key = key_text(item).lower()
     references = item.get("references")
     refs = references if isinstance(references, list) else []
-    key_words = _WORD.findall(key)
+    key_words = _numbers(_WORD.findall(key))
     return {
         "key": _words(key_words) + _grams(key_words) + citations(key),
-        "text": _words(_WORD.findall(text)) + citations(text, refs),
+        "text": _words(_numbers(_WORD.findall(text))) + citations(text, refs),
     }
 
 
@@ -188,30 +190,34 @@ class SimilarityIndex:
     def __init__(self, items: Iterable[Mapping[str, Any]]) -> None:
         self._items = {str(i.get("id")): i for i in items}
         self._ids = list(self._items)
-        self._vocab: dict[str, dict[str, int]] = {field: {} for field in WEIGHTS}
-        rows: list[int] = []
-        fields: list[int] = []
-        columns: list[int] = []
-        counts: list[int] = []
-        for row, item in enumerate(self._items.values()):
-            for field, tokens in features(item).items():
-                vocab = self._vocab[field]
-                found = Counter(tokens)
-                columns += [vocab.setdefault(t, len(vocab)) for t in found]
-                counts += found.values()
-                fields += [_FIELDS[field]] * len(found)
-                rows += [row] * len(found)
+        # a new token takes the next column (defaultdict: no Python call per token)
+        self._vocab: dict[str, dict[str, int]] = {
+            field: defaultdict(itertools.count().__next__) for field in WEIGHTS
+        }
+        columns = array.array("q")
+        counts = array.array("q")
+        lengths = array.array(
+            "q"
+        )  # tokens per (row, field), rows in order, fields in WEIGHTS order
+        for item in self._items.values():
+            tokens = features(item)
+            for field, vocab in self._vocab.items():
+                found = Counter(tokens[field])
+                columns.extend([vocab[t] for t in found])
+                counts.extend(found.values())
+                lengths.append(len(found))
+        self._vocab = {field: dict(vocab) for field, vocab in self._vocab.items()}  # now fixed
         self._offsets = np.cumsum([0] + [len(self._vocab[f]) for f in WEIGHTS])
         total = len(self._ids)
-        column = (
-            np.asarray(columns, dtype=np.int64) + self._offsets[np.asarray(fields, dtype=np.int64)]
-        )
+        group = np.repeat(np.arange(len(lengths), dtype=np.int64), np.frombuffer(lengths, np.int64))
+        rows, fields = np.divmod(group, len(WEIGHTS))
+        column = np.frombuffer(columns, np.int64) + self._offsets[fields]
         frequency = np.bincount(column, minlength=int(self._offsets[-1]))
         self._idf = np.log((1 + total) / (1 + frequency)) + 1
         self._rare_idf = math.log(1 + total) + 1  # a token no indexed item has
-        data = self._weights(np.asarray(rows), np.asarray(fields), column, np.asarray(counts))
+        data = self._weights(rows, fields, column, np.frombuffer(counts, np.int64))
         self._matrix = sparse.csr_matrix(
-            (data, (np.asarray(rows), column)), shape=(total, int(self._offsets[-1]))
+            (data, (rows, column)), shape=(total, int(self._offsets[-1]))
         )
 
     def _weights(
