@@ -5,6 +5,8 @@ from the sample bank's own words at their natural frequencies, so vocabulary and
 look like a real bank's. A measurement, not a test: nothing here passes or fails.
 
     .venv/bin/python benchmarks/similarity.py [--sizes 10000 50000] [--pairs-up-to 10000]
+    .venv/bin/python benchmarks/similarity.py --labelled     # the labelled pairs, for a report
+    .venv/bin/python benchmarks/similarity.py --sizes --planted 10000 50000
 """
 
 from __future__ import annotations
@@ -21,6 +23,48 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from itembank.checks.similarity import DEFAULT_THRESHOLD, SimilarityIndex  # noqa: E402
+
+PAIRS = ROOT / "tests" / "data" / "duplicates" / "pairs.json"
+
+
+def labelled() -> None:
+    """Each labelled pair's score and the confusion counts at the default threshold."""
+    data = json.loads(PAIRS.read_text(encoding="utf-8"))
+    items, pairs = data["items"], data["pairs"]
+    index = SimilarityIndex(items.values())
+    counts = {"TP": 0, "FP": 0, "FN": 0, "TN": 0}
+    for pair in sorted(pairs, key=lambda p: -index.score(items[p["a"]], items[p["b"]])):
+        score = index.score(items[pair["a"]], items[pair["b"]])
+        found, duplicate = score >= DEFAULT_THRESHOLD, pair["label"] == "duplicate"
+        counts[("T" if found == duplicate else "F") + ("P" if found else "N")] += 1
+        print(f"{score:.3f}  {pair['label']:<9}  {pair['a']} / {pair['b']}: {pair['reason']}")
+    tp, fp, fn = counts["TP"], counts["FP"], counts["FN"]
+    print(
+        f"threshold {DEFAULT_THRESHOLD}: {counts}; recall {tp / (tp + fn):.3f}, "
+        f"precision {tp / (tp + fp):.3f}"
+    )
+
+
+def planted(size: int, words: list[str]) -> None:
+    """The labelled items hidden among `size` synthetic ones: which duplicate pairs pairs()
+    finds (it compares only pairs sharing a distinctive key word)."""
+    data = json.loads(PAIRS.read_text(encoding="utf-8"))
+    items = make_items(size, words, random.Random(size)) + list(data["items"].values())
+    index = SimilarityIndex(items)
+    start = time.perf_counter()
+    found = {frozenset((a, b)) for a, b, _ in index.pairs(threshold=DEFAULT_THRESHOLD)}
+    took = time.perf_counter() - start
+    wanted = [
+        p
+        for p in data["pairs"]
+        if p["label"] == "duplicate"
+        and index.score(data["items"][p["a"]], data["items"][p["b"]]) >= DEFAULT_THRESHOLD
+    ]
+    hits = sum(frozenset((p["a"], p["b"])) in found for p in wanted)
+    print(
+        f"{size:>6} synthetic items + the labelled ones: pairs() {took:.2f} s, found {hits} of "
+        f"the {len(wanted)} duplicate pairs scoring above the threshold; {len(found)} pairs in all"
+    )
 
 
 def bank_words() -> list[str]:
@@ -59,8 +103,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
     parser.add_argument("--pairs-up-to", type=int, default=10_000)
+    parser.add_argument("--labelled", action="store_true", help="score the labelled pairs only")
+    parser.add_argument("--planted", type=int, nargs="*", default=[], help="sizes to plant in")
     args = parser.parse_args()
+    if args.labelled:
+        labelled()
+        return
     words = bank_words()
+    for size in args.planted:
+        planted(size, words)
     for size in args.sizes:
         items = make_items(size, words, random.Random(size))
         start, cpu = time.perf_counter(), time.process_time()

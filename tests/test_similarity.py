@@ -217,3 +217,32 @@ def test_the_editor_names_the_item_and_suggests_an_enemy(sample_bank_rw: Path) -
     assert "enemy" in found[0].message
     draft["enemies"] = ["GK-0045"]
     assert [f for f in bank.authoring.check_draft(draft) if f.code == "near-duplicate"] == []
+
+
+def test_pairs_in_a_large_bank_finds_the_planted_duplicates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond EXACT_UP_TO items pairs() compares only candidates; the labelled duplicates,
+    hidden among 3,000 items of random sentences in the sample bank's own words, are found."""
+    import random
+    import re
+
+    items, pairs = labelled()
+    words = re.findall(r"[A-Za-z']+", " ".join(
+        f"{i['stem']} " + " ".join(f"{o['text']} {o['rationale']}" for o in i["options"])
+        for i in items.values()))
+    rng = random.Random(7)
+
+    def sentence(n: int) -> str:
+        return " ".join(rng.choice(words) for _ in range(n))
+
+    noise = [{"id": f"SY-{n:05d}", "format": "single_best_answer", "stem": sentence(45),
+              "key": ["A"], "options": [{"id": c, "text": sentence(10), "rationale": sentence(25)}
+                                        for c in "ABCD"]} for n in range(3000)]
+    index = SimilarityIndex([*noise, *items.values()])
+    wanted = {frozenset((p["a"], p["b"])) for p in pairs if p["label"] == "duplicate"
+              and index.score(items[p["a"]], items[p["b"]]) >= DEFAULT_THRESHOLD}
+    monkeypatch.setattr(similarity, "EXACT_UP_TO", 0)
+    found = {frozenset((a, b)): s for a, b, s in index.pairs()}
+    assert len(wanted) >= 15
+    assert wanted <= set(found)
+    by_id = {**{i["id"]: i for i in noise}, **items}
+    assert all(index.score(*(by_id[x] for x in pair)) == s for pair, s in found.items())
