@@ -101,7 +101,7 @@ def make_items(size: int, words: list[str], rng: random.Random) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 50_000])
     parser.add_argument("--pairs-up-to", type=int, default=10_000)
     parser.add_argument("--labelled", action="store_true", help="score the labelled pairs only")
     parser.add_argument("--planted", type=int, nargs="*", default=[], help="sizes to plant in")

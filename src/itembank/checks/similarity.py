@@ -353,7 +353,26 @@ class SimilarityIndex:
             partial.data[partial.data < min(PARTIAL, threshold)] = 0
             partial.eliminate_zeros()
             found = found + partial
-        return found.tocoo()
+        return self._best_partners(found + found.T).tocoo()
+
+    @staticmethod
+    def _best_partners(scores: sparse.csr_matrix) -> sparse.csr_matrix:
+        """Each row's PARTNERS best candidates (by partial score), each pair once: what exact
+        scoring costs stays linear in the bank's size."""
+        scores = scores.tocsr()
+        keep = np.zeros(len(scores.data), dtype=bool)
+        for row in range(scores.shape[0]):
+            start, end = scores.indptr[row], scores.indptr[row + 1]
+            if end - start > PARTNERS:
+                best = np.argpartition(-scores.data[start:end], PARTNERS)[:PARTNERS] + start
+                keep[best] = True
+            else:
+                keep[start:end] = True
+        rows = np.repeat(np.arange(scores.shape[0]), np.diff(scores.indptr))[keep]
+        chosen = sparse.coo_matrix(
+            (scores.data[keep], (rows, scores.indices[keep])), shape=scores.shape
+        ).tocsr()
+        return sparse.triu(chosen + chosen.T, k=1).tocsr()
 
     @staticmethod
     def _top(matrix: sparse.csr_matrix, allowed: np.ndarray) -> sparse.csr_matrix:
@@ -381,6 +400,7 @@ _FIELDS = {field: n for n, field in enumerate(WEIGHTS)}
 TOP = 10
 PARTIAL = 0.03
 EXACT_UP_TO = 5000
+PARTNERS = 10
 
 
 #: Items a candidate could meet on a paper: near-duplicates among them need to be enemies.
