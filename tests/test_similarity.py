@@ -246,3 +246,28 @@ def test_pairs_in_a_large_bank_finds_the_planted_duplicates(monkeypatch: pytest.
     assert wanted <= set(found)
     by_id = {**{i["id"]: i for i in noise}, **items}
     assert all(index.score(*(by_id[x] for x in pair)) == s for pair, s in found.items())
+
+
+def test_validate_reuses_duplicate_findings_while_no_live_item_changes(
+    sample_bank_rw: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import itembank.bank
+
+    calls: list[int] = []
+
+    def counted(items: list[dict]) -> list:
+        calls.append(len(items))
+        return duplicate_findings(items)
+
+    monkeypatch.setattr(itembank.bank, "duplicate_findings", counted)
+    bank = open_bank(sample_bank_rw)
+    first = [f for f in bank.validate().findings if f.code == "near-duplicate"]
+    draft = dict(bank.get("GK-0045"), id="GK-0099", status="draft", enemies=[])
+    bank.save(draft, WRITER)  # a draft is not live: the pass is not repeated
+    again = [f for f in open_bank(sample_bank_rw).validate().findings if f.code == "near-duplicate"]
+    assert again == first and len(first) == 3 and len(calls) == 1
+    live = bank.get("GK-0048")
+    live["stem"] += " (Children Act 1989 s.32(5))"  # back to review: still live, but changed
+    bank.save(live, WRITER)
+    open_bank(sample_bank_rw).validate()
+    assert len(calls) == 2 and calls[0] == calls[1]

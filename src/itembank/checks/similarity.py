@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import array
 import functools
+import hashlib
 import itertools
 import math
 import re
@@ -34,6 +35,8 @@ from scipy import sparse
 from itembank.core.findings import Finding, warning
 
 DEFAULT_THRESHOLD = 0.47
+#: Bump when the features or weights change, so cached duplicate findings are recomputed.
+SIMILARITY_VERSION = "2"
 #: The fields' weights (they sum to 1, so identical items score 1).
 WEIGHTS = {"key": 0.6, "text": 0.4}
 _WORD = re.compile(r"[a-z0-9]+")
@@ -405,6 +408,29 @@ PARTNERS = 10
 
 #: Items a candidate could meet on a paper: near-duplicates among them need to be enemies.
 LIVE_STATUSES = ("in_review", "approved")
+
+
+def live_items(facts: Mapping[str, Mapping[str, Any] | None]) -> list[str]:
+    """The files of valid in-review and approved items, from the per-file facts."""
+    return sorted(
+        path
+        for path, f in facts.items()
+        if f is not None
+        and f.get("kind") == "item"
+        and f.get("valid")
+        and f.get("status") in LIVE_STATUSES
+    )
+
+
+def duplicates_key(paths: list[str], blobs: Mapping[str, str]) -> str | None:
+    """What duplicate findings depend on: these files' git blobs and this module's version
+    (None if git cannot vouch for one of them, so nothing is reused)."""
+    if any(p not in blobs for p in paths):
+        return None
+    digest = hashlib.sha256(f"{SIMILARITY_VERSION}\0{DEFAULT_THRESHOLD}\n".encode())
+    for path in paths:
+        digest.update(f"{path}\0{blobs[path]}\n".encode())
+    return digest.hexdigest()
 
 
 def duplicate_findings(
