@@ -3,18 +3,18 @@ thing and validate names pairs that could be drawn together on one paper.
 
 A duplicate is the same question with the same answer, however it is worded, while a different
 question on the same topic (same statute, same options, another key) is not. So an item is
-described by three weighted fields, each a TF-IDF vector (sublinear tf, L2-normalised):
+described by two weighted fields, each a TF-IDF vector (sublinear tf, L2-normalised):
 
-- ``key``: what the item says is right (the keyed options' text and rationale; a true/false
-  statement with its polarity; the true statements of a multiple true/false), as word stems,
-  character 4-grams (so "72 hours" meets "seventy-two hours") and legal citations;
-- ``text``: the stem and every option, as word stems (a paraphrase keeps its content words
-  more than its order) and legal citations (statute, section, article, references);
-- ``chars``: character 4-grams of the stem and options, for reworded endings and compounds.
+- ``key`` (0.6): what the item says is right (the keyed options' text and rationale; a
+  true/false statement with its answer; the true statements of a multiple true/false), as
+  word stems, character 4-grams (for reworded or compound terms) and legal citations;
+- ``text`` (0.4): the stem and every option, as word stems (a paraphrase keeps its content
+  words more than their order) and legal citations (statute, section, article, references).
 
-The score of two items is the weighted sum of the fields' cosines. Everything is computed
-here from the records (no model, no download); the labelled pairs in
-tests/data/duplicates/pairs.json are what DEFAULT_THRESHOLD and the weights were set on."""
+Number words count as digits ("seventy-two hours" is "72 hours"). The score of two items is the
+weighted sum of the fields' cosines. Everything is computed here from the records (no model,
+no download); the weights and DEFAULT_THRESHOLD were chosen on the labelled pairs in
+tests/data/duplicates/pairs.json (benchmarks/similarity.py --labelled prints them)."""
 
 from __future__ import annotations
 
