@@ -199,9 +199,8 @@ class SimilarityIndex:
         }
         columns = array.array("q")
         counts = array.array("q")
-        lengths = array.array(
-            "q"
-        )  # tokens per (row, field), rows in order, fields in WEIGHTS order
+        # tokens per (row, field): rows in order, fields in WEIGHTS order
+        lengths = array.array("q")
         for item in self._items.values():
             tokens = features(item)
             for field, vocab in self._vocab.items():
