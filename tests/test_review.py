@@ -334,7 +334,8 @@ def test_a_new_content_version_gets_a_new_blind_answer(sample_bank_rw: Path) -> 
     assert second["content_hash"] != first["content_hash"]
     assert second["id"] == "20261123T094501Z-helen-marsh"  # ids are never reused
     assert bank.review.open("GK-0064", HELEN).blind == second
-    assert open_bank(sample_bank_rw).validate().findings == []
+    # (near-duplicate warnings are about the items, not the reviews: tests/test_similarity.py)
+    assert [f for f in open_bank(sample_bank_rw).validate().findings if f.code != "near-duplicate"] == []
 
 
 def test_crafted_blind_answers_are_refused_and_nothing_is_written(sample_bank_rw: Path) -> None:
@@ -366,7 +367,8 @@ def test_validate_allows_one_blind_answer_per_reviewer_per_version(sample_bank_r
     (sample_bank_rw / "reviews/GK-0999/blind/20261123T094500Z-helen-marsh.json").write_text(json.dumps(stray))
     git(sample_bank_rw.parent, "add", "-A")
     git(sample_bank_rw.parent, "commit", "-q", "-m", "a second answer after seeing the key")
-    found = {(f.path, f.pointer, f.code, f.severity) for f in open_bank(sample_bank_rw).validate().findings}
+    found = {(f.path, f.pointer, f.code, f.severity) for f in open_bank(sample_bank_rw).validate().findings
+             if f.code != "near-duplicate"}
     assert found == {
         ("reviews/GK-0064/blind/20261123T094600Z-helen-marsh.json", "", "duplicate-blind-answer", "error"),
         ("reviews/GK-0064/blind/20261123T094700Z-helen-marsh.json", "/response", "wrong-type", "error"),

@@ -5,6 +5,7 @@ standard_setting, forms), so a new capability lands in its own room, not in this
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import date
 from pathlib import Path
@@ -15,7 +16,12 @@ from itembank.checks.analysis import analyse_file, unreadable_file
 from itembank.checks.bankrules import check_bank
 from itembank.checks.coverage import Coverage, blueprint_capacity, coverage
 from itembank.checks.currency import build_matcher
-from itembank.checks.similarity import SimilarityIndex
+from itembank.checks.similarity import (
+    SimilarityIndex,
+    duplicate_findings,
+    duplicates_key,
+    live_items,
+)
 from itembank.checks.validation import (
     Progress,
     analyse_many,
@@ -248,6 +254,7 @@ class Bank:
             p: FileResult([Finding(*f) for f in fs], facts) for p, (fs, facts) in raw.items()
         }
         report = report_from(results, count)
+        report = Report(count, report.findings + self._duplicates(results, snapshot[1]))
         if signature is not None:
             self.store.write_cache(
                 {
@@ -260,6 +267,24 @@ class Bank:
                 "report",
             )
         return Report(report.files_checked, report.findings + self._uncommitted_findings())
+
+    def _duplicates(self, results: dict[str, Any], blobs: dict[str, str]) -> list[Finding]:
+        """Near-duplicates among live items that are not enemies (here, as it needs the
+        items' texts); reused while no live item changed, e.g. after a review is saved."""
+        live = live_items({p: r.facts for p, r in results.items()})
+        key = duplicates_key(live, blobs)
+        cached = self.store.read_cache("duplicates")
+        if key is not None and cached and cached.get("key") == key:
+            return [Finding(*f) for f in cached["findings"]]
+        items = []
+        for relpath in live:
+            with contextlib.suppress(ItembankError):
+                items.append(self._load(relpath))
+        found = duplicate_findings(items)
+        if key is not None:
+            rows = [(f.path, f.pointer, f.code, f.severity, f.message) for f in found]
+            self.store.write_cache({"key": key, "findings": rows}, "duplicates")
+        return found
 
     def _signature(self, files: list[str], fingerprints: dict[str, str]) -> str | None:
         """A hash of every file's committed blob and the analysis settings, or None if any file
