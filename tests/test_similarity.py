@@ -262,7 +262,6 @@ def test_pairs_in_a_large_bank_finds_the_planted_duplicates(monkeypatch: pytest.
 def test_validate_reuses_duplicate_findings_while_no_live_item_changes(
     sample_bank_rw: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import itembank.bank
 
     calls: list[int] = []
 
@@ -272,7 +271,7 @@ def test_validate_reuses_duplicate_findings_while_no_live_item_changes(
 
     bank = open_bank(sample_bank_rw)
     _set_enemies(bank, "AK-0020", "GK-0048", enemies=False)  # one pair to warn of
-    monkeypatch.setattr(itembank.bank, "duplicate_findings", counted)
+    monkeypatch.setattr(similarity, "duplicate_findings", counted)  # read when validate runs
     first = [f for f in bank.validate().findings if f.code == "near-duplicate"]
     draft = dict(bank.get("GK-0045"), id="GK-0099", status="draft", enemies=[])
     bank.save(draft, WRITER)  # a draft is not live: the pass is not repeated

@@ -14,20 +14,14 @@ from __future__ import annotations
 import contextlib
 import os
 from datetime import date
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from itembank.authoring.service import Authoring
 from itembank.checks.analysis import analyse_file, unreadable_file
 from itembank.checks.bankrules import check_bank
 from itembank.checks.coverage import Coverage, blueprint_capacity, coverage
 from itembank.checks.currency import build_matcher
-from itembank.checks.similarity import (
-    SimilarityIndex,
-    duplicate_findings,
-    duplicates_key,
-    live_items,
-)
 from itembank.checks.validation import (
     Progress,
     analyse_many,
@@ -48,11 +42,15 @@ from itembank.core.identity import check_person, resolve_identity
 from itembank.core.ids import check_id, is_id
 from itembank.core.layout import CONTENT_KINDS, kind_of, locate, path_for, path_of
 from itembank.core.parsing import parse_record
-from itembank.forms.service import Forms
-from itembank.panels import Panels
-from itembank.review.service import Review
-from itembank.standard_setting.service import StandardSetting
 from itembank.storage import Commit, GitStore, Kept, UnreadableFileError
+
+if TYPE_CHECKING:  # the sections are imported when first used: `import itembank` stays light
+    from itembank.authoring.service import Authoring
+    from itembank.checks.similarity import SimilarityIndex
+    from itembank.forms.service import Forms
+    from itembank.panels import Panels
+    from itembank.review.service import Review
+    from itembank.standard_setting.service import StandardSetting
 
 Record = dict[str, Any]
 
@@ -89,11 +87,44 @@ class Bank:
         #: the person's version) when the file changed since. Shared with the sections.
         self._bases: dict[str, str | None] = {}
         self._similarity: SimilarityIndex | None = None
-        self.authoring = Authoring(self)
-        self.panels = Panels(self)
-        self.review = Review(self)
-        self.standard_setting = StandardSetting(self)
-        self.forms = Forms(self)
+
+    # Each section is made (and its room imported) when first used, so a command that only
+    # validates never imports the solver, the exporters or the similarity index.
+
+    @cached_property
+    def authoring(self) -> Authoring:
+        """Writers: next ids, live checks, drafts, 'my items', CSV import, remapping."""
+        from itembank.authoring.service import Authoring
+
+        return Authoring(self)
+
+    @cached_property
+    def panels(self) -> Panels:
+        """Who sits on which panel, and who is signing in to a panel app."""
+        from itembank.panels import Panels
+
+        return Panels(self)
+
+    @cached_property
+    def review(self) -> Review:
+        """Expert review: the queue, opening content, blind answers, submitting reviews."""
+        from itembank.review.service import Review
+
+        return Review(self)
+
+    @cached_property
+    def standard_setting(self) -> StandardSetting:
+        """Modified-Angoff exercises, ratings, feedback and results."""
+        from itembank.standard_setting.service import StandardSetting
+
+        return StandardSetting(self)
+
+    @cached_property
+    def forms(self) -> Forms:
+        """Blueprints, assembly, verification and export of forms."""
+        from itembank.forms.service import Forms
+
+        return Forms(self)
 
     def __repr__(self) -> str:
         return f"Bank({str(self.path)!r})"
@@ -277,6 +308,8 @@ class Bank:
     def _duplicates(self, results: dict[str, Any], blobs: dict[str, str]) -> list[Finding]:
         """Near-duplicates among live items that are not enemies (here, as it needs the
         items' texts); reused while no live item changed, e.g. after a review is saved."""
+        from itembank.checks.similarity import duplicate_findings, duplicates_key, live_items
+
         live = live_items({p: r.facts for p, r in results.items()})
         key = duplicates_key(live, blobs)
         cached = self.store.read_cache("duplicates")
