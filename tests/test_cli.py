@@ -110,3 +110,18 @@ def test_history_command(valid_bank: Path) -> None:
     assert commits[0]["sha"] == git(valid_bank, "rev-parse", "HEAD").strip()
     unknown = run("history", "TS-0999", "--bank", str(valid_bank))
     assert unknown.returncode == 2 and "No item" in unknown.stderr
+
+
+def test_audit_and_currency_say_which_files_they_left_out(valid_bank: Path) -> None:
+    clean_audit = run("audit", "--bank", str(valid_bank))
+    clean_currency = run("currency", "--bank", str(valid_bank), "--on", "2027-04-01")
+    assert "Left out" not in clean_audit.stderr + clean_currency.stderr
+    item = sorted((valid_bank / "items").glob("*.json"))[0]
+    item.write_bytes(b'{"id": "\xff\xfe')  # not UTF-8, not JSON: validate says what is wrong
+    relpath = f"items/{item.name}"
+    note = (f"Left out 1 file(s) that cannot be read as records ({relpath}): 'itembank validate' "
+            "says what is wrong with each.\n")
+    for out in (run("audit", "--bank", str(valid_bank)),
+                run("currency", "--bank", str(valid_bank), "--on", "2027-04-01")):
+        assert out.stderr == note
+        assert out.returncode in (0, 1)

@@ -167,6 +167,19 @@ class Bank:
                 continue
         return out
 
+    def unreadable(self, kinds: tuple[str, ...] = CONTENT_KINDS) -> list[str]:
+        """Record files of these kinds that cannot be read as records (validate says why): what
+        a command built on the readable records leaves out, so that it can say so."""
+        out = []
+        for relpath in self.store.list_files():
+            try:
+                location = locate(relpath)
+                if location is not None and location.kind in kinds:
+                    self._load(relpath)
+            except ItembankError:
+                out.append(relpath)
+        return out
+
     def items(self) -> list[Record]:
         """Every readable item, in id order."""
         return sorted(self.records("item"), key=lambda r: str(r.get("id", "")))

@@ -15,6 +15,7 @@ from itembank.checks.currency import parse_day
 from itembank.checks.reporting import coverage_text, findings_text, report_text, to_json
 from itembank.cli import EXIT_FINDINGS, EXIT_OK, Handler, bank_arg, format_arg
 from itembank.core.errors import ItembankError
+from itembank.core.layout import CONTENT_KINDS
 
 
 def add_checks(sub: Any) -> None:
@@ -167,13 +168,27 @@ def _currency(bank: Bank, args: argparse.Namespace) -> int:
             "or guidance, states a position changed by a commenced provision, or maps only to "
             "an ended framework."
         )
+    _say_left_out(bank, CONTENT_KINDS)
     return EXIT_FINDINGS if findings else EXIT_OK
 
 
 def _audit(bank: Bank, args: argparse.Namespace) -> int:
     result = audit(bank.items(), by_writer=args.by_writer)
     print(to_json(result.to_dict()) if args.format == "json" else audit_text(result))
+    _say_left_out(bank, ("item",))
     return EXIT_FINDINGS if result.significant else EXIT_OK
+
+
+def _say_left_out(bank: Bank, kinds: tuple[str, ...]) -> None:
+    """Say on stderr which record files a report left out because they cannot be read."""
+    left = bank.unreadable(kinds)
+    if left:
+        shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+        print(
+            f"Left out {len(left)} file(s) that cannot be read as records ({shown}): "
+            "'itembank validate' says what is wrong with each.",
+            file=sys.stderr,
+        )
 
 
 def _history(bank: Bank, args: argparse.Namespace) -> int:
