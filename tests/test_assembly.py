@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import copy
 import itertools
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -169,3 +172,37 @@ def test_counted_standards_takes_the_primary_mapping_per_framework() -> None:
         {"framework": "g", "statement": "T-01"},
     ]
     assert counted_standards(mappings) == {("f", "S-02"), ("g", "T-01")}
+
+
+PROGRAMME_ROWS = r"""
+import hashlib, json, sys
+from itembank import open_bank
+from itembank.forms.pool import build_pool, difficulty_values
+from itembank.forms.programme import build_programme
+bank = open_bank(sys.argv[1])
+blueprint = dict(bank.forms.blueprint(sys.argv[2]))
+items = bank.items()
+blueprint["include"] = sys.argv[3:]
+pool = build_pool(blueprint, items, bank.records("stimulus"), difficulty_values("writer", items), {})
+programme = build_programme(blueprint, pool, 2, 7, frozenset(), None)
+rows = [sorted(coefs.items()) + [low, high] for coefs, low, high in programme.rows]
+print(hashlib.sha256(json.dumps(rows).encode()).hexdigest())
+"""
+
+
+def test_the_programme_is_the_same_whatever_the_hash_seed(sample_bank_copy: Path) -> None:
+    """The same bank, blueprint and seed give the same programme row for row in every process:
+    the rows of the blueprint's include list do not follow a set's (per-process) order."""
+    bank = open_bank(sample_bank_copy)
+    pool = pool_for({"items": bank.items(), "stimuli": bank.records("stimulus")},
+                    bank.forms.blueprint(BLUEPRINT))
+    in_cases = {i for members in pool.cases.values() for i in members}
+    include = sorted(i for i in pool.items if i not in in_cases)[:6]
+    assert len(include) == 6
+    digests = {
+        subprocess.run([sys.executable, "-c", PROGRAMME_ROWS, str(sample_bank_copy), BLUEPRINT,
+                        *include], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": str(hash_seed)}).stdout
+        for hash_seed in (1, 2, 3, 4)
+    }
+    assert len(digests) == 1, digests

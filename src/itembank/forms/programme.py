@@ -92,7 +92,9 @@ def build_programme(
     conflict); `overlap_pairs` None means every pair of forms."""
     m = _variables(blueprint, pool, n)
     _random_objective(m, seed, str(blueprint["id"]))
-    include = set(blueprint.get("include", [])) if "include" not in drop else set()
+    # sorted: a set's order changes from process to process (string hashing is seeded), and
+    # the rows must come in the same order every time for the same forms
+    include = sorted(set(blueprint.get("include", []))) if "include" not in drop else []
     for f in range(n):
         _section_lengths(m, f)
         _at_most_once(m, f, pool)
