@@ -38,3 +38,12 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield chromium
         chromium.close()
+
+
+def offline_page(browser: Any, **options: Any) -> Any:
+    """A new page that may reach only the local server: every other request is refused, so a
+    test can never pass by fetching something from the network."""
+    page = browser.new_page(**options)
+    page.route("**/*", lambda route: route.continue_()
+               if route.request.url.startswith("http://127.0.0.1") else route.abort())
+    return page

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from ..conftest import ROOT, git, make_repo
-from .conftest import CHROMIUM, FLAGS, require_chromium
+from .conftest import CHROMIUM, FLAGS, offline_page, require_chromium
 
 WRITER = "Browser Writer <browser.writer@example.org>"
 
@@ -83,9 +83,7 @@ def test_a_writer_creates_and_saves_an_item_in_the_browser(
     base, bank = authoring_voila
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 2400})
-        page.route("**/*", lambda route: route.continue_()
-                   if route.request.url.startswith("http://127.0.0.1") else route.abort())
+        page = offline_page(browser, viewport={"width": 1300, "height": 2400})
         page.goto(base, timeout=120_000)
         expect(page.locator(".ib-new")).to_be_visible(timeout=120_000)
         page.click(".ib-new")

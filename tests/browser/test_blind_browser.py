@@ -12,6 +12,7 @@ from typing import Any
 from itembank.core.workflow import CRITERIA
 
 from ..voila_server import Server
+from .conftest import offline_page
 
 LOAD = 120_000  # ms: a page's first render starts a kernel on a busy machine
 STEP = 60_000
@@ -54,9 +55,7 @@ def test_first_blind_answer_holds_across_a_reload(server: Server, browser: Any) 
         ws.on("framereceived", lambda payload: frames.append(
             payload if isinstance(payload, str) else bytes(payload).decode("utf-8", "replace")))
 
-    page = browser.new_page(viewport={"width": 1280, "height": 1800})
-    page.route("**/*", lambda route: route.continue_()
-               if route.request.url.startswith("http://127.0.0.1") else route.abort())
+    page = offline_page(browser, viewport={"width": 1280, "height": 1800})
     page.on("websocket", collect)
     open_item(page, server, "GK-0064")
     # every blind widget starts empty, and the key is in no frame and nowhere on the page

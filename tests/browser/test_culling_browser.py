@@ -15,7 +15,7 @@ import pytest
 
 from ..conftest import SAMPLE_BANK, make_repo
 from ..voila_server import Server, voila
-from .conftest import require_chromium
+from .conftest import offline_page, require_chromium
 from .test_blind_browser import LOAD, STEP
 
 
@@ -53,9 +53,7 @@ def wait_for(condition: Callable[[], bool], what: str, seconds: float = 90) -> N
 def open_app(browser: Any, server: Server) -> Any:
     from playwright.sync_api import expect
 
-    page = browser.new_page()
-    page.route("**/*", lambda route: route.continue_()
-               if route.request.url.startswith("http://127.0.0.1") else route.abort())
+    page = offline_page(browser)
     page.goto(server.url("/voila/render/panel_review.ipynb"), timeout=LOAD)
     expect(page.locator(".ib-signin-name select")).to_be_visible(timeout=LOAD)
     return page

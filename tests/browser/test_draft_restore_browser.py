@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..conftest import git
-from .conftest import CHROMIUM, FLAGS
+from .conftest import CHROMIUM, FLAGS, offline_page
 from .test_authoring_browser import WRITER, authoring_voila, fill_item  # noqa: F401 - the served app
 
 STEM = "For how long can a child stay in police protection under section 46?"
@@ -21,9 +21,7 @@ def test_a_reload_offers_the_unsaved_new_item_and_restores_it(
     base, bank = authoring_voila
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 2400})
-        page.route("**/*", lambda route: route.continue_()
-                   if route.request.url.startswith("http://127.0.0.1") else route.abort())
+        page = offline_page(browser, viewport={"width": 1300, "height": 2400})
         page.goto(base, timeout=120_000)
         expect(page.locator(".ib-saving-as")).to_contain_text(f"Saving as {WRITER}",
                                                               timeout=120_000)

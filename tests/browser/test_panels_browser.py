@@ -15,6 +15,7 @@ from itembank.core.workflow import CRITERIA
 
 from ..conftest import git
 from ..voila_server import Server
+from .conftest import offline_page
 
 SHOTS = os.environ.get("ITEMBANK_SCREENSHOTS")  # a folder: save screenshots for the README
 
@@ -22,9 +23,7 @@ SHOTS = os.environ.get("ITEMBANK_SCREENSHOTS")  # a folder: save screenshots for
 
 
 def new_page(browser: object, server: Server, app: str):  # type: ignore[no-untyped-def]
-    page = browser.new_page(viewport={"width": 1280, "height": 1800})  # type: ignore[attr-defined]
-    page.route("**/*", lambda route: route.continue_()
-               if route.request.url.startswith("http://127.0.0.1") else route.abort())
+    page = offline_page(browser, viewport={"width": 1280, "height": 1800})
     page.goto(server.url(f"/voila/render/{app}"), timeout=120_000)
     return page
 
