@@ -316,3 +316,19 @@ def test_remap_on_a_detached_head_is_refused_without_keeping_copies(sample_bank_
     assert git(repo, "log", "--format=%s").splitlines() == ["initial bank"]
     assert git(repo, "status", "--porcelain") == ""
     assert not (repo / ".git" / "itembank" / "kept").exists()
+
+
+def test_remap_while_another_program_holds_a_git_lock_is_refused_without_copies(
+    sample_bank_rw: Path,
+) -> None:
+    repo = sample_bank_rw.parent
+    lock = repo / ".git" / "index.lock"
+    lock.write_bytes(b"")  # another git program's lock (not a killed itembank save's)
+    out = itembank("remap", "--from", PQS, "--to", ECS, "--bank", str(sample_bank_rw),
+                   "--apply", "--author", MAINTAINER)
+    assert out.returncode == 2
+    assert out.stderr.splitlines()[1].startswith(
+        f"itembank: error: The remap was not saved: git's lock file {lock} exists")
+    assert lock.exists()  # never removed: it is not provably ours
+    assert git(repo, "log", "--format=%s").splitlines() == ["initial bank"]
+    assert not (repo / ".git" / "itembank" / "kept").exists()

@@ -29,9 +29,9 @@ class Guards(Reading):
 
     def state_problem(self) -> str | None:
         """In words, why no commit can be made now (detached HEAD, a merge or rebase in
-        progress...), or None. A batch checks this first, so that a refusal keeps no copies of
-        records it can simply write again."""
-        problem = self._git_state_problem()
+        progress, another program's git lock...), or None. A batch checks this first, so that a
+        refusal keeps no copies of records it can simply write again."""
+        problem = self._git_state_problem() or self._git_lock_problem()
         return problem[1] if problem else None
 
     def _git_state_problem(self) -> tuple[str, str] | None:
