@@ -236,6 +236,20 @@ def manifest_ids(manifest: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+def delivery_id(entry: Mapping[str, Any]) -> str:
+    """The identifier a delivery platform sees for one manifest item entry: the bank id plus a
+    short hash of exactly what is delivered (content version and option order).
+
+    Two forms that show an item in different option orders are different deliveries: a
+    platform that de-duplicates by identifier must not merge them, and results coming back
+    must name the variant that was scored. Same content, same order -> same identifier, on
+    every form and every export. The bank id travels separately in the item's metadata.
+    """
+    variant = f"{entry['content_hash']}|{'|'.join(str(o) for o in entry['option_order'])}"
+    digest = hashlib.sha256(variant.encode("utf-8")).hexdigest()[:8]
+    return f"{entry['id']}-{digest}"
+
+
 def check_manifest(
     manifest: Mapping[str, Any],
     items: Mapping[str, Mapping[str, Any]],
@@ -350,6 +364,7 @@ __all__ = [
     "build_manifest",
     "changes_since",
     "check_manifest",
+    "delivery_id",
     "form_ids",
     "manifest_ids",
     "option_order",
