@@ -1,8 +1,12 @@
 """The core scorer: one candidate response to one item, by the item's format and scoring rule.
 
 Responses use the item's own option ids (not the letters a shuffled paper shows):
-- single_best_answer, true_false, multiple_response: the option ids chosen;
-- multiple_true_false: {statement id: True/False}; a statement left out counts as wrong.
+- single_best_answer, true_false, multiple_response: the option ids chosen; an id chosen twice
+  counts once, and an id that names none of the item's options is ignored (no player can
+  offer it; the exported QTI rules count options the same way);
+- multiple_true_false: {statement id: True/False}, or the pairs a QTI platform reports
+  ("S1 TRUE", "S2 FALSE"); a statement left out, or given both values, counts as wrong (a
+  pair of answers never earns a mark).
 
 Rules (the item schema's `scoring.rule`):
 - single_best_answer, true_false: all-or-nothing on the one key.
@@ -15,10 +19,22 @@ Rules (the item schema's `scoring.rule`):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 Response = Sequence[str] | Mapping[str, bool] | None
+TRUTH = {"TRUE": True, "FALSE": False}
+
+
+def statement_answers(pairs: Iterable[object]) -> dict[str, bool | None]:
+    """QTI directedPair values ("S1 TRUE") as {statement: answer}. A statement given both
+    values maps to None, so it is wrong rather than right twice; other strings are ignored."""
+    seen: dict[str, set[bool]] = {}
+    for pair in pairs:
+        parts = str(pair).split()
+        if len(parts) == 2 and parts[1] in TRUTH:
+            seen.setdefault(parts[0], set()).add(TRUTH[parts[1]])
+    return {s: next(iter(v)) if len(v) == 1 else None for s, v in seen.items()}
 
 
 def _keys(item: Mapping[str, Any]) -> set[str]:
@@ -33,6 +49,8 @@ def score(item: Mapping[str, Any], response: Response) -> float:
     rule = item["scoring"]["rule"]
     if fmt == "multiple_true_false":
         key = item["key"]
+        if isinstance(response, Sequence) and not isinstance(response, str):
+            response = statement_answers(response)
         if not isinstance(response, Mapping) or not key:
             return 0.0
         right = sum(1 for sid, truth in key.items() if response.get(sid) is truth)
@@ -41,9 +59,10 @@ def score(item: Mapping[str, Any], response: Response) -> float:
         return max_score * right / len(key)
     if response is None or isinstance(response, (Mapping, str)):
         return 0.0
-    chosen = [str(c) for c in response]
-    if len(set(chosen)) != len(chosen):
-        chosen = list(dict.fromkeys(chosen))
+    chosen = list(dict.fromkeys(str(c) for c in response))
+    options = {str(o.get("id")) for o in item.get("options", []) if isinstance(o, Mapping)}
+    if options:
+        chosen = [c for c in chosen if c in options]
     keys = _keys(item)
     if fmt in ("single_best_answer", "true_false"):
         return max_score if len(chosen) == 1 and chosen[0] in keys else 0.0
@@ -66,4 +85,4 @@ def key_response(item: Mapping[str, Any]) -> Response:
     return dict(key) if isinstance(key, Mapping) else list(key)
 
 
-__all__ = ["Response", "key_response", "max_score", "score"]
+__all__ = ["Response", "key_response", "max_score", "score", "statement_answers"]

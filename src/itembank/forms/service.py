@@ -396,6 +396,7 @@ class Forms:
                 {i: r for i, r in recorded.items() if refs[i] == "item"},
                 {i: r for i, r in recorded.items() if refs[i] == "stimulus"},
                 *self._titles_at(files),
+                language=self._language_at(files),
             )
         return write_tree(Path(out), export(fmt, bundle), force, self._protected())
 
@@ -415,6 +416,13 @@ class Forms:
                 for statement in record.get("statements", []):
                     titles[(str(record.get("id")), statement["id"])] = statement["title"]
         return titles, bank_title
+
+    @staticmethod
+    def _language_at(files: dict[str, bytes]) -> str:
+        """bank.json's "language" at the form's commit (en-GB when it has none)."""
+        record, _ = parse_record("bank.json", files.get("bank.json", b"{}"))
+        language = record.get("language") if isinstance(record, dict) else None
+        return str(language) if isinstance(language, str) and language else "en-GB"
 
     def _protected(self) -> list[Path]:
         """Folders --force must never replace: the bank and the working tree holding it."""

@@ -30,6 +30,7 @@ class FormBundle:
     stimuli: Mapping[str, Record]
     titles: Mapping[tuple[str, str], str]  # (framework, statement) -> title
     bank_title: str
+    language: str = "en-GB"  # bank.json "language" at the form's commit (xml:lang in QTI)
 
 
 @dataclass(frozen=True)
