@@ -14,10 +14,24 @@ import pytest
 from lxml import etree
 
 from itembank import open_bank
-from itembank.forms.exporters._qti import evaluate_item
+from itembank.core.workflow import content_hash
 from itembank.forms.scoring import score
 
 from .conftest import SAMPLE_BANK, TESTER, make_repo
+from .qti_rp import outcome
+
+
+def evaluate_item(item_xml: bytes, response: Any) -> float:
+    """SCORE after the item's exported response processing (tests/qti_rp.py runs it)."""
+    return float(outcome(item_xml, response))
+
+
+def entry(item: dict[str, Any], order: list[str]) -> dict[str, Any]:
+    """A form manifest's entry for `item` in `order` (what the exporters take)."""
+    from itembank.forms.manifests import shown_key
+
+    return {"id": item["id"], "content_hash": content_hash("item", item), "option_order": order,
+            "key": shown_key(item, order)}  # fmt: skip
 
 BLUEPRINT = "practitioner-knowledge-live"
 
@@ -38,16 +52,8 @@ def package(form: tuple[Path, str], fmt: str, out: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def schemas(shared: Path) -> dict[str, Any]:
-    xsd = shared / "qti-xsd"
-    return {
-        "qti21": etree.XMLSchema(etree.parse(str(xsd / "qtiv2p1" / "imsqti_v2p1.xsd"))),
-        "cp11": etree.XMLSchema(etree.parse(str(xsd / "imscp_v1p1.xsd"))),
-        "cp30": etree.XMLSchema(etree.parse(str(xsd / "qtiv3p0" / "imsqtiv3p0_imscpv1p2_v1p0.xsd"))),
-        # QTI 3.0.1: the ASI (item, test, stimulus) schema and its CP 1.2 profile
-        "qti30": etree.XMLSchema(etree.parse(str(xsd / "qtiv3p0p1" / "imsqti_asiv3p0p1_v1p0.xsd"))),
-        "cp301": etree.XMLSchema(etree.parse(str(xsd / "qtiv3p0p1" / "imsqtiv3p0_imscpv1p2_v1p0.xsd"))),
-    }
+def schemas(qti_schemas: dict[str, Any]) -> dict[str, Any]:
+    return qti_schemas  # loaded once per session (conftest.py)
 
 
 def _valid(schema: Any, data: bytes, name: str) -> None:
@@ -114,7 +120,9 @@ def test_qti30_package_validates(form: tuple[Path, str], schemas: dict[str, Any]
     assert list(manifest.iter("{*}curriculumStandardsMetadataSet"))
     items = sorted(n for n in files if n.startswith("items/"))
     assert len(items) == 30
-    assert set(files) == {"imsmanifest.xml", "test.xml", *items}
+    stimuli = sorted(n for n in files if n.startswith("stimuli/"))
+    assert len(stimuli) == 1  # the form's one case
+    assert set(files) == {"imsmanifest.xml", "test.xml", *items, *stimuli}
     for name, data in files.items():
         if name == "imsmanifest.xml":
             continue
@@ -123,6 +131,8 @@ def test_qti30_package_validates(form: tuple[Path, str], schemas: dict[str, Any]
         if name.startswith("items/"):
             assert etree.QName(root).localname == "qti-assessment-item"
             check_item_semantics(data)
+        if name.startswith("stimuli/"):
+            assert etree.QName(root).localname == "qti-assessment-stimulus"
     assert etree.QName(etree.fromstring(files["test.xml"])).localname == "qti-assessment-test"
     hrefs = {f.get("href") for f in manifest.iter("{*}file")}
     assert hrefs == set(files) - {"imsmanifest.xml"}
@@ -165,7 +175,7 @@ def test_round_trip_scores_match_the_core_scorer(form: tuple[Path, str], tmp_pat
     for name, data in sorted(files.items()):
         if not name.startswith("items/"):
             continue
-        item = bank.get(name.split("/")[1][:-4])
+        item = bank.get(name.split("/")[1][:-4].rsplit("-", 1)[0])
         for core, qti in _responses(item, rng):
             assert evaluate_item(data, qti) == pytest.approx(score(item, core), abs=1e-12), (item["id"], core)
             key = (item["format"], item["scoring"]["rule"])
@@ -180,14 +190,14 @@ def test_every_approved_item_validates_as_qti30(sample_bank_copy: Path, schemas:
     from itembank.forms.exporters._qti import item_tree, xml_bytes
     from itembank.forms.exporters.qti21 import QTI
     from itembank.forms.exporters.qti30 import to_qti3
-    from itembank.forms.manifests import option_order, shown_key
+    from itembank.forms.manifests import option_order
 
     formats = set()
     for item in open_bank(sample_bank_copy).items():
         if item["status"] != "approved":
             continue
         order = option_order(item, 3, "f")
-        tree = to_qti3(item_tree(item, {"option_order": order, "key": shown_key(item, order)}, QTI, {}))
+        tree = to_qti3(item_tree(item, entry(item, order), QTI))
         _valid(schemas["qti30"], xml_bytes(tree), item["id"])
         formats.add(item["format"])
     assert formats == {"single_best_answer", "multiple_response", "true_false", "multiple_true_false"}
@@ -197,7 +207,7 @@ def test_every_format_round_trips(sample_bank_copy: Path) -> None:
     """Items of every format (not only those a form happened to pick) through QTI 2.1 rules."""
     from itembank.forms.exporters._qti import item_tree, xml_bytes
     from itembank.forms.exporters.qti21 import QTI
-    from itembank.forms.manifests import option_order, shown_key
+    from itembank.forms.manifests import option_order
 
     rng = random.Random(2)
     seen = set()
@@ -205,7 +215,7 @@ def test_every_format_round_trips(sample_bank_copy: Path) -> None:
         if item["status"] != "approved":
             continue
         order = option_order(item, 3, "f")
-        data = xml_bytes(item_tree(item, {"option_order": order, "key": shown_key(item, order)}, QTI, {}))
+        data = xml_bytes(item_tree(item, entry(item, order), QTI))
         check_item_semantics(data)
         for core, qti in _responses(item, rng):
             assert evaluate_item(data, qti) == pytest.approx(score(item, core), abs=1e-12)
@@ -221,7 +231,7 @@ def test_every_format_rule_and_mark_scores_like_the_core(sample_bank_copy: Path,
     from itembank.forms.exporters._qti import item_tree, xml_bytes
     from itembank.forms.exporters.qti21 import QTI
     from itembank.forms.exporters.qti30 import to_qti3
-    from itembank.forms.manifests import option_order, shown_key
+    from itembank.forms.manifests import option_order
 
     first: dict[str, dict[str, Any]] = {}
     for item in open_bank(sample_bank_copy).items():
@@ -237,7 +247,7 @@ def test_every_format_rule_and_mark_scores_like_the_core(sample_bank_copy: Path,
             for top in (1, 3, 0.5):
                 variant = {**item, "scoring": {**item["scoring"], "rule": rule, "max_score": top}}
                 order = option_order(variant, 3, "f")
-                tree = item_tree(variant, {"option_order": order, "key": shown_key(variant, order)}, QTI, {})
+                tree = item_tree(variant, entry(variant, order), QTI)
                 data = xml_bytes(to_qti3(tree) if fmt == "qti30" else tree)
                 for core, qti in _responses(variant, rng):
                     assert evaluate_item(data, qti) == pytest.approx(score(variant, core), abs=1e-12), (

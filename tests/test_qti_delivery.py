@@ -96,7 +96,7 @@ def hostile(item: dict[str, Any]) -> list[Any]:
             [],
             _pairs(key),  # the key
             _pairs(key) + _pairs(wrong),  # both values for every statement
-            _pairs(key) + [f"{first} {'FALSE' if key[first] else 'TRUE'}"],  # both for one
+            [*_pairs(key), f"{first} {'FALSE' if key[first] else 'TRUE'}"],  # both for one
             _pairs(key) * 2,  # every pair twice
             _pairs(key)[:-1] + _pairs(key)[:1],  # one statement left out, another repeated
             [*_pairs(key), "ZZ TRUE", "ZZ FALSE", "Q9 TRUE"],  # statements that do not exist
@@ -169,7 +169,7 @@ def test_a_statement_given_both_values_never_scores(fmt: str, approved: list[dic
         flipped = {s: not v for s, v in key.items()}
         assert rules.score(_pairs(key) + _pairs(flipped))["SCORE"] == 0.0
         first = next(iter(key))
-        one_both = _pairs(key) + [f"{first} {'FALSE' if key[first] else 'TRUE'}"]
+        one_both = [*_pairs(key), f"{first} {'FALSE' if key[first] else 'TRUE'}"]
         top = float(item["scoring"]["max_score"])
         assert rules.score(one_both)["SCORE"] == pytest.approx(top * (len(key) - 1) / len(key))
         assert rules.score(one_both)["RIGHT"] == len(key) - 1
@@ -450,7 +450,7 @@ def test_every_exported_file_validates(exports: dict[str, Any], qti_schemas: dic
         for name, data in files.items():
             doc = etree.fromstring(data)
             if name == "imsmanifest.xml":
-                schemas = ["cp11", "cp21"] if fmt == "qti21" else ["cp30", "cp301"]
+                schemas = ["cp11"] if fmt == "qti21" else ["cp30", "cp301"]
             else:
                 schemas = [fmt]
             for which in schemas:

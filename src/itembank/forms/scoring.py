@@ -49,11 +49,14 @@ def score(item: Mapping[str, Any], response: Response) -> float:
     rule = item["scoring"]["rule"]
     if fmt == "multiple_true_false":
         key = item["key"]
-        if isinstance(response, Sequence) and not isinstance(response, str):
-            response = statement_answers(response)
-        if not isinstance(response, Mapping) or not key:
+        answers: Mapping[str, bool | None] | None = None
+        if isinstance(response, Mapping):
+            answers = response
+        elif isinstance(response, Sequence) and not isinstance(response, str):
+            answers = statement_answers(response)
+        if answers is None or not key:
             return 0.0
-        right = sum(1 for sid, truth in key.items() if response.get(sid) is truth)
+        right = sum(1 for sid, truth in key.items() if answers.get(sid) is truth)
         if rule == "all_or_nothing":
             return max_score if right == len(key) else 0.0
         return max_score * right / len(key)

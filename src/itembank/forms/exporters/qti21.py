@@ -103,7 +103,9 @@ def manifest_tree(bundle: FormBundle) -> Any:
         is_item = res.kind == "item"
         item = bundle.items[source["id"]] if is_item else None
 
-        def metadata(element: Any, item: Any = item, entry: Any = source if is_item else None) -> None:
+        def metadata(
+            element: Any, item: Any = item, entry: Any = source if is_item else None
+        ) -> None:
             _lom(element, lang, item, entry, bundle.titles)
 
         resources.append(replace(res, metadata=metadata))

@@ -83,7 +83,9 @@ def _lom(res_meta: Any, lang: str, entry: Mapping[str, Any] | None) -> None:
         etree.SubElement(identifier, f"{{{LOM}}}entry").text = str(entry["id"])
     etree.SubElement(general, f"{{{LOM}}}language").text = lang
     if entry is not None:
-        version = etree.SubElement(etree.SubElement(lom, f"{{{LOM}}}lifeCycle"), f"{{{LOM}}}version")
+        version = etree.SubElement(
+            etree.SubElement(lom, f"{{{LOM}}}lifeCycle"), f"{{{LOM}}}version"
+        )
         etree.SubElement(version, f"{{{LOM}}}string", language="x-none").text = str(
             entry["content_hash"]
         )
