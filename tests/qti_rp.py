@@ -103,6 +103,7 @@ class Item:
                         if local(e) == "mapEntry"
                     }
                     decl["mappingDefault"] = float(attr(child, "defaultValue") or 0)
+                    decl["mappingBounds"] = (attr(child, "lowerBound"), attr(child, "upperBound"))
             table = self.responses if kind == "responseDeclaration" else self.outcomes
             table[str(attr(element, "identifier"))] = decl
         processing = [e for e in self.root if isinstance(e.tag, str) and local(e) == "responseProcessing"]
@@ -201,7 +202,10 @@ class Item:
             if value is None:
                 return 0.0
             distinct = [value] if decl["cardinality"] == "single" else list(value)  # each value once
-            return float(sum(decl["mapping"].get(v, decl["mappingDefault"]) for v in distinct))
+            total = float(sum(decl["mapping"].get(v, decl["mappingDefault"]) for v in distinct))
+            low, high = decl["mappingBounds"]
+            total = total if low is None else max(total, float(low))
+            return total if high is None else min(total, float(high))
         if name == "isNull":
             return self._expr(self._only(e), variables) is None
         if name == "containerSize":

@@ -19,6 +19,8 @@ MR_PC = item("multiple_response", ["A", "C", "F"], "partial_credit", 3, select_c
 MR_AON = item("multiple_response", ["A", "C", "F"], "all_or_nothing", 2, select_count=3)
 MTF_PC = item("multiple_true_false", {"A": True, "B": False, "C": True, "D": False}, "partial_credit", 2)
 MTF_AON = item("multiple_true_false", {"A": True, "B": False}, "all_or_nothing", 1)
+MR_OPTIONS = item("multiple_response", ["A", "C"], "partial_credit", 2, select_count=2,
+                  options=[{"id": i} for i in "ABCD"])  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -47,6 +49,16 @@ MTF_AON = item("multiple_true_false", {"A": True, "B": False}, "all_or_nothing",
         (MTF_PC, ["A"], 0),  # wrong shape
         (MTF_AON, {"A": True, "B": False}, 1),
         (MTF_AON, {"A": True, "B": True}, 0),
+        # as a QTI platform reports them: a statement given both values is wrong, not right
+        (MTF_PC, ["A TRUE", "B FALSE", "C TRUE", "D FALSE"], 2),
+        (MTF_PC, ["A TRUE", "A FALSE", "B FALSE", "C TRUE", "D FALSE"], 1.5),
+        (MTF_PC, ["A TRUE", "A FALSE", "B TRUE", "B FALSE", "C TRUE", "C FALSE", "D TRUE", "D FALSE"], 0),
+        (MTF_PC, ["A TRUE", "A TRUE", "Z TRUE", "TRUE C", "C"], 0.5),  # repeats, unknowns, junk
+        (MTF_AON, ["A TRUE", "B FALSE", "B TRUE"], 0),
+        (MTF_AON, ("A TRUE", "B FALSE"), 1),
+        (MR_OPTIONS, ["A", "C", "Z"], 2),  # an id naming no option is not a third choice
+        (MR_OPTIONS, ["A", "C", "B"], 0),
+        (MR_OPTIONS, ["A", "A", "A"], 1),
     ],
 )
 def test_score(record: dict[str, Any], response: Any, expected: float) -> None:
