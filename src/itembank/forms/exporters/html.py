@@ -158,7 +158,7 @@ def candidate_paper(bundle: FormBundle, large_print: bool = False) -> bytes:
     return render_document(
         f"{title}: candidate paper{edition} ({m['id']})",
         blocks,
-        footer=f"Form {m['id']}{edition}",
+        footer=f"Form {m['id']}",
         large_print=large_print,
     )
 
@@ -278,7 +278,7 @@ def candidate_brief(bundle: ScenarioBundle, large_print: bool = False) -> bytes:
     return render_document(
         f"{s['title']}: candidate brief{edition}",
         blocks,
-        footer=f"Scenario {s['id']}: candidate brief{edition}",
+        footer=f"Scenario {s['id']}: candidate brief",
         large_print=large_print,
     )
 
