@@ -7,6 +7,7 @@ reported stage by stage, and the same bytes on every export."""
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import os
 import re
@@ -141,7 +142,7 @@ def accessibility_problems(document: bytes) -> list[str]:
     headings = [int(h.tag[1]) for h in root.iter("h1", "h2", "h3", "h4", "h5", "h6")]
     if headings.count(1) != 1 or (headings and headings[0] != 1):
         problems.append(f"{headings.count(1)} h1 elements; the first heading is h{headings[0] if headings else '-'}")
-    problems += [f"heading h{b} follows h{a}" for a, b in zip(headings, headings[1:], strict=False) if b > a + 1]
+    problems += [f"heading h{b} follows h{a}" for a, b in itertools.pairwise(headings) if b > a + 1]
     ids = {e.get("id"): e for e in root.iter() if e.get("id")}
     labels = {lab.get("for"): lab.text_content().strip() for lab in root.iter("label") if lab.get("for")}
     for control in root.iter("input", "select", "textarea"):

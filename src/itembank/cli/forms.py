@@ -98,7 +98,8 @@ def add_form_commands(sub: Any) -> None:
         "uncommitted changes. --force replaces only a folder itembank wrote (it holds a "
         ".itembank-export file), never the bank, its repository, a git repository, the "
         "current folder or one above it. Exit 0: written; 1: refused (each id and why); 2: "
-        "bad invocation (e.g. an adjustment the format does not offer), an output folder that may not be replaced, or no bank.",
+        "bad invocation (e.g. an adjustment the format does not offer), an output folder "
+        "that may not be replaced, or no bank.",
     )
     p.add_argument("form", metavar="FORM", help="a form id or manifest path, or a scenario id")
     p.add_argument(

@@ -31,7 +31,9 @@ STYLE = (
     "input{width:1.3em;height:1.3em;vertical-align:middle;margin-right:0.5em}"
     ":focus{outline:3px solid #000;outline-offset:2px}"
 )
-_BLOCK = re.compile(r"</?(p|ul|ol|li|blockquote|h3|h4|pre|div|table|thead|tbody|tr|th|td|hr)\b[^>]*>")
+_BLOCK = re.compile(
+    r"</?(p|ul|ol|li|blockquote|h3|h4|pre|div|table|thead|tbody|tr|th|td|hr)\b[^>]*>"
+)
 
 
 def _e(text: object) -> str:
@@ -66,8 +68,7 @@ def _choices(q: str, item: Mapping[str, Any], order: Sequence[str], medium: Medi
     if medium == "text":
         if fmt == "multiple_true_false":
             rows = "".join(
-                f"<li>Statement {LETTERS[k]}: {inline(options[sid]['text'])} "
-                "(True or False?)</li>"
+                f"<li>Statement {LETTERS[k]}: {inline(options[sid]['text'])} (True or False?)</li>"
                 for k, sid in enumerate(order)
             )
         else:
@@ -76,8 +77,7 @@ def _choices(q: str, item: Mapping[str, Any], order: Sequence[str], medium: Medi
                 for k, oid in enumerate(order)
             )
         return (
-            f"<p>{_e(instruction(item))}</p><ul>{rows}</ul>"
-            f"<p>Your answer to question {q[1:]}:</p>"
+            f"<p>{_e(instruction(item))}</p><ul>{rows}</ul><p>Your answer to question {q[1:]}:</p>"
         )
     if fmt == "multiple_true_false":
         groups = []
@@ -199,7 +199,10 @@ def _brief_body(bundle: ScenarioBundle) -> tuple[str, list[str]]:
             f"{exercise.get('duration_minutes', '?')} minutes.</p>"
             f"{markdown_html(exercise['candidate_brief'])}</section>"
         )
-    for key, what, field in (("reflective", "Reflective", "prompt"), ("written", "Written", "task")):
+    for key, what, field in (
+        ("reflective", "Reflective", "prompt"),
+        ("written", "Written", "task"),
+    ):
         if s.get(key):
             body.append(
                 f'<section aria-labelledby="{key}"><h2 id="{key}">{what} assessment '
@@ -247,7 +250,9 @@ def to_text(document: bytes) -> bytes:
         elif tag in ("p", "legend"):
             blocks.append(textwrap.fill(flat(element), WIDTH))
         elif tag == "li":
-            blocks.append(textwrap.fill(flat(element), WIDTH, initial_indent="- ", subsequent_indent="  "))
+            blocks.append(
+                textwrap.fill(flat(element), WIDTH, initial_indent="- ", subsequent_indent="  ")
+            )
         elif tag == "tr":
             blocks.append(" | ".join(flat(cell) for cell in element))
         elif tag == "pre":

@@ -235,7 +235,9 @@ def answer_key(bundle: FormBundle) -> bytes:
         *details,
     ]
     return render_document(
-        f"{title}: answer key ({m['id']})", blocks, footer=f"Form {m['id']}: answer key (confidential)"
+        f"{title}: answer key ({m['id']})",
+        blocks,
+        footer=f"Form {m['id']}: answer key (confidential)",
     )
 
 
