@@ -127,6 +127,27 @@ def test_instructions_name_every_format_on_the_paper_and_no_other(form: tuple[Pa
     assert "Questions 2 and 3: a list of statements, each to be marked True or False. For each statement, select True or False, not both." in " ".join(screen)
 
 
+def test_each_count_and_scoring_rule_gets_its_own_line(form: tuple[Path, str]) -> None:
+    bank_path, form_id = form
+    bundle = bundle_of(open_bank(bank_path), form_id)
+    entries = [e for s in bundle.manifest["sections"] for e in s["items"]]
+    multi = [n for n, e in enumerate(entries, 1) if bundle.items[e["id"]]["format"] == "multiple_response"]
+    items = dict(bundle.items)
+    first = entries[multi[0] - 1]["id"]
+    items[first] = {**items[first], "select_count": 2, "scoring": {"rule": "all_or_nothing", "max_score": 1}}
+    rules = answer_rules(bundle.manifest, items, bundle.stimuli, "text")
+    assert f"{questions([multi[0]])}: choose two answers; write the letters of two options. Here the marks are earned only by choosing exactly the two correct answers; choosing more than two options scores no marks for the question." in rules
+    assert f"{questions(multi[1:])}: choose three answers; write the letters of three options. Here each correct answer you choose earns an equal share of the question's marks; choosing more than three options scores no marks for the question." in rules
+
+
+def test_footer_text_cannot_end_the_style_sheet_and_labels_hold_only_phrasing() -> None:
+    from itembank.forms.exporters.accessible import inline
+
+    assert html.css_string('a"b\\c</style>\n') == "a\\22 b\\5c c\\3c /style\\3e \\a "
+    assert inline("**bold** and <script>x</script>") == "<strong>bold</strong> and &lt;script&gt;x&lt;/script&gt;"
+    assert inline("- one\n- two") == "one two" and inline("para one\n\npara two") == "para one para two"
+
+
 # ---- the accessible HTML and an axe-like check of it ------------------------------------------
 
 
