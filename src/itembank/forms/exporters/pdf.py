@@ -4,7 +4,7 @@ and "Page n of N", is the paper's own CSS paged media). Chromium stamps the prin
 PDF's information dictionary; it is replaced with a fixed time (the form's `created`, else the
 epoch) of the same length, so the same form gives the same bytes.
 
-The PDFs are tagged for accessibility: headless chromium (120 and later) writes a structure
+The PDFs are tagged for accessibility: headless chromium (156 here) writes a structure
 tree from the document's headings, paragraphs, lists and tables (/MarkInfo /Marked true, a
 /StructTreeRoot, /Lang from the page's lang), which screen readers and reflow use; the tests
 check it on every print, so a chromium that stopped tagging would be noticed."""
