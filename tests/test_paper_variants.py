@@ -356,6 +356,7 @@ def test_large_print_html_cli_and_wrong_adjustments(form: tuple[Path, str], tmp_
     assert sorted(p.name for p in (tmp_path / "lp").iterdir()) == [".itembank-export", f"{form_id}-candidate-paper-large-print.html"]
     page = (tmp_path / "lp" / f"{form_id}-candidate-paper-large-print.html").read_text()
     assert "font-size: 18pt" in page and ".ib-question { break-before: page;" in page
+    assert ".ib-box { min-width: 1.8em; height: 1.8em;" in page and "td.ib-tick { width: 4.5em; font-size: 28pt; }" in page  # boxes scaled with the text
     assert "This question is about the case:" in page
     assert run(["export", "SIM-0001", "--format", "html", "--large-print", "--out", str(tmp_path / "sim"), *common]) == 0
     assert sorted(p.name for p in (tmp_path / "sim").iterdir()) == [".itembank-export", "SIM-0001-candidate-brief-large-print.html"]
