@@ -1,6 +1,7 @@
 """Printable papers (HTML through nbconvert, PDF through Debian's chromium): the candidate
 paper carries no key, the answer key and marking scheme are separate, scenario documents are
-separate, the PDFs hold the expected text, and the same form gives the same bytes."""
+separate, the PDFs hold the expected text, every page says "Page k of N" and whose it is, the
+PDFs are tagged, and the same form gives the same bytes. The adjustments: test_paper_variants."""
 
 from __future__ import annotations
 
@@ -93,3 +94,25 @@ def test_pdf_papers_hold_the_expected_text_and_are_reproducible(form: tuple[Path
     key = pypdf.PdfReader(tmp_path / "a" / f"{form_id}-answer-key.pdf")
     key_text = " ".join(page.extract_text() for page in key.pages)
     assert "CONFIDENTIAL" in key_text and "Marking scheme" in key_text
+    # every page, the cover too, names the form and says "Page k of N" (CSS paged media)
+    for reader, footer in ((paper, f"Form {form_id}"), (key, f"Form {form_id}: answer key (confidential)")):
+        pages = [" ".join(page.extract_text().split()) for page in reader.pages]
+        total = len(pages)
+        assert [k for k, text in enumerate(pages, 1) if f"Page {k} of {total}" not in text or footer not in text] == []
+        # tagged for accessibility: a structure tree, marked content, the page's language
+        root = reader.trailer["/Root"]
+        assert root["/MarkInfo"]["/Marked"] == pypdf.generic.BooleanObject(True)
+        assert root["/StructTreeRoot"]["/Type"] == "/StructTreeRoot" and len(root["/StructTreeRoot"]["/K"]) >= 1
+        assert root["/Lang"] == "en-GB"
+
+
+def test_every_scenario_pdf_page_is_numbered(form: tuple[Path, str], tmp_path: Path) -> None:
+    if not Path("/usr/bin/chromium").is_file():
+        pytest.fail("Debian's chromium is not installed: run `make test`, which installs it")
+    import pypdf
+
+    bank_path, _ = form
+    written = open_bank(bank_path).forms.export("SIM-0001", "pdf", tmp_path / "sim")
+    for path, what in zip(written, ("actor briefs", "candidate brief", "marking sheet"), strict=True):
+        pages = [" ".join(page.extract_text().split()) for page in pypdf.PdfReader(path).pages]
+        assert [k for k, text in enumerate(pages, 1) if f"Page {k} of {len(pages)}" not in text or f"Scenario SIM-0001: {what}" not in text] == []

@@ -90,13 +90,16 @@ def add_form_commands(sub: Any) -> None:
         "a delivery platform; html and pdf write the candidate paper, and the answer key and "
         "marking scheme as a separate document. Given a scenario id (e.g. SIM-0001), html and "
         "pdf write the candidate brief, the actor briefs and the assessor's marking sheet. "
+        "Reasonable adjustments write only the candidate's document: --large-print (html or "
+        "pdf) and --accessible (html for a screen reader, and plain text). "
         "A form is rebuilt from the bank commit its manifest records, so it gives the same "
         "bytes years later; it is refused while any record it names is not approved-or-"
         "retired now, lacks the approvals the review policy required at that commit, or has "
         "uncommitted changes. --force replaces only a folder itembank wrote (it holds a "
         ".itembank-export file), never the bank, its repository, a git repository, the "
         "current folder or one above it. Exit 0: written; 1: refused (each id and why); 2: "
-        "bad invocation, an output folder that may not be replaced, or no bank.",
+        "bad invocation (e.g. an adjustment the format does not offer), an output folder "
+        "that may not be replaced, or no bank.",
     )
     p.add_argument("form", metavar="FORM", help="a form id or manifest path, or a scenario id")
     p.add_argument(
@@ -113,6 +116,19 @@ def add_form_commands(sub: Any) -> None:
         action="store_true",
         help="re-export a form exactly as candidates saw it, for the record (e.g. an appeal), "
         "even if an item has since gone back to review",
+    )
+    p.add_argument(
+        "--large-print",
+        action="store_true",
+        help="reasonable adjustment, html or pdf: only the candidate's paper (or brief), every "
+        "text 18 pt or more, one question per page, black on white; the standard answer key "
+        "fits it (same letters)",
+    )
+    p.add_argument(
+        "--accessible",
+        action="store_true",
+        help="reasonable adjustment, html only: the candidate's paper (or brief) as one HTML "
+        "page for a screen reader (headings, a labelled control per option) and as plain text",
     )
     bank_arg(p)
 
@@ -203,12 +219,12 @@ def _form(bank: Bank, args: argparse.Namespace) -> int:
 
 
 def _export(bank: Bank, args: argparse.Namespace) -> int:
+    from itembank.forms.exporters import paper_format
     from itembank.forms.manifests import StaleFormError
 
+    fmt = paper_format(args.export_format, args.large_print, args.accessible)
     try:
-        written = bank.forms.export(
-            args.form, args.export_format, args.out, args.force, args.as_delivered
-        )
+        written = bank.forms.export(args.form, fmt, args.out, args.force, args.as_delivered)
     except StaleFormError as exc:
         print(f"itembank: {exc}", file=sys.stderr)
         return EXIT_FINDINGS

@@ -1,11 +1,15 @@
 """Exporters turn a verified form (or a scenario) into files, one module per format, registered
-by name: ``qti21``, ``qti30``, ``html``, ``pdf``. Each takes a bundle of records and returns
-{relative path: bytes}; nothing in an export depends on the clock, so the same form always
-gives the same bytes. ``write_tree`` puts the files in a new folder all at once."""
+by name: ``qti21``, ``qti30``, ``html``, ``pdf``, and the candidate papers' reasonable
+adjustments ``html-large-print``, ``pdf-large-print`` and ``html-accessible`` (screen reader
+HTML and plain text), which the html and pdf modules write as variants. Each takes a bundle of
+records and returns {relative path: bytes}; nothing in an export depends on the clock, so the
+same form always gives the same bytes. ``write_tree`` puts the files in a new folder all at
+once."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import os
 import shutil
@@ -52,13 +56,46 @@ EXPORTERS: dict[str, str] = {
     "html": "html",
     "pdf": "pdf",
 }
+#: paper variant formats -> (the format that writes them, its variant of the candidate's paper)
+PAPER_VARIANTS: dict[str, tuple[str, str]] = {
+    "html-large-print": ("html", "large-print"),
+    "pdf-large-print": ("pdf", "large-print"),
+    "html-accessible": ("html", "accessible"),
+}
+
+
+def paper_format(name: str, large_print: bool = False, accessible: bool = False) -> str:
+    """The format name for `name` (html or pdf) with a reasonable adjustment, e.g. ('pdf',
+    large_print=True) -> 'pdf-large-print'; ItembankError for a pair that does not exist."""
+    wanted = "large-print" if large_print else "accessible" if accessible else ""
+    if large_print and accessible:
+        raise ItembankError(
+            "Choose one adjustment: --large-print (a printed paper) or --accessible (HTML for "
+            "a screen reader, and plain text)."
+        )
+    if not wanted:
+        return name
+    found = next((f for f, pair in PAPER_VARIANTS.items() if pair == (name, wanted)), None)
+    if found is None:
+        bases = sorted(b for b, v in PAPER_VARIANTS.values() if v == wanted)
+        raise ItembankError(
+            f"The {wanted} paper is written as {' or '.join(bases)}, not {name}: "
+            f"use --format {bases[0]}."
+        )
+    return found
 
 
 def exporter(name: str) -> Exporter:
-    """The export function registered under `name`."""
+    """The export function registered under `name` (a paper variant: its module's export with
+    that variant)."""
+    if name in PAPER_VARIANTS:
+        base, variant = PAPER_VARIANTS[name]
+        module = importlib.import_module(f"{__name__}.{EXPORTERS[base]}")
+        return functools.partial(module.export, variant=variant)
     if name not in EXPORTERS:
         raise ItembankError(
-            f"Unknown export format {name!r}: choose one of {', '.join(sorted(EXPORTERS))}."
+            f"Unknown export format {name!r}: choose one of "
+            f"{', '.join(sorted([*EXPORTERS, *PAPER_VARIANTS]))}."
         )
     module = importlib.import_module(f"{__name__}.{EXPORTERS[name]}")
     function: Exporter = module.export
@@ -168,10 +205,12 @@ def write_tree(
 __all__ = [
     "EXPORTERS",
     "MARKER",
+    "PAPER_VARIANTS",
     "FormBundle",
     "ScenarioBundle",
     "export",
     "exporter",
+    "paper_format",
     "replace_refusal",
     "write_tree",
 ]

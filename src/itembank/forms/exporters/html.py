@@ -1,31 +1,48 @@
 """Printable papers as HTML, rendered through nbconvert's template machinery: each document is a
 notebook of raw HTML cells (every piece of writer text rendered from Markdown and sanitised),
 turned into one self-contained page by the `paper` template (no scripts, no web fonts, nothing
-fetched). For a form: the candidate paper (instructions, timings, no key) and, separately, the
-answer key and marking scheme (rationales, standards). For a scenario: the candidate brief,
-the actor briefs and the assessor's marking sheet, each its own document."""
+fetched). For a form: the candidate paper (instructions written from the formats on it, timings,
+no key) and, separately, the answer key and marking scheme (rationales, standards). For a
+scenario: the candidate brief, the actor briefs and the assessor's marking sheet, each its own
+document. Every page of a printed document carries its id and "Page n of N" (CSS paged media).
+Variants for candidates who need a reasonable adjustment: large print (this module) and the
+accessible HTML and plain text (`accessible`)."""
 
 from __future__ import annotations
 
 import html as html_lib
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from itembank.core.render import instruction, markdown_html, sanitise
 from itembank.forms.exporters import Bundle, FormBundle, ScenarioBundle
+from itembank.forms.exporters.instructions import Medium, answer_rules, numbered
 
 Record = dict[str, Any]
+#: progress(stage, done, total): called as each document is rendered (see export()).
+Progress = Callable[[str, int, int], None]
 TEMPLATES = Path(__file__).parent / "templates"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: The candidate documents' variants: the standard paper and the reasonable adjustments.
+VARIANTS = ("standard", "large-print", "accessible")
 
 
 def _e(text: object) -> str:
     return html_lib.escape(str(text))
 
 
-def render_document(title: str, blocks: Sequence[str]) -> bytes:
-    """One printable page from blocks of trusted HTML, via nbconvert's TemplateExporter."""
+def css_string(text: str) -> str:
+    """`text` as the inside of a double-quoted CSS string, safe inside a <style> element."""
+    return re.sub(r'[\\"<>&\n\r]', lambda m: f"\\{ord(m.group()):x} ", text)
+
+
+def render_document(
+    title: str, blocks: Sequence[str], footer: str = "", large_print: bool = False
+) -> bytes:
+    """One printable page from blocks of trusted HTML, via nbconvert's TemplateExporter. The
+    footer names the document on every printed page, beside its page number."""
     import nbformat
     from nbconvert.exporters import TemplateExporter
 
@@ -34,7 +51,10 @@ def render_document(title: str, blocks: Sequence[str]) -> bytes:
     exporter = TemplateExporter(  # type: ignore[no-untyped-call]
         extra_template_basedirs=[str(TEMPLATES)], template_name="paper", file_extension=".html"
     )
-    output, _ = exporter.from_notebook_node(notebook, resources={"paper": {"title": title}})
+    resources = {
+        "paper": {"title": title, "footer": css_string(footer), "large_print": large_print}
+    }
+    output, _ = exporter.from_notebook_node(notebook, resources=resources)
     return str(output).encode("utf-8")
 
 
@@ -45,17 +65,6 @@ def _header(title: str, lines: Sequence[str], candidate_box: bool = False) -> st
         parts.append('<div class="ib-candidate-box">Candidate name / number:</div>')
     parts.append("</div>")
     return "".join(parts)
-
-
-def _numbered(bundle: FormBundle) -> list[tuple[int, Record, Record]]:
-    """(question number, section, manifest entry) in the order the paper shows them."""
-    out = []
-    n = 0
-    for section in bundle.manifest["sections"]:
-        for entry in section["items"]:
-            n += 1
-            out.append((n, section, entry))
-    return out
 
 
 def _options_html(item: Mapping[str, Any], order: Sequence[str]) -> str:
@@ -78,18 +87,31 @@ def _options_html(item: Mapping[str, Any], order: Sequence[str]) -> str:
     return f'<ol class="ib-options">{rows}</ol>'
 
 
-def candidate_paper(bundle: FormBundle) -> bytes:
+def how_to_answer(bundle: FormBundle, medium: Medium = "paper") -> str:
+    """The generated part of the instructions: one list entry per format and case on the form."""
+    rules = answer_rules(bundle.manifest, bundle.items, bundle.stimuli, medium)
+    return (
+        '<h3>How to answer</h3><ul class="ib-rules">'
+        + "".join(f"<li>{_e(rule)}</li>" for rule in rules)
+        + "</ul>"
+    )
+
+
+def candidate_paper(bundle: FormBundle, large_print: bool = False) -> bytes:
+    """The paper a candidate sits: cover, instructions, then each section (a case before its
+    questions). Large print puts each question on its own page and says which case it is on."""
     m = bundle.manifest
     blueprint = bundle.blueprint or {}
     title = str(blueprint.get("title", m["id"]))
     total = m["totals"]
+    edition = " (large print)" if large_print else ""
     blocks = [
         _header(
-            title,
+            title + edition,
             [
                 f"<strong>Time allowed: {total.get('time_minutes', '?')} minutes.</strong> "
                 f"{total['items']} questions; {total['max_score']:g} marks in all.",
-                f'<span class="ib-meta">Form {_e(m["id"])}</span>',
+                f'<span class="ib-meta">Form {_e(m["id"])}{_e(edition)}</span>',
             ],
             candidate_box=True,
         ),
@@ -99,18 +121,19 @@ def candidate_paper(bundle: FormBundle) -> bytes:
                 "instructions", "Answer every question. There is no penalty for a wrong answer."
             )
         )
-        + "<p>Mark your answer by ticking or circling the letter of each option you choose. "
-        "Where a question asks you to choose a number of answers, choosing more than that "
-        "number scores no marks for that question.</p>",
+        + how_to_answer(bundle),
     ]
     current = None
-    for n, section, entry in _numbered(bundle):
+    case_title = ""
+    for n, section, entry in numbered(m):
         if section["id"] != current:
             current = section["id"]
+            case_title = ""
             timing = f" ({section['time_minutes']} minutes)" if section.get("time_minutes") else ""
             block = f'<h2 class="ib-break">{_e(section["title"])}{_e(timing)}</h2>'
             if section.get("stimulus"):
                 case = bundle.stimuli[section["stimulus"]]
+                case_title = f"{case['title']}, printed before question {n}"
                 block += (
                     f"<h3>Case: {_e(case['title'])}</h3>"
                     f'<div class="ib-case">{markdown_html(case["text"])}</div>'
@@ -118,16 +141,26 @@ def candidate_paper(bundle: FormBundle) -> bytes:
                 )
             blocks.append(block)
         item = bundle.items[entry["id"]]
+        about = (
+            f'<p class="ib-instruction">This question is about the case: {_e(case_title)}.</p>'
+            if large_print and case_title
+            else ""
+        )
         blocks.append(
             f'<div class="ib-question"><p class="ib-qnum">Question {n}'
             f' <span class="ib-meta">({float(entry["max_score"]):g} mark'
-            f"{'s' if float(entry['max_score']) != 1 else ''})</span></p>"
+            f"{'s' if float(entry['max_score']) != 1 else ''})</span></p>{about}"
             f"{markdown_html(item['stem'])}"
             f'<p class="ib-instruction">{_e(instruction(item))}</p>'
             f"{_options_html(item, entry['option_order'])}</div>"
         )
     blocks.append('<p class="ib-end">End of the paper</p>')
-    return render_document(f"{title}: candidate paper ({m['id']})", blocks)
+    return render_document(
+        f"{title}: candidate paper{edition} ({m['id']})",
+        blocks,
+        footer=f"Form {m['id']}",
+        large_print=large_print,
+    )
 
 
 def _key_text(key: Any) -> str:
@@ -155,7 +188,7 @@ def answer_key(bundle: FormBundle) -> bytes:
     title = str(blueprint.get("title", m["id"]))
     rows = []
     details = []
-    for n, _section, entry in _numbered(bundle):
+    for n, _section, entry in numbered(bundle.manifest):
         item = bundle.items[entry["id"]]
         standards = "; ".join(
             _e(
@@ -201,7 +234,11 @@ def answer_key(bundle: FormBundle) -> bytes:
         '<h2 class="ib-break">Marking scheme: rationales</h2>',
         *details,
     ]
-    return render_document(f"{title}: answer key ({m['id']})", blocks)
+    return render_document(
+        f"{title}: answer key ({m['id']})",
+        blocks,
+        footer=f"Form {m['id']}: answer key (confidential)",
+    )
 
 
 # ---- scenarios --------------------------------------------------------------------------------
@@ -212,12 +249,13 @@ def _scenario_header(bundle: ScenarioBundle, what: str, lines: Sequence[str]) ->
     return _header(f"{s['title']}", [f"<strong>{_e(what)}</strong>", *lines])
 
 
-def candidate_brief(bundle: ScenarioBundle) -> bytes:
+def candidate_brief(bundle: ScenarioBundle, large_print: bool = False) -> bytes:
     s = bundle.scenario
+    edition = " (large print)" if large_print else ""
     blocks = [
         _scenario_header(
             bundle,
-            "Candidate brief",
+            "Candidate brief" + edition,
             [f"Scenario {_e(s['id'])}"],
         ),
         "<h2>Background</h2>" + markdown_html(s["background"]),
@@ -239,7 +277,12 @@ def candidate_brief(bundle: ScenarioBundle) -> bytes:
             f"<h2>Written assessment ({s['written'].get('duration_minutes', '?')} minutes)</h2>"
             + markdown_html(s["written"]["task"])
         )
-    return render_document(f"{s['title']}: candidate brief", blocks)
+    return render_document(
+        f"{s['title']}: candidate brief{edition}",
+        blocks,
+        footer=f"Scenario {s['id']}: candidate brief",
+        large_print=large_print,
+    )
 
 
 def _list(values: Any) -> str:
@@ -280,7 +323,9 @@ def actor_briefs(bundle: ScenarioBundle) -> bytes:
             for field, value in brief.items():
                 parts.append(f"<h3>{_e(field.replace('_', ' ').capitalize())}</h3>{_list(value)}")
             blocks.append("".join(parts))
-    return render_document(f"{s['title']}: actor briefs", blocks)
+    return render_document(
+        f"{s['title']}: actor briefs", blocks, footer=f"Scenario {s['id']}: actor briefs"
+    )
 
 
 def marking_sheet(bundle: ScenarioBundle) -> bytes:
@@ -321,27 +366,83 @@ def marking_sheet(bundle: ScenarioBundle) -> bytes:
     for key, title in (("mixed_evidence", "Mixed evidence"), ("second_marking", "Second marking")):
         if scheme.get(key):
             blocks.append(f"<h2>{title}</h2>" + markdown_html(scheme[key]))
-    return render_document(f"{s['title']}: marking sheet", blocks)
+    return render_document(
+        f"{s['title']}: marking sheet", blocks, footer=f"Scenario {s['id']}: marking sheet"
+    )
 
 
-def documents(bundle: Bundle) -> dict[str, bytes]:
-    """Every paper for a form or a scenario, as HTML."""
+def documents(
+    bundle: Bundle, variant: str = "standard", progress: Progress | None = None
+) -> dict[str, bytes]:
+    """Every paper for a form or a scenario, as HTML: the standard set (the candidate's paper
+    and, separately, what markers, actors and assessors use) or, for a reasonable adjustment,
+    only the candidate's document in that variant ("large-print", or "accessible": HTML for a
+    screen reader and plain text). The answer key of the standard set fits every variant: the
+    option letters are the same. progress("render", done, total) follows each document."""
+    from itembank.forms.exporters import accessible
+
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown paper variant {variant!r}: one of {', '.join(VARIANTS)}")
+    builders: list[tuple[str, Callable[[], bytes]]]
     if isinstance(bundle, FormBundle):
-        ident = bundle.manifest["id"]
-        return {
-            f"{ident}-candidate-paper.html": candidate_paper(bundle),
-            f"{ident}-answer-key.html": answer_key(bundle),
-        }
-    ident = bundle.scenario["id"]
-    return {
-        f"{ident}-candidate-brief.html": candidate_brief(bundle),
-        f"{ident}-actor-briefs.html": actor_briefs(bundle),
-        f"{ident}-marking-sheet.html": marking_sheet(bundle),
-    }
+        ident, form = bundle.manifest["id"], bundle
+        builders = {
+            "standard": [
+                (f"{ident}-candidate-paper.html", lambda: candidate_paper(form)),
+                (f"{ident}-answer-key.html", lambda: answer_key(form)),
+            ],
+            "large-print": [
+                (f"{ident}-candidate-paper-large-print.html", lambda: candidate_paper(form, True))
+            ],
+            "accessible": [
+                (f"{ident}-candidate-paper-accessible.html", lambda: accessible.paper(form)),
+                (f"{ident}-candidate-paper.txt", lambda: accessible.paper_text(form)),
+            ],
+        }[variant]
+    else:
+        ident, scenario = bundle.scenario["id"], bundle
+        builders = {
+            "standard": [
+                (f"{ident}-candidate-brief.html", lambda: candidate_brief(scenario)),
+                (f"{ident}-actor-briefs.html", lambda: actor_briefs(scenario)),
+                (f"{ident}-marking-sheet.html", lambda: marking_sheet(scenario)),
+            ],
+            "large-print": [
+                (
+                    f"{ident}-candidate-brief-large-print.html",
+                    lambda: candidate_brief(scenario, True),
+                )
+            ],
+            "accessible": [
+                (f"{ident}-candidate-brief-accessible.html", lambda: accessible.brief(scenario)),
+                (f"{ident}-candidate-brief.txt", lambda: accessible.brief_text(scenario)),
+            ],
+        }[variant]
+    out = {}
+    for done, (name, build) in enumerate(builders):
+        if progress:
+            progress("render", done, len(builders))
+        out[name] = build()
+    if progress:
+        progress("render", len(builders), len(builders))
+    return out
 
 
-def export(bundle: Bundle) -> dict[str, bytes]:
-    return documents(bundle)
+def export(
+    bundle: Bundle, variant: str = "standard", progress: Progress | None = None
+) -> dict[str, bytes]:
+    """The html exporter: documents() as they are."""
+    return documents(bundle, variant, progress)
 
 
-__all__ = ["documents", "export", "render_document", "sanitise"]
+__all__ = [
+    "VARIANTS",
+    "Progress",
+    "candidate_paper",
+    "css_string",
+    "documents",
+    "export",
+    "how_to_answer",
+    "render_document",
+    "sanitise",
+]

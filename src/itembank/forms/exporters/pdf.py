@@ -1,7 +1,13 @@
 """Printable papers as PDF: the html exporter's documents printed by Debian's chromium in
-headless mode (no network, no header or footer). Chromium stamps the print time in the PDF's
-information dictionary; it is replaced with a fixed time (the form's `created`, else the epoch)
-of the same length, so the same form gives the same bytes."""
+headless mode (no network, no browser header or footer: each page's footer, the document's id
+and "Page n of N", is the paper's own CSS paged media). Chromium stamps the print time in the
+PDF's information dictionary; it is replaced with a fixed time (the form's `created`, else the
+epoch) of the same length, so the same form gives the same bytes.
+
+The PDFs are tagged for accessibility: headless chromium (156 here) writes a structure
+tree from the document's headings, paragraphs, lists and tables (/MarkInfo /Marked true, a
+/StructTreeRoot, /Lang from the page's lang), which screen readers and reflow use; the tests
+check it on every print, so a chromium that stopped tagging would be noticed."""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from pathlib import Path
 
 from itembank.core.errors import ItembankError
 from itembank.forms.exporters import Bundle, FormBundle
-from itembank.forms.exporters.html import documents
+from itembank.forms.exporters.html import Progress, documents
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 FLAGS = (
@@ -89,12 +95,21 @@ def steady_node_ids(data: bytes) -> bytes:
     return _NODE_ID.sub(lambda m: b"(node" + ranks[m.group(1)] + b")", data)
 
 
-def export(bundle: Bundle) -> dict[str, bytes]:
+def export(
+    bundle: Bundle, variant: str = "standard", progress: Progress | None = None
+) -> dict[str, bytes]:
+    """The html exporter's documents (that variant), each printed: progress("render", ...) as
+    they are rendered, then progress("print", done, total) around each print (seconds each)."""
     stamp = bundle.manifest["created"] if isinstance(bundle, FormBundle) else "1980-01-01T00:00:00Z"
-    return {
-        name[: -len(".html")] + ".pdf": print_pdf(html, stamp)
-        for name, html in documents(bundle).items()
-    }
+    pages = {n: h for n, h in documents(bundle, variant, progress).items() if n.endswith(".html")}
+    out = {}
+    for done, (name, html) in enumerate(pages.items()):
+        if progress:
+            progress("print", done, len(pages))
+        out[name[: -len(".html")] + ".pdf"] = print_pdf(html, stamp)
+    if progress:
+        progress("print", len(pages), len(pages))
+    return out
 
 
 __all__ = ["chromium", "export", "print_pdf", "steady_node_ids"]
