@@ -267,6 +267,8 @@ def test_simulate_is_seeded_and_plants_uniform_dif_for_the_focal_group() -> None
     assert abs(facility["women"][0] - facility["men"][0]) < 0.03
     with pytest.raises(ValueError, match="dif names items that are not simulated: I9"):
         irt.simulate(a, d, 10, 1, groups={"x": 1, "y": 1}, dif={"I9": 1.0})
+    with pytest.raises(ValueError, match="impact names groups that are not simulated: z"):
+        irt.simulate(a, d, 10, 1, groups={"x": 1, "y": 1}, impact={"z": 1.0})
     impact = irt.simulate(a, d, 20000, 9, groups={"r": 1, "f": 1}, impact={"f": -1.0})
     f = np.array(impact.groups) == "f"
     assert impact.theta[f].mean() == pytest.approx(-1.0, abs=0.05)
@@ -283,4 +285,15 @@ def test_to_dict_is_json_ready_and_rounded() -> None:
     assert record["model"] == "rasch" and record["n_parameters"] == 4
     assert set(record) == {"model", "method", "n_candidates", "log_likelihood", "n_parameters",
                            "aic", "bic", "converged", "max_gradient", "items", "excluded",
-                           "dichotomised"}
+                           "dichotomised", "notes"}
+
+
+def test_an_estimate_at_the_edge_of_the_search_is_reported_not_called_converged() -> None:
+    guttman = ScoredMatrix.from_binary([[0, 0, 0], [1, 0, 0], [1, 1, 0], [1, 1, 1]] * 5)
+    cal = irt.calibrate(guttman, "2pl")
+    assert not cal.converged
+    assert cal.notes == tuple(
+        f"I{j}: slope 5 is at the edge of the search interval [0.2, 5.0]; treat its estimates "
+        "with caution" for j in (1, 2, 3)
+    )
+    assert irt.calibrate(guttman, "rasch").notes[0].startswith("I1: slope 10 is at the edge")

@@ -20,7 +20,7 @@ no one answered correctly carry no information and are excluded with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,13 +30,18 @@ from numpy.typing import ArrayLike, NDArray
 
 from itembank.core.errors import ItembankError
 from itembank.results.matrix import ScoredMatrix
+from itembank.results.simulation import Simulation, simulate
 
 Model = Literal["rasch", "2pl"]
 MODELS: tuple[Model, ...] = ("rasch", "2pl")
 QUADRATURE_POINTS = 41  # girth's default grid: Gauss-Legendre nodes on [-4.5, 4.5]
 QUADRATURE_BOUNDS = (-4.5, 4.5)
 GRADIENT_TOLERANCE = 1e-3  # largest |d loglik / d parameter| per candidate still called converged
+# girth searches slopes and difficulties in these intervals; an estimate on an edge is not an MLE
+SLOPE_BOUNDS: dict[str, tuple[float, float]] = {"rasch": (0.25, 10.0), "2pl": (0.2, 5.0)}
+DIFFICULTY_BOUND = 6.0
 SOURCE = "marginal maximum likelihood, girth 0.8.0"
+NO_INFORMATION = "it carries no information to calibrate"
 
 
 class CalibrationError(ItembankError):
@@ -110,6 +115,7 @@ class Calibration:
     converged: bool
     method: str
     abilities: tuple[Ability, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def aic(self) -> float:
@@ -142,6 +148,7 @@ class Calibration:
             "items": [entry.to_dict() for entry in self.items],
             "excluded": [entry.to_dict() for entry in self.excluded],
             "dichotomised": list(self.dichotomised),
+            "notes": list(self.notes),
         }
 
 
@@ -179,6 +186,7 @@ def calibrate(m: ScoredMatrix, model: Model = "rasch", *, abilities: bool = Fals
         for j in range(len(keep))
     )
     max_gradient = float(np.abs(gradient).max()) / len(m.candidates)
+    notes = _boundary_notes(params, model)
     found: tuple[Ability, ...] = ()
     if abilities:
         theta = fit.posterior @ nodes
@@ -197,14 +205,12 @@ def calibrate(m: ScoredMatrix, model: Model = "rasch", *, abilities: bool = Fals
         log_likelihood=fit.log_likelihood,
         n_parameters=jacobian.shape[1],
         max_gradient=max_gradient,
-        converged=max_gradient < GRADIENT_TOLERANCE,
+        converged=max_gradient < GRADIENT_TOLERANCE and not notes,
         method=f"{SOURCE}; {QUADRATURE_POINTS}-point quadrature on N(0, 1); SEs from the observed "
         "information (Louis); abilities EAP",
         abilities=found,
+        notes=notes,
     )
-
-
-# ---- curves: what assembly and the results app draw ----------------------------------------
 
 
 def icc(params: Sequence[ItemParameters] | ItemParameters, theta: ArrayLike) -> NDArray[np.float64]:
@@ -237,76 +243,9 @@ def test_characteristic_curve(
     return np.asarray(icc(list(params), theta).sum(axis=1), dtype=np.float64)
 
 
-# ---- simulation ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Simulation:
-    """A simulated administration: the scored matrix, the generating abilities, each
-    candidate's group (None without groups) and the generating parameters."""
-
-    matrix: ScoredMatrix
-    theta: NDArray[np.float64]
-    groups: tuple[str, ...] | None
-    a: NDArray[np.float64]
-    d: NDArray[np.float64]
-
-
-def simulate(
-    a: ArrayLike,
-    d: ArrayLike,
-    n: int,
-    seed: int,
-    *,
-    groups: Mapping[str, float] | None = None,
-    dif: Mapping[str, float] | None = None,
-    impact: Mapping[str, float] | None = None,
-    items: Sequence[str] | None = None,
-) -> Simulation:
-    """Seeded 2PL responses of `n` candidates with theta ~ N(0, 1) (Rasch: pass equal slopes).
-
-    `groups` maps a label to its share of candidates (shares are normalised; counts are rounded
-    and candidates shuffled); the FIRST group is the reference group and every other group is
-    focal. `dif` maps an item label to a shift of its intercept d for focal candidates (uniform
-    DIF; negative makes the item harder for them). `impact` shifts a group's mean ability (a real
-    difference in ability, which DIF screening must not flag). Same seed, same matrix."""
-    slopes = np.asarray(a, dtype=np.float64).reshape(-1)
-    intercepts = np.asarray(d, dtype=np.float64).reshape(-1)
-    if slopes.shape != intercepts.shape:
-        raise ValueError("a and d must have one entry per item")
-    k = slopes.size
-    labels = tuple(items) if items is not None else tuple(f"I{j + 1}" for j in range(k))
-    if len(labels) != k:
-        raise ValueError(f"items must name {k} items")
-    if dif and not groups:
-        raise ValueError("dif needs groups: the first group is the reference group")
-    unknown = sorted(set(dif or {}) - set(labels))
-    if unknown:
-        raise ValueError(f"dif names items that are not simulated: {', '.join(unknown)}")
-    rng = np.random.default_rng(seed)
-    member = np.zeros(n, dtype=np.int64)
-    names: tuple[str, ...] | None = None
-    if groups:
-        names = tuple(groups)
-        shares = np.asarray([groups[g] for g in names], dtype=np.float64)
-        if (shares < 0).any() or shares.sum() <= 0:
-            raise ValueError("group shares must be non-negative and not all zero")
-        bounds = np.round(np.cumsum(shares) / shares.sum() * n).astype(np.int64)
-        member = rng.permutation(np.searchsorted(bounds, np.arange(n), side="right"))
-    theta = rng.standard_normal(n)
-    if impact and names is not None:
-        for g, shift in impact.items():
-            theta[member == names.index(g)] += shift
-    logits = theta[:, None] * slopes[None, :] + intercepts[None, :]
-    for item, shift in (dif or {}).items():
-        logits[member > 0, labels.index(item)] += shift
-    scores = (rng.random((n, k)) < _expit(logits)).astype(np.float64)
-    matrix = ScoredMatrix.from_binary(scores, items=labels)
-    group_labels = tuple(names[g] for g in member) if names is not None else None
-    return Simulation(matrix, theta, group_labels, slopes, intercepts)
-
-
-# ---- internals -------------------------------------------------------------------------------
+# curves, not pytest tests, whatever test module imports them by name
+test_information.__test__ = False  # type: ignore[attr-defined]
+test_characteristic_curve.__test__ = False  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -337,29 +276,37 @@ def _dichotomise(m: ScoredMatrix) -> tuple[NDArray[np.float64], tuple[str, ...]]
 def _usable_items(
     items: tuple[str, ...], binary: NDArray[np.float64]
 ) -> tuple[list[int], tuple[ExcludedItem, ...]]:
-    keep: list[int] = []
-    excluded: list[ExcludedItem] = []
+    """Items some but not all candidates answered correctly; the others with the reason."""
     facility = binary.mean(axis=0) if binary.shape[0] else np.zeros(len(items))
-    for j, item in enumerate(items):
-        if facility[j] >= 1.0:
-            excluded.append(
-                ExcludedItem(
-                    item,
-                    "every candidate answered it correctly "
-                    "(facility 1): it carries no information to calibrate",
-                )
+    excluded = tuple(
+        ExcludedItem(
+            item,
+            f"{'every' if p >= 1 else 'no'} candidate answered it correctly "
+            f"(facility {int(p)}): {NO_INFORMATION}",
+        )
+        for item, p in zip(items, facility, strict=True)
+        if p >= 1 or p <= 0
+    )
+    return [j for j, p in enumerate(facility) if 0 < p < 1], excluded
+
+
+def _boundary_notes(params: tuple[ItemParameters, ...], model: Model) -> tuple[str, ...]:
+    """Estimates stopped at the edge of girth's search interval: typically an item that
+    separates candidates perfectly, or too few candidates. Reported, and `converged` is False."""
+    low, high = SLOPE_BOUNDS[model]
+    notes = []
+    for p in params:
+        if min(abs(p.a - low), abs(p.a - high)) < 1e-3:
+            notes.append(
+                f"{p.item}: slope {p.a:.3g} is at the edge of the search interval "
+                f"[{low}, {high}]; treat its estimates with caution"
             )
-        elif facility[j] <= 0.0:
-            excluded.append(
-                ExcludedItem(
-                    item,
-                    "no candidate answered it correctly "
-                    "(facility 0): it carries no information to calibrate",
-                )
+        elif abs(p.b) > DIFFICULTY_BOUND - 1e-3:
+            notes.append(
+                f"{p.item}: difficulty {p.b:.3g} is at the edge of the search interval "
+                f"[-{DIFFICULTY_BOUND:g}, {DIFFICULTY_BOUND:g}]; treat it with caution"
             )
-        else:
-            keep.append(j)
-    return keep, tuple(excluded)
+    return tuple(notes)
 
 
 def _girth_fit(data: NDArray[np.float64], model: Model) -> tuple[NDArray[np.float64], ...]:
