@@ -164,6 +164,11 @@ def test_test_information_is_the_sum_and_peaks_at_the_mean_difficulty() -> None:
     assert irt.item_information(one, [0.3])[0] == pytest.approx(1.7**2 / 4)
     assert irt.icc(one, [0.3])[0] == pytest.approx(0.5)
     assert irt.icc(one, [1.3])[0] == pytest.approx(1 / (1 + math.exp(-1.7)))
+    pair = [irt.ItemParameters("A", 0.5, 0.2, -0.4), irt.ItemParameters("B", 2.0, -1.0, 0.5)]
+    p_a, p_b = 1 / (1 + math.exp(-0.2)), 1 / (1 + math.exp(1.0))  # at theta = 0
+    np.testing.assert_allclose(
+        irt.item_information(pair, [0.0]), [[0.25 * p_a * (1 - p_a), 4.0 * p_b * (1 - p_b)]]
+    )
     tcc = irt.test_characteristic_curve(params, theta)
     np.testing.assert_allclose(tcc, irt.icc(params, theta).sum(axis=1))
     assert tcc[400] == pytest.approx(sum(1 / (1 + math.exp(bj)) for bj in b))  # theta = 0
