@@ -201,6 +201,11 @@ def test_too_few_usable_items_or_an_unknown_model_is_a_clear_error() -> None:
         "(facility 1): it carries no information to calibrate; I3: no candidate answered it "
         "correctly (facility 0): it carries no information to calibrate)"
     )
+    with pytest.raises(irt.CalibrationError) as caught:
+        irt.calibrate(ScoredMatrix.from_binary([[1.0, 0.0, 1.0]]))
+    assert str(caught.value) == (
+        "IRT calibration needs responses from at least 2 candidates; this matrix has 1"
+    )
     with pytest.raises(irt.CalibrationError, match="unknown IRT model '3pl': use one of rasch, 2pl"):
         irt.calibrate(ScoredMatrix.from_binary(scores), "3pl")  # type: ignore[arg-type]
 
