@@ -25,7 +25,9 @@ sys.path.insert(0, str(ROOT / "src"))
 from itembank.results import irt  # noqa: E402
 
 
-def run(candidates: int, items: int, repeat: int, models: list[str], seed: int) -> dict[str, object]:
+def run(
+    candidates: int, items: int, repeat: int, models: list[str], seed: int
+) -> dict[str, object]:
     """Simulate once, then calibrate each model `repeat` times; figures of the last run."""
     rng = np.random.default_rng(seed)
     a = rng.lognormal(0.0, 0.3, items)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import rdata
 from scipy import integrate, optimize
 
 from itembank.results import irt
@@ -33,12 +34,13 @@ from itembank.results.matrix import ScoredMatrix
 
 def _reference(shared: Path, name: str, key: str, freq: str) -> ScoredMatrix:
     """A response-pattern table with frequencies, expanded to one row per candidate."""
-    rdata = pytest.importorskip("rdata")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "Unknown encoding. Assumed ASCII."
         frame = rdata.read_rda(str(shared / "reference-data" / name))[key]
     columns = [c for c in frame.columns if c != freq]
-    scores = np.repeat(frame[columns].to_numpy(dtype=float), frame[freq].to_numpy(dtype=int), axis=0)
+    scores = np.repeat(
+        frame[columns].to_numpy(dtype=float), frame[freq].to_numpy(dtype=int), axis=0
+    )
     return ScoredMatrix.from_binary(scores)
 
 
@@ -120,8 +122,9 @@ def _conditional_ml(scores: np.ndarray) -> np.ndarray:
             gamma = np.convolve(gamma, [1.0, eps])
         return float((x @ beta).sum() + np.log(gamma[r]).sum())
 
-    result = optimize.minimize(negative_log_likelihood, np.zeros(k - 1), method="BFGS",
-                               options={"gtol": 1e-8})
+    result = optimize.minimize(
+        negative_log_likelihood, np.zeros(k - 1), method="BFGS", options={"gtol": 1e-8}
+    )
     return np.append(result.x, -result.x.sum())
 
 
@@ -182,10 +185,16 @@ def test_items_without_information_are_excluded_with_a_reason() -> None:
     cal = irt.calibrate(ScoredMatrix.from_binary(scores), "2pl")
     assert [p.item for p in cal.items] == ["I1", "I3", "I4", "I6"]
     assert [e.to_dict() for e in cal.excluded] == [
-        {"item": "I2", "reason": "every candidate answered it correctly (facility 1): it "
-         "carries no information to calibrate"},
-        {"item": "I5", "reason": "no candidate answered it correctly (facility 0): it carries "
-         "no information to calibrate"},
+        {
+            "item": "I2",
+            "reason": "every candidate answered it correctly (facility 1): it "
+            "carries no information to calibrate",
+        },
+        {
+            "item": "I5",
+            "reason": "no candidate answered it correctly (facility 0): it carries "
+            "no information to calibrate",
+        },
     ]
     with pytest.raises(KeyError, match="I2 was not calibrated"):
         cal.parameters("I2")
@@ -206,7 +215,9 @@ def test_too_few_usable_items_or_an_unknown_model_is_a_clear_error() -> None:
     assert str(caught.value) == (
         "IRT calibration needs responses from at least 2 candidates; this matrix has 1"
     )
-    with pytest.raises(irt.CalibrationError, match="unknown IRT model '3pl': use one of rasch, 2pl"):
+    with pytest.raises(
+        irt.CalibrationError, match="unknown IRT model '3pl': use one of rasch, 2pl"
+    ):
         irt.calibrate(ScoredMatrix.from_binary(scores), "3pl")  # type: ignore[arg-type]
 
 
@@ -217,8 +228,11 @@ def test_partial_credit_items_are_dichotomised_at_full_marks() -> None:
     partial = binary.copy()
     partial[:, 2] = binary[:, 2] * 2 + (binary[:, 2] == 0) * rng.integers(0, 2, 800)  # 0, 1 or 2
     m = ScoredMatrix(
-        candidates=sim.matrix.candidates, items=sim.matrix.items, scores=partial,
-        max_scores=np.array([1.0, 1.0, 2.0, 1.0]), omitted=sim.matrix.omitted,
+        candidates=sim.matrix.candidates,
+        items=sim.matrix.items,
+        scores=partial,
+        max_scores=np.array([1.0, 1.0, 2.0, 1.0]),
+        omitted=sim.matrix.omitted,
     )
     cal = irt.calibrate(m, "2pl")
     assert cal.dichotomised == ("I3",)
@@ -231,8 +245,11 @@ def test_omitted_responses_count_as_wrong() -> None:
     omitted = sim.matrix.scores == 0
     omitted[::2] = False  # half of the wrong answers were omissions
     m = ScoredMatrix(
-        candidates=sim.matrix.candidates, items=sim.matrix.items, scores=sim.matrix.scores,
-        max_scores=sim.matrix.max_scores, omitted=omitted,
+        candidates=sim.matrix.candidates,
+        items=sim.matrix.items,
+        scores=sim.matrix.scores,
+        max_scores=sim.matrix.max_scores,
+        omitted=omitted,
     )
     assert irt.calibrate(m).to_dict() == irt.calibrate(sim.matrix).to_dict()
 
@@ -287,15 +304,34 @@ def test_simulate_is_seeded_and_plants_uniform_dif_for_the_focal_group() -> None
 
 def test_to_dict_is_json_ready_and_rounded() -> None:
     p = irt.ItemParameters("GK-0012-15db84b7", 1.234567, -0.5, 0.40500012, 0.1, None, 0.0333333)
-    assert p.to_dict() == {"item": "GK-0012-15db84b7", "a": 1.2346, "d": -0.5, "b": 0.405,
-                           "se_a": 0.1, "se_d": None, "se_b": 0.0333}
+    assert p.to_dict() == {
+        "item": "GK-0012-15db84b7",
+        "a": 1.2346,
+        "d": -0.5,
+        "b": 0.405,
+        "se_a": 0.1,
+        "se_d": None,
+        "se_b": 0.0333,
+    }
     sim = irt.simulate([1.0, 1.2, 0.8], [0.2, -0.1, 0.4], 300, seed=1)
     record = irt.calibrate(sim.matrix, "rasch").to_dict()
     assert json.loads(json.dumps(record)) == record
     assert record["model"] == "rasch" and record["n_parameters"] == 4
-    assert set(record) == {"model", "method", "n_candidates", "log_likelihood", "n_parameters",
-                           "aic", "bic", "converged", "max_gradient", "items", "excluded",
-                           "dichotomised", "notes"}
+    assert set(record) == {
+        "model",
+        "method",
+        "n_candidates",
+        "log_likelihood",
+        "n_parameters",
+        "aic",
+        "bic",
+        "converged",
+        "max_gradient",
+        "items",
+        "excluded",
+        "dichotomised",
+        "notes",
+    }
 
 
 def test_an_estimate_at_the_edge_of_the_search_is_reported_not_called_converged() -> None:
@@ -304,6 +340,7 @@ def test_an_estimate_at_the_edge_of_the_search_is_reported_not_called_converged(
     assert not cal.converged
     assert cal.notes == tuple(
         f"I{j}: slope 5 is at the edge of the search interval [0.2, 5.0]; treat its estimates "
-        "with caution" for j in (1, 2, 3)
+        "with caution"
+        for j in (1, 2, 3)
     )
     assert irt.calibrate(guttman, "rasch").notes[0].startswith("I1: slope 10 is at the edge")
