@@ -1,0 +1,576 @@
+"""Classical item and test analysis of one administration (a ScoredMatrix), and the flag rules.
+
+Why here and pure: the same numbers feed the statistics records, the psychometrician's app and
+the technical report, and they are tested against published figures (LSAT7, SAT12, HCI), so
+they are computed in one place from the matrix alone, vectorised so 30,000 x 60 takes well
+under a second. Conventions (stated once, used everywhere):
+
+- an omitted response scores 0 (it is in ``m.scores`` as 0) and counts in every denominator;
+- variances and SDs are sample ones (n - 1), as R's ``var``/``sd`` and mirt's ``itemstats``
+  print them; alpha does not depend on the choice;
+- score groups (upper/lower 27 %, thirds, quintiles) are ranges of rank positions after sorting
+  by total. Candidates tied on a total that straddles a boundary are shared between the two
+  groups in proportion to how much of their tie block falls on each side, so every group has
+  exactly its nominal size (27 % of n is 0.27 n, not "270 or so") and the result never depends
+  on the order candidates happen to be listed in.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
+
+from itembank.core.errors import ItembankError
+from itembank.results.matrix import ScoredMatrix
+
+#: fraction of candidates in each of the upper and lower groups (Kelley 1939)
+UPPER_LOWER = 0.27
+#: labels of the score groups for option proportions, by number of groups
+GROUP_LABELS = {3: ("low", "middle", "high"), 5: ("q1", "q2", "q3", "q4", "q5")}
+
+
+class AnalysisInputError(ItembankError, ValueError):
+    """The input to an analysis cannot be analysed as it is; the message says what to change."""
+
+
+def _r(value: float | None, places: int = 6) -> float | None:
+    """A JSON-ready float: rounded, and None for a value that does not exist (NaN, infinite)."""
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), places)
+
+
+def group_weights(totals: NDArray[np.float64], bounds: tuple[float, ...]) -> NDArray[np.float64]:
+    """Weight of each candidate (rows) in each score group (columns).
+
+    `bounds` are fractions 0 <= b0 < b1 < ... <= 1 of the rank positions sorted from the lowest
+    total; group g covers positions [b_g n, b_{g+1} n). A block of candidates tied on one total
+    occupies a range of positions; each of them gets, in group g, the share of that range that
+    falls inside group g. Columns sum to the group's size (b_{g+1} - b_g) n exactly.
+    """
+    n = totals.shape[0]
+    values, inverse, counts = np.unique(totals, return_inverse=True, return_counts=True)
+    end = np.cumsum(counts).astype(np.float64)
+    start = end - counts
+    edges = np.asarray(bounds, dtype=np.float64) * n
+    low, high = edges[:-1], edges[1:]
+    overlap = np.clip(
+        np.minimum(end[:, None], high[None, :]) - np.maximum(start[:, None], low[None, :]), 0, None
+    )
+    per_value = overlap / counts[:, None]
+    del values
+    return np.asarray(per_value[inverse.ravel()], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class OptionStats:
+    """One response (an option, or a whole response pattern on a multiple-response item)."""
+
+    option: str
+    is_key: bool
+    proportion: float
+    by_group: tuple[float, ...]
+    option_rest_r: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "option": self.option,
+            "is_key": self.is_key,
+            "proportion": _r(self.proportion, 4),
+            "by_group": [_r(p, 4) for p in self.by_group],
+            "option_rest_r": _r(self.option_rest_r, 4),
+        }
+
+
+@dataclass(frozen=True)
+class ItemStats:
+    """Classical statistics of one item (one column of the matrix)."""
+
+    item: str
+    n: int
+    max_score: float
+    mean: float
+    facility: float
+    item_rest_r: float | None
+    upper_lower: float
+    omit_rate: float
+    alpha_if_deleted: float | None
+    groups: tuple[str, ...] = ()
+    options: tuple[OptionStats, ...] = ()
+    omitted_by_group: tuple[float, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "item": self.item,
+            "n": self.n,
+            "max_score": _r(self.max_score, 4),
+            "mean": _r(self.mean),
+            "facility": _r(self.facility),
+            "item_rest_r": _r(self.item_rest_r),
+            "upper_lower": _r(self.upper_lower),
+            "omit_rate": _r(self.omit_rate),
+            "alpha_if_deleted": _r(self.alpha_if_deleted),
+        }
+        if self.options:
+            out["groups"] = list(self.groups)
+            out["options"] = [o.to_dict() for o in self.options]
+            out["omitted_by_group"] = [_r(p, 4) for p in self.omitted_by_group]
+        return out
+
+
+def _options(
+    m: ScoredMatrix,
+    j: int,
+    weights: NDArray[np.float64],
+    rest: NDArray[np.float64],
+) -> tuple[tuple[OptionStats, ...], tuple[float, ...]]:
+    """Option proportions by score group and option-rest correlations for item j."""
+    assert m.choices is not None
+    column = m.choices[:, j]
+    answered = np.array([c is not None and c != "" for c in column], dtype=np.bool_)
+    key = m.keys[j] if m.keys is not None else None
+    seen = sorted({str(c) for c in column[answered]} | ({key} if key else set()))
+    sizes = weights.sum(axis=0)
+    out = []
+    for option in seen:
+        chose = np.zeros(column.shape[0], dtype=np.float64)
+        chose[answered] = column[answered] == option
+        by_group = tuple(float(v) for v in (weights.T @ chose) / sizes)
+        out.append(
+            OptionStats(
+                option=option,
+                is_key=option == key,
+                proportion=float(chose.mean()),
+                by_group=by_group,
+                option_rest_r=_corr(chose, rest),
+            )
+        )
+    omitted = (~answered).astype(np.float64)
+    return tuple(out), tuple(float(v) for v in (weights.T @ omitted) / sizes)
+
+
+def _corr(x: NDArray[np.float64], y: NDArray[np.float64]) -> float | None:
+    """Pearson r, or None when either variable does not vary (r does not exist)."""
+    xc, yc = x - x.mean(), y - y.mean()
+    den = math.sqrt(float(xc @ xc) * float(yc @ yc))
+    return float(xc @ yc) / den if den > 0 else None
+
+
+def _check(m: ScoredMatrix, pass_mark: float | None = None) -> None:
+    if len(m.candidates) < 2 or len(m.items) < 2:
+        raise AnalysisInputError(
+            f"item analysis needs at least 2 candidates and 2 items; this matrix has "
+            f"{len(m.candidates)} candidates and {len(m.items)} items"
+        )
+    if pass_mark is not None and not 0 < pass_mark <= float(m.max_scores.sum()):
+        raise AnalysisInputError(
+            f"the pass mark {pass_mark} is outside the possible totals 0..{m.max_scores.sum():g}:"
+            " give it in raw marks on this form"
+        )
+
+
+def item_analysis(
+    m: ScoredMatrix, *, pass_mark: float | None = None, groups: int = 3
+) -> tuple[ItemStats, ...]:
+    """Per-item facility, item-rest r, upper-lower D, omit rate, alpha if deleted and (when raw
+    choices are known) option proportions by score group (`groups` = 3 thirds or 5 quintiles)
+    with each option's option-rest point-biserial. `pass_mark` is accepted for symmetry with
+    test_analysis and checked, but no item statistic depends on it."""
+    _check(m, pass_mark)
+    if groups not in GROUP_LABELS:
+        raise AnalysisInputError(f"score groups must be 3 (thirds) or 5 (quintiles), not {groups}")
+    x = m.scores
+    n, k = x.shape
+    total = m.totals
+    mean = x.mean(axis=0)
+    xc = x - mean
+    tc = total - total.mean()
+    var_i = (xc * xc).sum(axis=0) / (n - 1)
+    var_t = float(tc @ tc) / (n - 1)
+    cov_it = (xc.T @ tc) / (n - 1)
+    var_rest = var_t - 2 * cov_it + var_i
+    cov_rest = cov_it - var_i
+    with np.errstate(divide="ignore", invalid="ignore"):
+        item_rest = cov_rest / np.sqrt(var_i * var_rest)
+        alpha_del = (
+            (k - 1) / (k - 2) * (1 - (var_i.sum() - var_i) / var_rest)
+            if k > 2
+            else np.full(k, np.nan)
+        )
+    ul = group_weights(total, (0.0, 1 - UPPER_LOWER, 1.0))  # (lower+middle, upper)
+    lower = group_weights(total, (0.0, UPPER_LOWER, 1.0))[:, 0]
+    size = UPPER_LOWER * n
+    p_upper = (ul[:, 1] @ x) / size / m.max_scores
+    p_lower = (lower @ x) / size / m.max_scores
+    omit_rate = m.omitted.mean(axis=0)
+    bounds = tuple(i / groups for i in range(groups + 1))
+    weights = group_weights(total, bounds) if m.choices is not None else None
+    out = []
+    for j in range(k):
+        options: tuple[OptionStats, ...] = ()
+        omitted_by: tuple[float, ...] = ()
+        if weights is not None:
+            options, omitted_by = _options(m, j, weights, total - x[:, j])
+        out.append(
+            ItemStats(
+                item=str(m.items[j]),
+                n=n,
+                max_score=float(m.max_scores[j]),
+                mean=float(mean[j]),
+                facility=float(mean[j] / m.max_scores[j]),
+                item_rest_r=float(item_rest[j]) if np.isfinite(item_rest[j]) else None,
+                upper_lower=float(p_upper[j] - p_lower[j]),
+                omit_rate=float(omit_rate[j]),
+                alpha_if_deleted=float(alpha_del[j]) if np.isfinite(alpha_del[j]) else None,
+                groups=GROUP_LABELS[groups] if weights is not None else (),
+                options=options,
+                omitted_by_group=omitted_by,
+            )
+        )
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class DecisionConsistency:
+    """Single-administration decision consistency at the pass mark (Subkoviak 1976).
+
+    Each candidate's true proportion correct is estimated by Kelley's regression towards the
+    mean with KR-21 as the reliability, as Subkoviak did; the probability of passing a parallel
+    form is then binomial(k, that proportion) at or above the pass mark. `agreement` (p0) is the
+    mean over candidates of P(pass)^2 + P(fail)^2, `chance` is pass_rate^2 + (1-pass_rate)^2 and
+    `kappa` = (p0 - chance) / (1 - chance). Subkoviak, M. J. (1976) Estimating reliability from
+    a single administration of a criterion-referenced test. J. Educ. Meas. 13, 265-276."""
+
+    method: str
+    agreement: float
+    chance: float
+    kappa: float | None
+    expected_pass_rate: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "agreement": _r(self.agreement, 4),
+            "chance": _r(self.chance, 4),
+            "kappa": _r(self.kappa, 4),
+            "expected_pass_rate": _r(self.expected_pass_rate, 4),
+        }
+
+
+@dataclass(frozen=True)
+class TestStats:
+    """Test-level statistics of one administration."""
+
+    __test__ = False  # a name pytest would otherwise try to collect
+    n: int
+    k: int
+    max_total: float
+    mean: float
+    sd: float
+    variance: float
+    alpha: float | None
+    alpha_ci: tuple[float, float] | None
+    sem: float | None
+    pass_mark: float | None = None
+    pass_rate: float | None = None
+    csem_at_pass: float | None = None
+    csem_method: str | None = None
+    decision_consistency: DecisionConsistency | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "k": self.k,
+            "max_total": _r(self.max_total, 4),
+            "mean": _r(self.mean),
+            "sd": _r(self.sd),
+            "variance": _r(self.variance),
+            "sd_kind": "sample (n - 1)",
+            "alpha": _r(self.alpha),
+            "alpha_ci95": None if self.alpha_ci is None else [_r(v) for v in self.alpha_ci],
+            "alpha_ci_method": "Feldt (1965) F interval",
+            "sem": _r(self.sem),
+            "pass_mark": _r(self.pass_mark, 4),
+            "pass_rate": _r(self.pass_rate, 4),
+            "csem_at_pass": _r(self.csem_at_pass),
+            "csem_method": self.csem_method,
+            "decision_consistency": (
+                None if self.decision_consistency is None else self.decision_consistency.to_dict()
+            ),
+            "notes": list(self.notes),
+        }
+
+
+def cronbach_alpha(x: NDArray[np.float64]) -> float | None:
+    """Coefficient alpha (KR-20 for 0/1 items); None when the totals do not vary."""
+    k = x.shape[1]
+    var_t = float(np.var(x.sum(axis=1), ddof=1))
+    if var_t <= 0 or k < 2:
+        return None
+    return float(k / (k - 1) * (1 - float(np.var(x, axis=0, ddof=1).sum()) / var_t))
+
+
+def feldt_interval(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, float]:
+    """Feldt's (1965) interval for alpha: (1 - alpha) / (1 - true alpha) ~ F(n-1, (n-1)(k-1))."""
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    tail = (1 - level) / 2
+    low = 1 - (1 - alpha) * float(stats.f.ppf(1 - tail, df1, df2))
+    high = 1 - (1 - alpha) * float(stats.f.ppf(tail, df1, df2))
+    return low, high
+
+
+def lord_csem(total: float, k: int) -> float:
+    """Lord's binomial-error conditional SEM of a total of `total` right out of k 0/1 items:
+    sqrt(x (k - x) / (k - 1)) (Lord 1955, 1957)."""
+    return math.sqrt(max(total * (k - total), 0.0) / (k - 1))
+
+
+def person_error_variance(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Brennan's (1998) absolute-error variance of each candidate's total: k/(k-1) times the sum
+    of squared deviations of their item scores from their own mean item score. For 0/1 items it
+    equals Lord's x (k - x) / (k - 1) exactly, so it generalises Lord to polytomous items."""
+    k = x.shape[1]
+    dev = x - x.mean(axis=1, keepdims=True)
+    return np.asarray(k / (k - 1) * (dev * dev).sum(axis=1), dtype=np.float64)
+
+
+def csem_at(
+    x: NDArray[np.float64], max_scores: NDArray[np.float64], at: float
+) -> tuple[float, str]:
+    """Conditional SEM at the total `at`, and the method used (said in the report).
+
+    All 0/1 items: Lord's binomial error model. Otherwise Brennan's (1998) person-level error
+    variances are smoothed by a quadratic in the total (least squares, as Lord's curve is a
+    quadratic) and read at `at`; for 0/1 items that fit reproduces Lord exactly."""
+    k = x.shape[1]
+    if bool(np.all(max_scores == 1)):
+        return lord_csem(at, k), "Lord binomial error model"
+    totals = x.sum(axis=1)
+    errors = person_error_variance(x)
+    if np.unique(totals).size < 3:
+        raise AnalysisInputError(
+            "the conditional SEM needs at least 3 different totals among the candidates"
+        )
+    coef = np.polyfit(totals, errors, 2)
+    return (
+        math.sqrt(max(float(np.polyval(coef, at)), 0.0)),
+        "Brennan (1998) person error variance, quadratic in the total",
+    )
+
+
+def kr21(mean: float, variance: float, k: int) -> float:
+    """KR-21 reliability from the total's mean and variance (items of equal difficulty)."""
+    return k / (k - 1) * (1 - mean * (k - mean) / (k * variance))
+
+
+def subkoviak(totals: NDArray[np.float64], k: int, pass_mark: float) -> DecisionConsistency:
+    """Subkoviak's (1976) agreement index and kappa for 0/1 items (see DecisionConsistency)."""
+    mean = float(totals.mean())
+    variance = float(np.var(totals, ddof=1))
+    rel = kr21(mean, variance, k) if variance > 0 else 0.0
+    rel = min(max(rel, 0.0), 1.0)
+    true_p = rel * totals / k + (1 - rel) * mean / k
+    cut = math.ceil(pass_mark - 1e-9)
+    p_pass = stats.binom.sf(cut - 1, k, true_p)
+    agreement = float(np.mean(p_pass**2 + (1 - p_pass) ** 2))
+    rate = float(p_pass.mean())
+    chance = rate**2 + (1 - rate) ** 2
+    kappa = (agreement - chance) / (1 - chance) if chance < 1 else None
+    return DecisionConsistency(
+        method="Subkoviak (1976), Kelley estimate with KR-21, binomial error",
+        agreement=agreement,
+        chance=chance,
+        kappa=kappa,
+        expected_pass_rate=rate,
+    )
+
+
+def test_analysis(m: ScoredMatrix, *, pass_mark: float | None = None) -> TestStats:
+    """n, k, mean, SD, alpha with Feldt's 95 % interval, SEM and, given a pass mark in raw marks
+    (pass = total >= pass mark), the conditional SEM there and decision consistency."""
+    _check(m, pass_mark)
+    x = m.scores
+    n, k = x.shape
+    total = m.totals
+    variance = float(np.var(total, ddof=1))
+    alpha = cronbach_alpha(x)
+    notes: list[str] = []
+    binary = bool(np.all(m.max_scores == 1))
+    csem = method = None
+    consistency = None
+    rate = None
+    if pass_mark is not None:
+        rate = float((total >= pass_mark - 1e-9).mean())
+        csem, method = csem_at(x, m.max_scores, pass_mark)
+        if binary:
+            consistency = subkoviak(total, k, pass_mark)
+        else:
+            notes.append(
+                "decision consistency is not estimated: Subkoviak's binomial model needs 0/1 "
+                "items and this form has items worth more than 1 mark"
+            )
+    if alpha is None:
+        notes.append("alpha does not exist: every candidate has the same total")
+    return TestStats(
+        n=n,
+        k=k,
+        max_total=float(m.max_scores.sum()),
+        mean=float(total.mean()),
+        sd=math.sqrt(variance),
+        variance=variance,
+        alpha=alpha,
+        alpha_ci=None if alpha is None else feldt_interval(alpha, n, k),
+        sem=None if alpha is None else math.sqrt(variance) * math.sqrt(max(1 - alpha, 0.0)),
+        pass_mark=pass_mark,
+        pass_rate=rate,
+        csem_at_pass=csem,
+        csem_method=method,
+        decision_consistency=consistency,
+        notes=tuple(notes),
+    )
+
+
+test_analysis.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+
+
+@dataclass(frozen=True)
+class FlagRules:
+    """Thresholds of the item flags: bank.json "results"."flags", these defaults when absent."""
+
+    facility_below: float = 0.2
+    facility_above: float = 0.95
+    item_rest_below: float = 0.15
+    omit_rate_above: float = 0.05
+    distractor_margin: float = 0.0
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any] | None) -> FlagRules:
+        """The rules in a bank.json (the whole settings dict), defaults for what it leaves out."""
+        given = ((settings or {}).get("results") or {}).get("flags") or {}
+        return cls(
+            **{name: float(given[name]) for name in cls.__dataclass_fields__ if name in given}
+        )
+
+
+@dataclass(frozen=True, order=True)
+class ItemFlag:
+    """One reason to look again at an item, in plain words."""
+
+    item: str
+    code: str
+    reason: str
+    value: float
+    threshold: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "item": self.item,
+            "code": self.code,
+            "reason": self.reason,
+            "value": _r(self.value, 4),
+            "threshold": _r(self.threshold, 4),
+        }
+
+
+def flags(items: tuple[ItemStats, ...] | list[ItemStats], rules: FlagRules) -> tuple[ItemFlag, ...]:
+    """The flags raised by the item statistics under `rules`, item by item in the given order.
+
+    A distractor (an option that is not the key) is flagged when the high score group chose it
+    more often than the low group by more than `distractor_margin`: the highest and lowest of
+    the score groups used in item_analysis (thirds by default)."""
+    out: list[ItemFlag] = []
+    for s in items:
+        if s.facility < rules.facility_below:
+            out.append(
+                ItemFlag(
+                    s.item,
+                    "facility-low",
+                    f"only {s.facility:.0%} of the marks were earned (facility "
+                    f"{s.facility:.3f} < {rules.facility_below:g}): check the key and "
+                    "whether the content is taught",
+                    s.facility,
+                    rules.facility_below,
+                )
+            )
+        if s.facility > rules.facility_above:
+            out.append(
+                ItemFlag(
+                    s.item,
+                    "facility-high",
+                    f"almost everyone earned the marks (facility {s.facility:.3f} > "
+                    f"{rules.facility_above:g}): it separates candidates little",
+                    s.facility,
+                    rules.facility_above,
+                )
+            )
+        if s.item_rest_r is not None and s.item_rest_r < rules.item_rest_below:
+            out.append(
+                ItemFlag(
+                    s.item,
+                    "item-rest-low",
+                    f"the item agrees little with the rest of the test (item-rest r "
+                    f"{s.item_rest_r:.3f} < {rules.item_rest_below:g}): check the key "
+                    "and for ambiguity",
+                    s.item_rest_r,
+                    rules.item_rest_below,
+                )
+            )
+        if s.omit_rate > rules.omit_rate_above:
+            out.append(
+                ItemFlag(
+                    s.item,
+                    "omit-rate-high",
+                    f"{s.omit_rate:.1%} of candidates gave no answer (more than "
+                    f"{rules.omit_rate_above:.0%}): check the wording, the time and "
+                    "the delivery",
+                    s.omit_rate,
+                    rules.omit_rate_above,
+                )
+            )
+        for o in s.options:
+            if o.is_key or len(o.by_group) < 2:
+                continue
+            gap = o.by_group[-1] - o.by_group[0]
+            if gap > rules.distractor_margin:
+                out.append(
+                    ItemFlag(
+                        s.item,
+                        "distractor-high-group",
+                        f"option {o.option} is not the key but the high group chose "
+                        f"it more often than the low group ({o.by_group[-1]:.0%} "
+                        f"against {o.by_group[0]:.0%}): it may be defensible or the "
+                        "key may be wrong",
+                        gap,
+                        rules.distractor_margin,
+                    )
+                )
+    return tuple(out)
+
+
+__all__ = [
+    "AnalysisInputError",
+    "DecisionConsistency",
+    "FlagRules",
+    "ItemFlag",
+    "ItemStats",
+    "OptionStats",
+    "TestStats",
+    "cronbach_alpha",
+    "csem_at",
+    "feldt_interval",
+    "flags",
+    "group_weights",
+    "item_analysis",
+    "kr21",
+    "lord_csem",
+    "person_error_variance",
+    "subkoviak",
+    "test_analysis",
+]
