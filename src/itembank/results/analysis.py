@@ -24,26 +24,22 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
-from itembank.core.errors import ItembankError
 from itembank.results.matrix import ScoredMatrix
+from itembank.results.reliability import (
+    AnalysisInputError,
+    DecisionConsistency,
+    cronbach_alpha,
+    csem_at,
+    feldt_interval,
+    rounded,
+    subkoviak,
+)
 
 #: fraction of candidates in each of the upper and lower groups (Kelley 1939)
 UPPER_LOWER = 0.27
 #: labels of the score groups for option proportions, by number of groups
 GROUP_LABELS = {3: ("low", "middle", "high"), 5: ("q1", "q2", "q3", "q4", "q5")}
-
-
-class AnalysisInputError(ItembankError, ValueError):
-    """The input to an analysis cannot be analysed as it is; the message says what to change."""
-
-
-def _r(value: float | None, places: int = 6) -> float | None:
-    """A JSON-ready float: rounded, and None for a value that does not exist (NaN, infinite)."""
-    if value is None or not math.isfinite(value):
-        return None
-    return round(float(value), places)
 
 
 def group_weights(totals: NDArray[np.float64], bounds: tuple[float, ...]) -> NDArray[np.float64]:
@@ -82,9 +78,9 @@ class OptionStats:
         return {
             "option": self.option,
             "is_key": self.is_key,
-            "proportion": _r(self.proportion, 4),
-            "by_group": [_r(p, 4) for p in self.by_group],
-            "option_rest_r": _r(self.option_rest_r, 4),
+            "proportion": rounded(self.proportion, 4),
+            "by_group": [rounded(p, 4) for p in self.by_group],
+            "option_rest_r": rounded(self.option_rest_r, 4),
         }
 
 
@@ -109,18 +105,18 @@ class ItemStats:
         out: dict[str, Any] = {
             "item": self.item,
             "n": self.n,
-            "max_score": _r(self.max_score, 4),
-            "mean": _r(self.mean),
-            "facility": _r(self.facility),
-            "item_rest_r": _r(self.item_rest_r),
-            "upper_lower": _r(self.upper_lower),
-            "omit_rate": _r(self.omit_rate),
-            "alpha_if_deleted": _r(self.alpha_if_deleted),
+            "max_score": rounded(self.max_score, 4),
+            "mean": rounded(self.mean),
+            "facility": rounded(self.facility),
+            "item_rest_r": rounded(self.item_rest_r),
+            "upper_lower": rounded(self.upper_lower),
+            "omit_rate": rounded(self.omit_rate),
+            "alpha_if_deleted": rounded(self.alpha_if_deleted),
         }
         if self.options:
             out["groups"] = list(self.groups)
             out["options"] = [o.to_dict() for o in self.options]
-            out["omitted_by_group"] = [_r(p, 4) for p in self.omitted_by_group]
+            out["omitted_by_group"] = [rounded(p, 4) for p in self.omitted_by_group]
         return out
 
 
@@ -237,33 +233,6 @@ def item_analysis(
 
 
 @dataclass(frozen=True)
-class DecisionConsistency:
-    """Single-administration decision consistency at the pass mark (Subkoviak 1976).
-
-    Each candidate's true proportion correct is estimated by Kelley's regression towards the
-    mean with KR-21 as the reliability, as Subkoviak did; the probability of passing a parallel
-    form is then binomial(k, that proportion) at or above the pass mark. `agreement` (p0) is the
-    mean over candidates of P(pass)^2 + P(fail)^2, `chance` is pass_rate^2 + (1-pass_rate)^2 and
-    `kappa` = (p0 - chance) / (1 - chance). Subkoviak, M. J. (1976) Estimating reliability from
-    a single administration of a criterion-referenced test. J. Educ. Meas. 13, 265-276."""
-
-    method: str
-    agreement: float
-    chance: float
-    kappa: float | None
-    expected_pass_rate: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "agreement": _r(self.agreement, 4),
-            "chance": _r(self.chance, 4),
-            "kappa": _r(self.kappa, 4),
-            "expected_pass_rate": _r(self.expected_pass_rate, 4),
-        }
-
-
-@dataclass(frozen=True)
 class TestStats:
     """Test-level statistics of one administration."""
 
@@ -288,108 +257,24 @@ class TestStats:
         return {
             "n": self.n,
             "k": self.k,
-            "max_total": _r(self.max_total, 4),
-            "mean": _r(self.mean),
-            "sd": _r(self.sd),
-            "variance": _r(self.variance),
+            "max_total": rounded(self.max_total, 4),
+            "mean": rounded(self.mean),
+            "sd": rounded(self.sd),
+            "variance": rounded(self.variance),
             "sd_kind": "sample (n - 1)",
-            "alpha": _r(self.alpha),
-            "alpha_ci95": None if self.alpha_ci is None else [_r(v) for v in self.alpha_ci],
+            "alpha": rounded(self.alpha),
+            "alpha_ci95": None if self.alpha_ci is None else [rounded(v) for v in self.alpha_ci],
             "alpha_ci_method": "Feldt (1965) F interval",
-            "sem": _r(self.sem),
-            "pass_mark": _r(self.pass_mark, 4),
-            "pass_rate": _r(self.pass_rate, 4),
-            "csem_at_pass": _r(self.csem_at_pass),
+            "sem": rounded(self.sem),
+            "pass_mark": rounded(self.pass_mark, 4),
+            "pass_rate": rounded(self.pass_rate, 4),
+            "csem_at_pass": rounded(self.csem_at_pass),
             "csem_method": self.csem_method,
             "decision_consistency": (
                 None if self.decision_consistency is None else self.decision_consistency.to_dict()
             ),
             "notes": list(self.notes),
         }
-
-
-def cronbach_alpha(x: NDArray[np.float64]) -> float | None:
-    """Coefficient alpha (KR-20 for 0/1 items); None when the totals do not vary."""
-    k = x.shape[1]
-    var_t = float(np.var(x.sum(axis=1), ddof=1))
-    if var_t <= 0 or k < 2:
-        return None
-    return float(k / (k - 1) * (1 - float(np.var(x, axis=0, ddof=1).sum()) / var_t))
-
-
-def feldt_interval(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, float]:
-    """Feldt's (1965) interval for alpha: (1 - alpha) / (1 - true alpha) ~ F(n-1, (n-1)(k-1))."""
-    df1, df2 = n - 1, (n - 1) * (k - 1)
-    tail = (1 - level) / 2
-    low = 1 - (1 - alpha) * float(stats.f.ppf(1 - tail, df1, df2))
-    high = 1 - (1 - alpha) * float(stats.f.ppf(tail, df1, df2))
-    return low, high
-
-
-def lord_csem(total: float, k: int) -> float:
-    """Lord's binomial-error conditional SEM of a total of `total` right out of k 0/1 items:
-    sqrt(x (k - x) / (k - 1)) (Lord 1955, 1957)."""
-    return math.sqrt(max(total * (k - total), 0.0) / (k - 1))
-
-
-def person_error_variance(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Brennan's (1998) absolute-error variance of each candidate's total: k/(k-1) times the sum
-    of squared deviations of their item scores from their own mean item score. For 0/1 items it
-    equals Lord's x (k - x) / (k - 1) exactly, so it generalises Lord to polytomous items."""
-    k = x.shape[1]
-    dev = x - x.mean(axis=1, keepdims=True)
-    return np.asarray(k / (k - 1) * (dev * dev).sum(axis=1), dtype=np.float64)
-
-
-def csem_at(
-    x: NDArray[np.float64], max_scores: NDArray[np.float64], at: float
-) -> tuple[float, str]:
-    """Conditional SEM at the total `at`, and the method used (said in the report).
-
-    All 0/1 items: Lord's binomial error model. Otherwise Brennan's (1998) person-level error
-    variances are smoothed by a quadratic in the total (least squares, as Lord's curve is a
-    quadratic) and read at `at`; for 0/1 items that fit reproduces Lord exactly."""
-    k = x.shape[1]
-    if bool(np.all(max_scores == 1)):
-        return lord_csem(at, k), "Lord binomial error model"
-    totals = x.sum(axis=1)
-    errors = person_error_variance(x)
-    if np.unique(totals).size < 3:
-        raise AnalysisInputError(
-            "the conditional SEM needs at least 3 different totals among the candidates"
-        )
-    coef = np.polyfit(totals, errors, 2)
-    return (
-        math.sqrt(max(float(np.polyval(coef, at)), 0.0)),
-        "Brennan (1998) person error variance, quadratic in the total",
-    )
-
-
-def kr21(mean: float, variance: float, k: int) -> float:
-    """KR-21 reliability from the total's mean and variance (items of equal difficulty)."""
-    return k / (k - 1) * (1 - mean * (k - mean) / (k * variance))
-
-
-def subkoviak(totals: NDArray[np.float64], k: int, pass_mark: float) -> DecisionConsistency:
-    """Subkoviak's (1976) agreement index and kappa for 0/1 items (see DecisionConsistency)."""
-    mean = float(totals.mean())
-    variance = float(np.var(totals, ddof=1))
-    rel = kr21(mean, variance, k) if variance > 0 else 0.0
-    rel = min(max(rel, 0.0), 1.0)
-    true_p = rel * totals / k + (1 - rel) * mean / k
-    cut = math.ceil(pass_mark - 1e-9)
-    p_pass = stats.binom.sf(cut - 1, k, true_p)
-    agreement = float(np.mean(p_pass**2 + (1 - p_pass) ** 2))
-    rate = float(p_pass.mean())
-    chance = rate**2 + (1 - rate) ** 2
-    kappa = (agreement - chance) / (1 - chance) if chance < 1 else None
-    return DecisionConsistency(
-        method="Subkoviak (1976), Kelley estimate with KR-21, binomial error",
-        agreement=agreement,
-        chance=chance,
-        kappa=kappa,
-        expected_pass_rate=rate,
-    )
 
 
 def test_analysis(m: ScoredMatrix, *, pass_mark: float | None = None) -> TestStats:
@@ -474,8 +359,8 @@ class ItemFlag:
             "item": self.item,
             "code": self.code,
             "reason": self.reason,
-            "value": _r(self.value, 4),
-            "threshold": _r(self.threshold, 4),
+            "value": rounded(self.value, 4),
+            "threshold": rounded(self.threshold, 4),
         }
 
 
@@ -487,70 +372,53 @@ def flags(items: tuple[ItemStats, ...] | list[ItemStats], rules: FlagRules) -> t
     the score groups used in item_analysis (thirds by default)."""
     out: list[ItemFlag] = []
     for s in items:
-        if s.facility < rules.facility_below:
-            out.append(
-                ItemFlag(
-                    s.item,
-                    "facility-low",
-                    f"only {s.facility:.0%} of the marks were earned (facility "
-                    f"{s.facility:.3f} < {rules.facility_below:g}): check the key and "
-                    "whether the content is taught",
-                    s.facility,
-                    rules.facility_below,
-                )
-            )
-        if s.facility > rules.facility_above:
-            out.append(
-                ItemFlag(
-                    s.item,
-                    "facility-high",
-                    f"almost everyone earned the marks (facility {s.facility:.3f} > "
-                    f"{rules.facility_above:g}): it separates candidates little",
-                    s.facility,
-                    rules.facility_above,
-                )
-            )
-        if s.item_rest_r is not None and s.item_rest_r < rules.item_rest_below:
-            out.append(
-                ItemFlag(
-                    s.item,
-                    "item-rest-low",
-                    f"the item agrees little with the rest of the test (item-rest r "
-                    f"{s.item_rest_r:.3f} < {rules.item_rest_below:g}): check the key "
-                    "and for ambiguity",
-                    s.item_rest_r,
-                    rules.item_rest_below,
-                )
-            )
-        if s.omit_rate > rules.omit_rate_above:
-            out.append(
-                ItemFlag(
-                    s.item,
-                    "omit-rate-high",
-                    f"{s.omit_rate:.1%} of candidates gave no answer (more than "
-                    f"{rules.omit_rate_above:.0%}): check the wording, the time and "
-                    "the delivery",
-                    s.omit_rate,
-                    rules.omit_rate_above,
-                )
-            )
+        fac, rest, omit = s.facility, s.item_rest_r, s.omit_rate
+        checks = [  # (raised, code, value, threshold, reason)
+            (
+                fac < rules.facility_below,
+                "facility-low",
+                fac,
+                rules.facility_below,
+                f"only {fac:.0%} of the marks were earned (facility {fac:.3f} < "
+                f"{rules.facility_below:g}): check the key and whether the content is taught",
+            ),
+            (
+                fac > rules.facility_above,
+                "facility-high",
+                fac,
+                rules.facility_above,
+                f"almost everyone earned the marks (facility {fac:.3f} > "
+                f"{rules.facility_above:g}): it separates candidates little",
+            ),
+            (
+                rest is not None and rest < rules.item_rest_below,
+                "item-rest-low",
+                rest if rest is not None else math.nan,
+                rules.item_rest_below,
+                f"the item agrees little with the rest of the test (item-rest r "
+                f"{rest if rest is not None else math.nan:.3f} < {rules.item_rest_below:g}): "
+                "check the key and for ambiguity",
+            ),
+            (
+                omit > rules.omit_rate_above,
+                "omit-rate-high",
+                omit,
+                rules.omit_rate_above,
+                f"{omit:.1%} of candidates gave no answer (more than {rules.omit_rate_above:.0%}):"
+                " check the wording, the time allowed and the delivery",
+            ),
+        ]
         for o in s.options:
-            if o.is_key or len(o.by_group) < 2:
-                continue
-            gap = o.by_group[-1] - o.by_group[0]
-            if gap > rules.distractor_margin:
-                out.append(
-                    ItemFlag(
-                        s.item,
-                        "distractor-high-group",
-                        f"option {o.option} is not the key but the high group chose "
-                        f"it more often than the low group ({o.by_group[-1]:.0%} "
-                        f"against {o.by_group[0]:.0%}): it may be defensible or the "
-                        "key may be wrong",
-                        gap,
-                        rules.distractor_margin,
-                    )
-                )
+            if not o.is_key and len(o.by_group) >= 2:
+                low, high = o.by_group[0], o.by_group[-1]
+                checks.append(
+                    (high - low > rules.distractor_margin, "distractor-high-group", high - low,
+                     rules.distractor_margin,
+                     f"option {o.option} is not the key but the high group chose it more often "
+                     f"than the low group ({high:.0%} against {low:.0%}): it may be defensible "
+                     "or the key may be wrong")
+                )  # fmt: skip
+        out += [ItemFlag(s.item, code, why, v, limit) for hit, code, v, limit, why in checks if hit]
     return tuple(out)
 
 
@@ -562,15 +430,8 @@ __all__ = [
     "ItemStats",
     "OptionStats",
     "TestStats",
-    "cronbach_alpha",
-    "csem_at",
-    "feldt_interval",
     "flags",
     "group_weights",
     "item_analysis",
-    "kr21",
-    "lord_csem",
-    "person_error_variance",
-    "subkoviak",
     "test_analysis",
 ]

@@ -32,8 +32,8 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import StratifiedTable
 from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
-from itembank.results.analysis import AnalysisInputError, _r
 from itembank.results.matrix import ScoredMatrix
+from itembank.results.reliability import AnalysisInputError, rounded
 
 DEFAULT_MIN_GROUP = 100
 SIGNIFICANCE = 0.05
@@ -89,11 +89,11 @@ class MantelHaenszel:
     def to_dict(self) -> dict[str, Any]:
         return {
             "item": self.item,
-            "chi_square": _r(self.chi_square, 4),
-            "p_value": _r(self.p_value, 4),
-            "alpha_mh": _r(self.alpha_mh, 4),
-            "delta_mh": _r(self.delta_mh, 4),
-            "delta_se": _r(self.delta_se, 4),
+            "chi_square": rounded(self.chi_square, 4),
+            "p_value": rounded(self.p_value, 4),
+            "alpha_mh": rounded(self.alpha_mh, 4),
+            "delta_mh": rounded(self.delta_mh, 4),
+            "delta_se": rounded(self.delta_se, 4),
             "ets_class": self.ets_class,
             "effect_size_class": self.effect_size_class,
             "favours": self.favours,
@@ -197,7 +197,7 @@ class LogisticDif:
     skipped: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: (_r(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        return {k: (rounded(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
 def jodoin_gierl(
