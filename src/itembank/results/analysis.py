@@ -121,41 +121,39 @@ class ItemStats:
 
 
 def _options(
-    m: ScoredMatrix,
-    j: int,
+    column: NDArray[np.str_],
+    key: str | None,
     weights: NDArray[np.float64],
     rest: NDArray[np.float64],
 ) -> tuple[tuple[OptionStats, ...], tuple[float, ...]]:
-    """Option proportions by score group and option-rest correlations for item j."""
-    assert m.choices is not None
-    column = m.choices[:, j]
-    answered = np.array([c is not None and c != "" for c in column], dtype=np.bool_)
-    key = m.keys[j] if m.keys is not None else None
-    seen = sorted({str(c) for c in column[answered]} | ({key} if key else set()))
+    """Option proportions by score group and option-rest correlations of one item, from its
+    choices as strings ("" when omitted); the key is listed even when nobody chose it."""
+    labels, codes = np.unique(column, return_inverse=True)
+    onehot = np.zeros((column.shape[0], labels.size))
+    onehot[np.arange(column.shape[0]), codes.ravel()] = 1.0
     sizes = weights.sum(axis=0)
+    by_group = (weights.T @ onehot) / sizes[:, None]  # groups x labels
+    centred = onehot - onehot.mean(axis=0)
+    rc = rest - rest.mean()
+    den = np.sqrt((centred * centred).sum(axis=0) * float(rc @ rc))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = (centred.T @ rc) / den
+    found = {str(label): i for i, label in enumerate(labels)}
     out = []
-    for option in seen:
-        chose = np.zeros(column.shape[0], dtype=np.float64)
-        chose[answered] = column[answered] == option
-        by_group = tuple(float(v) for v in (weights.T @ chose) / sizes)
+    for option in sorted((set(found) - {""}) | ({key} if key else set())):
+        i = found.get(option)
         out.append(
             OptionStats(
                 option=option,
                 is_key=option == key,
-                proportion=float(chose.mean()),
-                by_group=by_group,
-                option_rest_r=_corr(chose, rest),
+                proportion=0.0 if i is None else float(onehot[:, i].mean()),
+                by_group=tuple(0.0 if i is None else float(v) for v in by_group[:, i]),
+                option_rest_r=None if i is None or not np.isfinite(r[i]) else float(r[i]),
             )
         )
-    omitted = (~answered).astype(np.float64)
-    return tuple(out), tuple(float(v) for v in (weights.T @ omitted) / sizes)
-
-
-def _corr(x: NDArray[np.float64], y: NDArray[np.float64]) -> float | None:
-    """Pearson r, or None when either variable does not vary (r does not exist)."""
-    xc, yc = x - x.mean(), y - y.mean()
-    den = math.sqrt(float(xc @ xc) * float(yc @ yc))
-    return float(xc @ yc) / den if den > 0 else None
+    gone = found.get("")
+    omitted = (0.0,) * sizes.size if gone is None else tuple(float(v) for v in by_group[:, gone])
+    return tuple(out), omitted
 
 
 def _check(m: ScoredMatrix, pass_mark: float | None = None) -> None:
@@ -207,12 +205,18 @@ def item_analysis(
     omit_rate = m.omitted.mean(axis=0)
     bounds = tuple(i / groups for i in range(groups + 1))
     weights = group_weights(total, bounds) if m.choices is not None else None
+    text = None
+    if m.choices is not None:  # None (omitted) becomes "", every choice a string
+        text = np.where(np.equal(m.choices, np.array(None, dtype=object)), "", m.choices).astype(
+            str
+        )
     out = []
     for j in range(k):
         options: tuple[OptionStats, ...] = ()
         omitted_by: tuple[float, ...] = ()
-        if weights is not None:
-            options, omitted_by = _options(m, j, weights, total - x[:, j])
+        if weights is not None and text is not None:
+            key = m.keys[j] if m.keys is not None else None
+            options, omitted_by = _options(text[:, j], key, weights, total - x[:, j])
         out.append(
             ItemStats(
                 item=str(m.items[j]),
