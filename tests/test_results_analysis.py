@@ -93,6 +93,9 @@ def test_sat12_from_raw_options_matches_published(shared: Path) -> None:
     key = next(o for o in first.options if o.is_key)
     assert key.option == "1"
     assert key.proportion == pytest.approx(first.facility, abs=1e-12)
+    for it in analysis.item_analysis(m):  # choosing the key is the 0/1 score: same r both ways
+        keyed = next(o for o in it.options if o.is_key)
+        assert keyed.option_rest_r == pytest.approx(it.item_rest_r, abs=1e-9)
     assert first.omit_rate == pytest.approx(float((m.omitted[:, 0]).mean()), abs=1e-12)
     assert sum(o.proportion for o in first.options) + first.omit_rate == pytest.approx(1.0)
     for g, share in enumerate(first.omitted_by_group):  # each group's options and omits add up

@@ -204,6 +204,9 @@ def test_screen_reference_is_largest_or_named_and_bad_input_is_clear() -> None:
         ("b", "c", False),
     ]
     assert "focal group 'c' has 20 candidates" in (screened.comparisons[1].skipped or "")
+    # the total predicts these items perfectly: the logistic models have no maximum, said so
+    assert [r.skipped for r in screened.comparisons[0].logistic] == [dif.NO_FIT, dif.NO_FIT]
+    assert screened.comparisons[0].mantel_haenszel[0].skipped is None
     named = dif.screen(m, {"k": values}, DifRules(reference={"k": "a"}))
     assert [(c.reference, c.focal) for c in named.comparisons] == [("a", "b"), ("a", "c")]
     one = dif.screen(m, {"k": ["a"] * 240}, DifRules())

@@ -128,16 +128,17 @@ def _options(
 ) -> tuple[tuple[OptionStats, ...], tuple[float, ...]]:
     """Option proportions by score group and option-rest correlations of one item, from its
     choices as strings ("" when omitted); the key is listed even when nobody chose it."""
-    labels, codes = np.unique(column, return_inverse=True)
-    onehot = np.zeros((column.shape[0], labels.size))
-    onehot[np.arange(column.shape[0]), codes.ravel()] = 1.0
-    sizes = weights.sum(axis=0)
-    by_group = (weights.T @ onehot) / sizes[:, None]  # groups x labels
-    centred = onehot - onehot.mean(axis=0)
-    rc = rest - rest.mean()
-    den = np.sqrt((centred * centred).sum(axis=0) * float(rc @ rc))
+    labels, inverse = np.unique(column, return_inverse=True)
+    codes, size = inverse.ravel(), labels.size
+    n = column.shape[0]
+    share = np.bincount(codes, minlength=size) / n
+    by_group = np.stack(  # groups x labels, by counting each group's weights per label
+        [np.bincount(codes, weights=w, minlength=size) / w.sum() for w in weights.T]
+    )
+    mean_rest = float(rest.mean())
+    cov = np.bincount(codes, weights=rest, minlength=size) / n - share * mean_rest
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = (centred.T @ rc) / den
+        r = cov / np.sqrt(share * (1 - share) * float(np.mean((rest - mean_rest) ** 2)))
     found = {str(label): i for i, label in enumerate(labels)}
     out = []
     for option in sorted((set(found) - {""}) | ({key} if key else set())):
@@ -146,13 +147,13 @@ def _options(
             OptionStats(
                 option=option,
                 is_key=option == key,
-                proportion=0.0 if i is None else float(onehot[:, i].mean()),
+                proportion=0.0 if i is None else float(share[i]),
                 by_group=tuple(0.0 if i is None else float(v) for v in by_group[:, i]),
                 option_rest_r=None if i is None or not np.isfinite(r[i]) else float(r[i]),
             )
         )
     gone = found.get("")
-    omitted = (0.0,) * sizes.size if gone is None else tuple(float(v) for v in by_group[:, gone])
+    omitted = (0.0,) * by_group.shape[0] if gone is None else tuple(map(float, by_group[:, gone]))
     return tuple(out), omitted
 
 

@@ -30,7 +30,12 @@ import statsmodels.api as sm
 from numpy.typing import NDArray
 from scipy import stats
 from statsmodels.stats.contingency_tables import StratifiedTable
-from statsmodels.tools.sm_exceptions import PerfectSeparationError
+from statsmodels.tools.sm_exceptions import (
+    ConvergenceWarning,
+    HessianInversionWarning,
+    PerfectSeparationError,
+    PerfectSeparationWarning,
+)
 
 from itembank.results.matrix import ScoredMatrix
 from itembank.results.reliability import AnalysisInputError, rounded
@@ -122,6 +127,14 @@ def _binary_items(m: ScoredMatrix) -> NDArray[np.bool_]:
     return np.asarray(m.max_scores == 1, dtype=np.bool_)
 
 
+NO_FIT = (
+    "the logistic model cannot be fitted: the total (almost) perfectly predicts the item score "
+    "in these groups, so the likelihood has no maximum; read the Mantel-Haenszel result instead"
+)
+NO_FIT_SINGULAR = (
+    "the logistic model cannot be fitted: its terms are not separable in these groups (singular "
+    "information matrix); read the Mantel-Haenszel result instead"
+)
 NOT_BINARY = "not a 0/1 item: Mantel-Haenszel and binary logistic DIF need right/wrong scores"
 
 
@@ -217,12 +230,21 @@ def _nagelkerke(llf: float, ll_null: float, n: int) -> float:
     return (1 - math.exp(2 * (ll_null - llf) / n)) / (1 - math.exp(2 * ll_null / n))
 
 
-def _fit(y: NDArray[np.float64], design: NDArray[np.float64]) -> float:
-    """Log-likelihood of a logistic model (statsmodels Logit, Newton's method)."""
+def _fit(
+    y: NDArray[np.float64], design: NDArray[np.float64], start: NDArray[np.float64] | None
+) -> tuple[float, NDArray[np.float64]]:
+    """Log-likelihood and estimates of a logistic model (statsmodels Logit, Newton's method),
+    started from the smaller nested model's estimates (a 0 for the new term) to save steps.
+    A model that does not converge or separates the data perfectly raises: its LR statistic
+    would mean nothing."""
+    if start is not None:
+        start = np.append(start, 0.0)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = sm.Logit(y, design).fit(method="newton", disp=0, maxiter=100)
-    return float(result.llf)
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        warnings.simplefilter("error", HessianInversionWarning)
+        result = sm.Logit(y, design).fit(method="newton", disp=0, maxiter=50, start_params=start)
+    return float(result.llf), np.asarray(result.params, dtype=np.float64)
 
 
 def logistic(
@@ -254,9 +276,18 @@ def logistic(
             continue
         ll_null = n * (p * math.log(p) + (1 - p) * math.log(1 - p))
         try:
-            ll0, ll1, ll2 = _fit(y, m0), _fit(y, m1), _fit(y, m2)
-        except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
-            out.append(LogisticDif(item, skipped=f"the logistic model cannot be fitted ({exc})"))
+            ll0, b0 = _fit(y, m0, None)
+            ll1, b1 = _fit(y, m1, b0)
+            ll2, _ = _fit(y, m2, b1)
+        except (
+            PerfectSeparationError,
+            PerfectSeparationWarning,
+            ConvergenceWarning,
+            HessianInversionWarning,
+            np.linalg.LinAlgError,
+        ) as exc:
+            singular = isinstance(exc, np.linalg.LinAlgError | HessianInversionWarning)
+            out.append(LogisticDif(item, skipped=NO_FIT_SINGULAR if singular else NO_FIT))
             continue
         r0, r1, r2 = (_nagelkerke(ll, ll_null, n) for ll in (ll0, ll1, ll2))
         lr_u, lr_n, lr_b = 2 * (ll1 - ll0), 2 * (ll2 - ll1), 2 * (ll2 - ll0)
