@@ -25,7 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from itembank.results import analysis, dif
 from itembank.results.matrix import ScoredMatrix
 
-PLANTED = (7, 42)  # items made harder for the focal group by 0.8 logits at every ability
+DIF_LOGITS = 0.8  # two items made this much harder for the focal group at every ability
+
+
+def planted(k: int) -> tuple[int, int]:
+    """The two items with DIF (columns 7 and 42 of 60)."""
+    return k // 8, 7 * k // 10
 
 
 def simulate(n: int, k: int, seed: int) -> tuple[ScoredMatrix, list[str | None]]:
@@ -38,7 +43,7 @@ def simulate(n: int, k: int, seed: int) -> tuple[ScoredMatrix, list[str | None]]
     b = rng.standard_normal(k)
     focal = rng.random(n) < 0.4
     shift = np.zeros((n, k))
-    shift[np.ix_(focal, list(PLANTED))] = 0.8
+    shift[np.ix_(focal, list(planted(k)))] = DIF_LOGITS
     p = 1 / (1 + np.exp(-(a * (theta[:, None] - b) - shift)))
     scores = (rng.random((n, k)) < p).astype(np.float64)
     wrong = np.array(["B", "C", "D"], dtype=object)[rng.integers(0, 3, (n, k))]
@@ -96,7 +101,7 @@ def main() -> None:
     flagged = [r.item for r in mh if r.ets_class == "C"]
     print(f"\nalpha {test.alpha:.4f}, SEM {test.sem:.3f}, CSEM at the pass mark "
           f"{test.csem_at_pass:.3f}; ETS class C: {', '.join(flagged) or 'none'} "
-          f"(planted: {', '.join(m.items[j] for j in PLANTED)}); items flagged: "
+          f"(planted: {', '.join(m.items[j] for j in planted(k))}); items flagged: "
           f"{len({f.item for f in analysis.flags(items, analysis.FlagRules())})}")  # type: ignore[arg-type]
 
 
