@@ -139,6 +139,8 @@ def test_mantel_haenszel_by_hand() -> None:
 def test_ets_and_jodoin_gierl_classes_by_hand() -> None:
     assert dif.ets_class(-1.6, 0.01, 0.2) == "C"  # (1.6 - 1) / 0.2 = 3 > 1.645
     assert dif.ets_class(1.6, 0.01, 0.5) == "B"  # 1.2: not significantly above 1
+    assert dif.ets_class(1.9, 0.001, 0.5) == "C"  # 1.8: above 1.645 (one-sided at .05)
+    assert dif.ets_class(1.9, 0.001, 0.5, level=0.01) == "B"  # 1.8: below 2.326
     assert dif.ets_class(1.2, 0.01, 0.1) == "B"
     assert dif.ets_class(0.99, 0.0001, 0.1) == "A"
     assert dif.ets_class(2.5, 0.06, 0.1) == "A"  # not significant
