@@ -119,6 +119,16 @@ def test_hci_alpha_variance_and_feldt_interval(shared: Path) -> None:
     assert [round(v, 4) for v in test.alpha_ci] == [0.6828, 0.7462]
 
 
+def test_feldt_interval_degrees_of_freedom_by_hand() -> None:
+    # Feldt (1965): (1 - alpha) / (1 - true alpha) ~ F(n - 1, (n - 1)(k - 1)); n 10, k 5: F(9, 36)
+    from scipy.stats import f
+
+    low, high = reliability.feldt_interval(0.8, 10, 5)
+    assert low == pytest.approx(1 - 0.2 * f.ppf(0.975, 9, 36), abs=1e-12)
+    assert high == pytest.approx(1 - 0.2 * f.ppf(0.025, 9, 36), abs=1e-12)
+    assert round(low, 4) == 0.5016  # F(.975; 9, 36) = 2.4922: tables give 2.57 (9, 30), 2.45 (9, 40)
+
+
 # ---------------------------------------------------------------- score groups and ties
 
 
