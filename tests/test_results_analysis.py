@@ -334,14 +334,22 @@ def test_distractor_flag_from_raw_choices() -> None:
 @pytest.mark.shared
 def test_to_dict_is_json_ready_and_rounded(shared: Path) -> None:
     m = sat12(shared)
-    test = analysis.test_analysis(m, pass_mark=16)
+    settings = {"results": {"flags": {"item_rest_below": 0.2}}}
+    whole = analysis.analyse(m, pass_mark=16, settings=settings)
     items = analysis.item_analysis(m)
-    record = {
-        "test": test.to_dict(),
-        "items": [i.to_dict() for i in items],
-        "flags": [f.to_dict() for f in analysis.flags(items, FlagRules())],
-    }
+    assert whole.items == items
+    assert whole.flags == analysis.flags(items, FlagRules(item_rest_below=0.2))
+    record = whole.to_dict()
     assert json.loads(json.dumps(record, allow_nan=False)) == record
+    assert record["flag_rules"]["item_rest_below"] == 0.2
+    def flagged(code: str) -> list[str]:
+        return [f["item"] for f in record["flags"] if f["code"] == code]
+
+    # I11 (r .156) and I30 (r .160) are flagged only because the bank's rule is .2, not .15
+    assert flagged("item-rest-low") == ["I9", "I11", "I12", "I21", "I30", "I32"]
+    assert flagged("facility-low") == ["I6", "I32"]  # .160 and .162
+    assert flagged("facility-high") == ["I11", "I17"]  # .983 and .963
+    assert flagged("omit-rate-high") == []
     assert record["test"]["alpha"] == 0.797892
     assert record["test"]["sd_kind"] == "sample (n - 1)"
     assert record["items"][0]["options"][0]["proportion"] == round(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -348,6 +348,10 @@ class FlagRules:
             **{name: float(given[name]) for name in cls.__dataclass_fields__ if name in given}
         )
 
+    def to_dict(self) -> dict[str, float]:
+        """The thresholds applied (for the record and the technical report)."""
+        return asdict(self)
+
 
 @dataclass(frozen=True, order=True)
 class ItemFlag:
@@ -427,14 +431,48 @@ def flags(items: tuple[ItemStats, ...] | list[ItemStats], rules: FlagRules) -> t
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class FormAnalysis:
+    """Everything the classical analysis says about one administration of one form."""
+
+    items: tuple[ItemStats, ...]
+    test: TestStats
+    flags: tuple[ItemFlag, ...]
+    rules: FlagRules
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "test": self.test.to_dict(),
+            "items": [i.to_dict() for i in self.items],
+            "flags": [f.to_dict() for f in self.flags],
+            "flag_rules": self.rules.to_dict(),
+        }
+
+
+def analyse(
+    m: ScoredMatrix,
+    *,
+    pass_mark: float | None = None,
+    settings: Mapping[str, Any] | None = None,
+    groups: int = 3,
+) -> FormAnalysis:
+    """Item analysis, test analysis and flags under the bank's rules (`settings` is bank.json
+    as a dict; its "results"."flags", else the defaults): the one call a command or app needs."""
+    items = item_analysis(m, pass_mark=pass_mark, groups=groups)
+    rules = FlagRules.from_settings(settings)
+    return FormAnalysis(items, test_analysis(m, pass_mark=pass_mark), flags(items, rules), rules)
+
+
 __all__ = [
     "AnalysisInputError",
     "DecisionConsistency",
     "FlagRules",
+    "FormAnalysis",
     "ItemFlag",
     "ItemStats",
     "OptionStats",
     "TestStats",
+    "analyse",
     "flags",
     "group_weights",
     "item_analysis",

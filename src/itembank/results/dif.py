@@ -331,6 +331,15 @@ class DifRules:
             reference={str(k): str(v) for k, v in (given.get("reference") or {}).items()},
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """The rules applied (for the record and the technical report)."""
+        return {
+            "min_group_size": self.min_group_size,
+            "significance": self.significance,
+            "reference": dict(self.reference),
+            "logistic": self.logistic,
+        }
+
 
 @dataclass(frozen=True)
 class DifComparison:
