@@ -217,6 +217,10 @@ def test_screen_reference_is_largest_or_named_and_bad_input_is_clear() -> None:
         dif.screen(m, {"k": ["a", "b", "c"]}, DifRules())
     with pytest.raises(AnalysisInputError, match=r"names 'z' as the reference group for 'k'"):
         dif.screen(m, {"k": values}, DifRules(reference={"k": "z"}))
+    with pytest.raises(AnalysisInputError, match=r"no candidate is in group '1'; .*: a, b, c$"):
+        dif.mantel_haenszel(m, values, "a", "1")
+    with pytest.raises(AnalysisInputError, match=r"the reference and focal groups are both 'a'"):
+        dif.logistic(m, values, "a", "a")
 
 
 def test_sample_bank_dif_rules() -> None:

@@ -120,6 +120,12 @@ def _pair(
         raise AnalysisInputError(f"the reference and focal groups are both {reference!r}")
     labels = np.array([None if g is None else str(g) for g in group], dtype=object)
     rows = (labels == reference) | (labels == focal)
+    for name in (reference, focal):
+        if not (labels == name).any():
+            known = sorted({str(v) for v in labels if v is not None})
+            raise AnalysisInputError(
+                f"no candidate is in group {name!r}; the groups given are: {', '.join(known)}"
+            )
     return m.scores[rows], np.asarray(labels[rows] == focal, dtype=np.bool_)
 
 
