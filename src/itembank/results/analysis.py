@@ -86,7 +86,13 @@ class OptionStats:
 
 @dataclass(frozen=True)
 class ItemStats:
-    """Classical statistics of one item (one column of the matrix)."""
+    """Classical statistics of one item (one column of the matrix).
+
+    facility = mean / max_score, which is (mean - min) / (max - min) since a ScoredMatrix's
+    lowest score is 0; upper_lower = facility in the top 27 % minus facility in the bottom 27 %
+    (ties shared, see the module); item_rest_r = r(item, total - item); alpha_if_deleted is None
+    with fewer than 3 items. options, groups and omitted_by_group are empty without raw choices.
+    """
 
     item: str
     n: int
@@ -208,9 +214,8 @@ def item_analysis(
     weights = group_weights(total, bounds) if m.choices is not None else None
     text = None
     if m.choices is not None:  # None (omitted) becomes "", every choice a string
-        text = np.where(np.equal(m.choices, np.array(None, dtype=object)), "", m.choices).astype(
-            str
-        )
+        missing = np.equal(m.choices, np.array(None, dtype=object))
+        text = np.where(missing, "", m.choices).astype(str)
     out = []
     for j in range(k):
         options: tuple[OptionStats, ...] = ()
