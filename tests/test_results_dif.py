@@ -211,6 +211,15 @@ def test_screen_reference_is_largest_or_named_and_bad_input_is_clear() -> None:
     assert screened.comparisons[0].mantel_haenszel[0].skipped is None
     named = dif.screen(m, {"k": values}, DifRules(reference={"k": "a"}))
     assert [(c.reference, c.focal) for c in named.comparisons] == [("a", "b"), ("a", "c")]
+    # a handful of candidates is never written down exactly (disclosure control)
+    few = dif.screen(m, {"k": ["a"] * 120 + ["b"] * 117 + ["c"] * 3}, DifRules())
+    assert few.comparisons[1].skipped == (
+        "focal group 'c' has fewer than 10 candidates: at least 100 are needed in each group "
+        "(bank.json results.dif.min_group_size)"
+    )
+    assert few.group_sizes == {"k": {"a": 120, "b": 117, "c": 3}}  # exact only in memory
+    assert few.to_dict()["group_sizes"] == {"k": {"a": 120, "b": 117, "c": "fewer than 10"}}
+    assert few.to_dict()["comparisons"][1]["n_focal"] == "fewer than 10"
     one = dif.screen(m, {"k": ["a"] * 240}, DifRules())
     assert one.comparisons[0].skipped == "fewer than two groups are known for 'k': nothing to compare"
     with pytest.raises(AnalysisInputError, match=r"'k' has 3 values for 240 candidates"):

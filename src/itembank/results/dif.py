@@ -42,6 +42,14 @@ from itembank.results.reliability import AnalysisInputError, rounded
 
 DEFAULT_MIN_GROUP = 100
 SIGNIFICANCE = 0.05
+#: a group count below this leaves this module (records, reasons) as "fewer than 10": a handful
+#: of candidates sharing a characteristic could be recognised (statistical disclosure control)
+SMALL_COUNT = 10
+
+
+def shown(count: int) -> int | str:
+    """A group count as it may be written down: exact from SMALL_COUNT up, else a band."""
+    return count if count >= SMALL_COUNT else f"fewer than {SMALL_COUNT}"
 
 
 def ets_class(
@@ -367,8 +375,8 @@ class DifComparison:
             "characteristic": self.characteristic,
             "reference": self.reference,
             "focal": self.focal,
-            "n_reference": self.n_reference,
-            "n_focal": self.n_focal,
+            "n_reference": shown(self.n_reference),
+            "n_focal": shown(self.n_focal),
             "skipped": self.skipped,
             "mantel_haenszel": [r.to_dict() for r in self.mantel_haenszel],
             "logistic": [r.to_dict() for r in self.logistic],
@@ -387,8 +395,10 @@ class DifScreen:
     def to_dict(self) -> dict[str, Any]:
         return {
             "min_group_size": self.min_group_size,
-            "group_sizes": {c: dict(sizes) for c, sizes in self.group_sizes.items()},
-            "unknown": dict(self.unknown),
+            "group_sizes": {
+                c: {g: shown(n) for g, n in sizes.items()} for c, sizes in self.group_sizes.items()
+            },
+            "unknown": {c: shown(n) for c, n in self.unknown.items()},
             "comparisons": [c.to_dict() for c in self.comparisons],
         }
 
@@ -436,7 +446,7 @@ def screen(
         for focal in sorted(g for g in counts if g != reference):
             n_ref, n_foc = counts[reference], counts[focal]
             small = [
-                f"{label} group {g!r} has {count}"
+                f"{label} group {g!r} has {shown(count)}"
                 for label, g, count in (("reference", reference, n_ref), ("focal", focal, n_foc))
                 if count < low
             ]
@@ -483,4 +493,5 @@ __all__ = [
     "logistic",
     "mantel_haenszel",
     "screen",
+    "shown",
 ]
