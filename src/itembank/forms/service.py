@@ -25,14 +25,13 @@ from itembank.core.parsing import parse_record
 from itembank.core.schemas import iter_schema_errors
 from itembank.forms.assembly import assemble
 from itembank.forms.exporters import FormBundle, ScenarioBundle, exporter, write_tree
-from itembank.forms.exporters.html import documents as html_documents
 from itembank.forms.exporters.package_check import (
     PackageRefusedError,
     Progress,
     check_package,
     unzip,
 )
-from itembank.forms.exporters.package_report import ExportCheck, paper_lines
+from itembank.forms.exporters.package_report import ExportCheck, paper_lines, paper_names
 from itembank.forms.manifests import (
     FormCheck,
     FormsOutcome,
@@ -387,7 +386,7 @@ class Forms:
         bundle = self._bundle(form, as_delivered)
         tell("verify", 1, 1)
         if check and fmt in ("html", "pdf"):
-            names = [n.rsplit(".", 1)[0] + f".{fmt}" for n in html_documents(bundle)]
+            names = paper_names(bundle, fmt)
             return ExportCheck(form, fmt, names, papers=paper_lines(bundle, names))
         files = self._build(fmt, bundle, progress)
         packages = {

@@ -130,11 +130,20 @@ class PackageReport:
                 out.append(f"    {s.identifier} | {s.title} | {s.path} | {users} item(s)")
         for t in self.tests:
             out.append(f"  Test {t.identifier} ({t.title}), {t.path}:")
-            for s in t.sections:
-                rubric = ", with a rubric block" if s.rubric else ""
-                out.append(f"    section {s.identifier} ({s.title}): {len(s.items)} items{rubric}")
+            for sec in t.sections:
+                rubric = ", with a rubric block" if sec.rubric else ""
+                out.append(
+                    f"    section {sec.identifier} ({sec.title}): {len(sec.items)} items{rubric}"
+                )
+        groups: dict[tuple[str, str], list[Finding]] = {}
         for f in [*self.errors, *self.warnings]:
-            out.append(f"  {f.severity}: {f.path} {f.pointer}: {f.code}: {f.message}")
+            groups.setdefault((f.severity, f.code), []).append(f)
+        for (severity, code), found in groups.items():
+            if len(found) <= 3:  # each in full; a longer run once, with every file it concerns
+                out += [f"  {severity}: {f.path} {f.pointer}: {code}: {f.message}" for f in found]
+                continue
+            out.append(f"  {severity}: {code} in {len(found)} places, e.g. {found[0].message}")
+            out.append(f"    at: {', '.join(f'{f.path} {f.pointer}' for f in found)}")
         out.append(
             f"  {len(self.errors)} error(s), {len(self.warnings)} warning(s)"
             + ("" if self.ok else ": a platform would refuse or mis-deliver this package")
@@ -148,6 +157,17 @@ FORMAT_WORDS = {
     "true_false": "true/false",
     "multiple_true_false": "true/false grid",
 }
+
+
+def paper_names(bundle: Bundle, fmt: str) -> list[str]:
+    """The documents the html and pdf exporters write (html.documents' names), without
+    rendering them (tests hold the two to the same names)."""
+    kinds: tuple[str, ...]
+    if isinstance(bundle, ScenarioBundle):
+        ident, kinds = bundle.scenario["id"], ("candidate-brief", "actor-briefs", "marking-sheet")
+    else:
+        ident, kinds = bundle.manifest["id"], ("candidate-paper", "answer-key")
+    return [f"{ident}-{kind}.{fmt}" for kind in kinds]
 
 
 def paper_lines(bundle: Bundle, names: Sequence[str]) -> list[str]:
@@ -327,7 +347,7 @@ def bank_id(root: E, resource: E | None) -> str | None:
             entries = [e.text for e in ident.iter("{*}entry") if e.text and e.text.strip()]
             text = entries[0] if entries else ident.text
             if text and text.strip():
-                return text.strip()
+                return str(text).strip()
     return None
 
 
@@ -342,6 +362,7 @@ __all__ = [
     "describe",
     "hostile",
     "paper_lines",
+    "paper_names",
     "resolve",
     "where",
 ]
