@@ -433,6 +433,8 @@ class _Checker:
             self.add("dangling-item-ref", test, at, ident=ident, href=href,
                      why="is not in the package")  # fmt: skip
             return None
+        if target not in items and self.trees.get(target, True) is None:
+            return None  # delivered but not XML: said once, as not-xml
         if target not in items:
             self.add("dangling-item-ref", test, at, ident=ident, href=href,
                      why="no item resource of the manifest delivers")  # fmt: skip
