@@ -31,7 +31,7 @@ from itembank.forms.exporters.package_check import (
     check_package,
     unzip,
 )
-from itembank.forms.exporters.package_report import ExportCheck, paper_lines, paper_names
+from itembank.forms.exporters.package_report import ExportCheck, paper_lines
 from itembank.forms.manifests import (
     FormCheck,
     FormsOutcome,
@@ -374,10 +374,9 @@ class Forms:
         `as_delivered` (a re-export of what candidates saw, for the record, e.g. an appeal).
         Uncommitted changes to any record the form names always refuse. A scenario is exported
         as committed at HEAD, and only when the review policy backs its approval.
-        Refusals raise NotDeliverableError naming each id and why; a QTI package that
-        package_check finds errors in raises PackageRefusedError (nothing written).
-        check=True writes nothing and returns an ExportCheck (each package's report, or what
-        each paper holds). progress(stage, done, total): verify, build (or the exporter's own
+        Refusals raise NotDeliverableError naming each id and why, PackageRefusedError for a
+        QTI package with errors (package_check). check=True writes nothing and returns an
+        ExportCheck. progress(stage, done, total) hears: verify, build (or the exporter's own
         stages), check (per item), write."""
         if out is None and not check:
             raise ItembankError("Say where to write the export (out), or ask for a check.")
@@ -385,8 +384,11 @@ class Forms:
         tell("verify", 0, 1)
         bundle = self._bundle(form, as_delivered)
         tell("verify", 1, 1)
-        if check and fmt in ("html", "pdf"):
-            names = paper_names(bundle, fmt)
+        if check and not fmt.startswith("qti"):  # papers: the HTML says what each will hold
+            pdf = fmt.startswith("pdf")
+            pages = self._build("html" + fmt[3:] if pdf else fmt, bundle, progress)
+            names = sorted(n[:-5] + ".pdf" if pdf else n for n in pages
+                           if n.endswith(".html") or not pdf)  # fmt: skip
             return ExportCheck(form, fmt, names, papers=paper_lines(bundle, names))
         files = self._build(fmt, bundle, progress)
         packages = {

@@ -21,7 +21,6 @@ from lxml import etree
 
 from itembank.core.errors import ItembankError
 from itembank.core.findings import Finding, Severity
-from itembank.forms.exporters._qti import _attr, _local, evaluate_item
 from itembank.forms.exporters.package_report import (
     HOSTILE_WORDS,
     QTI21,
@@ -39,6 +38,10 @@ from itembank.forms.exporters.package_report import (
     resolve,
     where,
 )
+from itembank.forms.exporters.package_rules import Unsupported
+from itembank.forms.exporters.package_rules import attr as _attr
+from itembank.forms.exporters.package_rules import local as _local
+from itembank.forms.exporters.package_rules import score as rules_score
 from itembank.forms.manifests import NotDeliverableError
 
 E = Any  # lxml elements
@@ -51,7 +54,7 @@ CHOICES = frozenset({"simpleChoice", "simpleAssociableChoice", "inlineChoice", "
                      "hotspotChoice", "associableHotspot", "gapText", "gapImg", "gap"})  # fmt: skip
 VERSIONS = {"2.1": QTI21, "3.0": QTI30}
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-_FAULTS = (ValueError, TypeError, KeyError, IndexError, StopIteration, ZeroDivisionError)
+_FAULTS = (Unsupported, ValueError, TypeError, KeyError, IndexError, ZeroDivisionError)
 
 #: code -> (severity, message): every finding the check makes, worded once, with the fix.
 MESSAGES: dict[str, tuple[Severity, str]] = {
@@ -365,8 +368,8 @@ class _Checker:
         single = _attr(decls[0], "cardinality") == "single"
         wild = None if single else hostile(interaction)
         try:
-            best = evaluate_item(self.files[path], correct[0] if single and correct else correct)
-            worst = evaluate_item(self.files[path], wild) if wild else None
+            best = rules_score(root, correct[0] if single and correct else correct)
+            worst = rules_score(root, wild) if wild else None
         except _FAULTS as exc:
             self.add("rules-not-checked", path, where(root), why=str(exc) or type(exc).__name__)
             return declared

@@ -17,7 +17,8 @@ from lxml import etree
 
 from itembank.core.findings import Finding
 from itembank.forms.exporters import Bundle, ScenarioBundle
-from itembank.forms.exporters._qti import _attr, _local
+from itembank.forms.exporters.package_rules import attr as _attr
+from itembank.forms.exporters.package_rules import local as _local
 
 E = Any  # lxml elements (lxml ships no type information)
 QTI21 = "http://www.imsglobal.org/xsd/imsqti_v2p1"
@@ -159,17 +160,6 @@ FORMAT_WORDS = {
 }
 
 
-def paper_names(bundle: Bundle, fmt: str) -> list[str]:
-    """The documents the html and pdf exporters write (html.documents' names), without
-    rendering them (tests hold the two to the same names)."""
-    kinds: tuple[str, ...]
-    if isinstance(bundle, ScenarioBundle):
-        ident, kinds = bundle.scenario["id"], ("candidate-brief", "actor-briefs", "marking-sheet")
-    else:
-        ident, kinds = bundle.manifest["id"], ("candidate-paper", "answer-key")
-    return [f"{ident}-{kind}.{fmt}" for kind in kinds]
-
-
 def paper_lines(bundle: Bundle, names: Sequence[str]) -> list[str]:
     """What each paper document will contain (its pages are known only once printed)."""
     if isinstance(bundle, ScenarioBundle):
@@ -199,7 +189,7 @@ def paper_lines(bundle: Bundle, names: Sequence[str]) -> list[str]:
     out = []
     for name in names:
         stem = name.rsplit(".", 1)[0]
-        what = next((text for end, text in says.items() if stem.endswith(end)), "a document")
+        what = next((text for kind, text in says.items() if kind in stem), "a document")
         out.append(f"{name}: {what}")
     return out
 
@@ -337,18 +327,27 @@ def hostile(interaction: E | None) -> list[str] | None:
     return None
 
 
+#: the catalogue the exporters file bank ids under (LOM catalog/entry); others are taken too
+CATALOG = "itembank"
+
+
 def bank_id(root: E, resource: E | None) -> str | None:
-    """The bank id as metadata carries it: the item's label, or an identifier entry in the
-    manifest resource's metadata (LOM general/identifier: catalog and entry, or plain text)."""
-    if root.get("label"):
-        return str(root.get("label"))
+    """The bank id as metadata carries it: a LOM identifier (IEEE LOM general/identifier, or
+    IMS MD 1.2 general/catalogentry) in the manifest resource's metadata, the itembank
+    catalogue's first; else the item's label attribute."""
+    found: list[tuple[bool, str]] = []
     for meta in resource.iter("{*}metadata") if resource is not None else ():
-        for ident in meta.iter("{*}identifier"):
-            entries = [e.text for e in ident.iter("{*}entry") if e.text and e.text.strip()]
-            text = entries[0] if entries else ident.text
-            if text and text.strip():
-                return str(text).strip()
-    return None
+        for entry in meta.iter("{*}entry"):
+            holder = entry.getparent()
+            if etree.QName(holder).localname not in ("identifier", "catalogentry"):
+                continue
+            catalog = "".join(c.findtext(".") or "" for c in holder.iter("{*}catalog")).strip()
+            text = " ".join("".join(entry.itertext()).split())
+            if text:
+                found.append((catalog != CATALOG, text))
+    if found:
+        return min(found, key=lambda f: f[0])[1]
+    return str(root.get("label")) if root.get("label") else None
 
 
 __all__ = [
@@ -362,7 +361,6 @@ __all__ = [
     "describe",
     "hostile",
     "paper_lines",
-    "paper_names",
     "resolve",
     "where",
 ]
