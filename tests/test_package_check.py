@@ -449,3 +449,65 @@ def test_cli_check_of_papers_says_what_they_contain(form: tuple[Path, str, dict[
     # the names are those the html exporter writes (checked against a real export)
     written = open_bank(bank_path).forms.export(form_id, "html", tmp_path / "h")
     assert sorted(p.name.replace(".html", ".pdf") for p in written) == sorted(line.split(":")[0].strip() for line in lines[1:3])
+
+
+# ---- the check's interpreter scores like the core scorer -----------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["qti21", "qti30"])
+def test_the_checks_interpreter_scores_like_the_core_scorer(packages: dict[str, Files], form: tuple[Path, str, dict[str, Any]], fmt: str) -> None:
+    """package_rules.score, run on each exported item's own rules, awards what
+    itembank.forms.scoring awards: the key, nothing, every single option, random subsets and
+    random true/false answers (so the max-score checks rest on a faithful reading)."""
+    import random
+
+    from itembank.forms.exporters.package_rules import score as rules_score
+    from itembank.forms.scoring import score
+
+    bank = open_bank(form[0])
+    rng = random.Random(11)
+    report = check_package(packages[fmt])
+    seen = set()
+    for entry in report.items:
+        item = bank.get(entry.bank_id or entry.identifier)
+        root = etree.fromstring(packages[fmt][entry.path])
+        ids = [str(o["id"]) for o in item["options"]]
+        cases: list[tuple[Any, Any]] = [(None, None)]
+        if item["format"] == "multiple_true_false":
+            for _ in range(8):
+                answers = {s: rng.random() < 0.5 for s in ids if rng.random() < 0.85}
+                cases.append((answers, [f"{s} {'TRUE' if v else 'FALSE'}" for s, v in answers.items()]))
+            cases.append((dict(item["key"]), [f"{s} {'TRUE' if v else 'FALSE'}" for s, v in item["key"].items()]))
+        elif item["format"] in ("single_best_answer", "true_false"):
+            cases += [([i], i) for i in ids]
+        else:
+            for _ in range(8):
+                chosen = rng.sample(ids, rng.randint(1, len(ids)))
+                cases.append((chosen, chosen))
+            cases.append((list(item["key"]), list(item["key"])))
+        for core, qti in cases:
+            assert rules_score(root, qti) == pytest.approx(score(item, core), abs=1e-12), (item["id"], core)
+        seen.add(item["format"])
+    assert seen == {"single_best_answer", "multiple_response", "true_false", "multiple_true_false"}
+
+
+def test_the_interpreter_follows_the_standard_templates_and_says_what_it_cannot() -> None:
+    from itembank.forms.exporters.package_rules import Unsupported
+    from itembank.forms.exporters.package_rules import score as rules_score
+
+    item = MTF.replace("TOPSCORE", "2.0")
+    template = item.replace("<responseProcessing>RULES</responseProcessing>",
+                            '<responseProcessing template="http://www.imsglobal.org/question/qti_v2p1/rptemplates/match_correct"/>')
+    root = etree.fromstring(template.encode())
+    assert rules_score(root, ["A TRUE", "B FALSE"]) == 1.0
+    assert rules_score(root, ["B FALSE", "A TRUE"]) == 1.0
+    assert rules_score(root, ["A TRUE"]) == 0.0
+    mapped = etree.fromstring(template.replace("match_correct", "map_response").encode())
+    assert rules_score(mapped, ["A TRUE", "B TRUE"]) == 1.0
+    odd = etree.fromstring(item.replace("RULES", '<lookupOutcomeValue identifier="SCORE"><null/></lookupOutcomeValue>').encode())
+    with pytest.raises(Unsupported, match="lookupOutcomeValue"):
+        rules_score(odd, ["A TRUE"])
+    report = check_package({"imsmanifest.xml": PACKAGE_MANIFEST.encode(), "i.xml": etree.tostring(odd)})
+    assert [(f.code, f.message) for f in report.findings] == [(
+        "rules-not-checked", "The response processing could not be followed here (the rules use "
+        "<lookupOutcomeValue>); check the max score by hand.")]

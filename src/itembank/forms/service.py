@@ -387,8 +387,8 @@ class Forms:
         if check and not fmt.startswith("qti"):  # papers: the HTML says what each will hold
             pdf = fmt.startswith("pdf")
             pages = self._build("html" + fmt[3:] if pdf else fmt, bundle, progress)
-            names = sorted(n[:-5] + ".pdf" if pdf else n for n in pages
-                           if n.endswith(".html") or not pdf)  # fmt: skip
+            names = [n[:-5] + ".pdf" if pdf else n for n in pages
+                     if n.endswith(".html") or not pdf]  # fmt: skip
             return ExportCheck(form, fmt, names, papers=paper_lines(bundle, names))
         files = self._build(fmt, bundle, progress)
         packages = {
