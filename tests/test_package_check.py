@@ -104,8 +104,10 @@ def test_real_exports_of_the_sample_bank_pass(packages: dict[str, Files], form: 
     (test,) = report.tests
     assert [len(s.items) for s in test.sections] == [len(s["items"]) for s in manifest["sections"]]
     assert [i for s in test.sections for i in s.items] == [i.identifier for i in report.items]
-    refs = [f"{r.get('identifier')}" for r in etree.fromstring(files["imsmanifest.xml"]).iter("{*}resource") if "stimulus" in r.get("type", "")]
-    assert [s.identifier for s in report.stimuli] == refs
+    stimuli = [r.get("href") for r in etree.fromstring(files["imsmanifest.xml"]).iter("{*}resource") if "stimulus" in r.get("type", "")]
+    assert [(s.identifier, s.path) for s in report.stimuli] == [(etree.fromstring(files[p]).get("identifier"), p) for p in stimuli]
+    used = {i for item in report.items for i in item.stimuli}
+    assert used == {s.identifier for s in report.stimuli}  # each stimulus file is used by some item
 
 
 # ---- hand-broken copies: each gives exactly the expected finding ---------------------------
