@@ -389,7 +389,7 @@ def test_export_with_package_errors_writes_nothing(form: tuple[Path, str, dict[s
 
 def test_cli_check_prints_what_a_platform_receives(form: tuple[Path, str, dict[str, Any]], tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    bank_path, form_id, manifest = form
+    bank_path, form_id, _ = form
     target = tmp_path / "not-made"
     code = run(["export", form_id, "--format", "qti21", "--check", "--out", str(target), "--bank", str(bank_path)])
     captured = capsys.readouterr()
