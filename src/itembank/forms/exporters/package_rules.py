@@ -9,6 +9,7 @@ NULL is false."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -24,9 +25,10 @@ class Unsupported(ValueError):
     """The rules use something this interpreter does not follow."""
 
 
+@functools.cache  # a package has a few dozen distinct tags, asked for thousands of times
 def local(tag: str) -> str:
     """A QTI 2.1 or 3.0 element name as its QTI 2.1 camelCase local name."""
-    name = str(etree.QName(tag).localname)
+    name = tag.rsplit("}", 1)[-1]
     if name.startswith("qti-"):
         head, *rest = name[4:].split("-")
         name = head + "".join(w.capitalize() for w in rest)
