@@ -513,3 +513,43 @@ def test_the_interpreter_follows_the_standard_templates_and_says_what_it_cannot(
     assert [(f.code, f.message) for f in report.findings] == [(
         "rules-not-checked", "The response processing could not be followed here (the rules use "
         "<lookupOutcomeValue>); check the max score by hand.")]
+
+
+def test_more_hand_broken_copies_each_give_exactly_their_findings(packages: dict[str, Files]) -> None:
+    files = packages["qti21"]
+    manifest = etree.fromstring(files["imsmanifest.xml"])
+    resources = list(manifest.iter("{*}resource"))
+    t, test_res = next((k, r) for k, r in enumerate(resources, 1) if "test" in r.get("type", ""))
+    i, item_res = next((k, r) for k, r in enumerate(resources, 1) if "item" in r.get("type", ""))
+    test_path, item_path = test_res.get("href"), item_res.get("href")
+    deps = len(test_res.findall("{*}dependency"))
+
+    def depend_on_nothing(root: Any) -> None:
+        res = list(root.iter("{*}resource"))[t - 1]
+        etree.SubElement(res, res.find("{*}file").tag.replace("file", "dependency"), identifierref="NOPE")
+
+    assert [(f.path, f.pointer, f.code, f.severity) for f in new_findings(files, edit(files, "imsmanifest.xml", depend_on_nothing))] == [
+        ("imsmanifest.xml", f"/manifest/resources/resource[{t}]/dependency[{deps + 1}]/@identifierref", "dangling-dependency", "error")]
+    assert [(f.path, f.code) for f in new_findings(files, {**files, "extra.txt": b"x"})] == [("extra.txt", "unlisted-file")]
+    assert sorted((f.path, f.code, f.severity) for f in new_findings(files, {**files, "IMSManifest.xml": b"<x/>"})) == [
+        ("IMSManifest.xml", "unlisted-file", "warning"), ("imsmanifest.xml", "case-clash", "error")]
+    # an interaction recording a response nobody declared
+    single = next(p for _, p in items(files) if b'cardinality="single"' in files[p])
+    undeclared = edit(files, single, lambda root: first(root, "qti21", "choiceInteraction").set("responseIdentifier", "R2"))
+    assert [(f.path, f.pointer, f.code) for f in new_findings(files, undeclared)] == [
+        (single, "/assessmentItem/itemBody/choiceInteraction/@responseIdentifier", "undeclared-response")]
+
+    # an item no test uses
+    def drop_ref(root: Any) -> None:
+        ref = next(r for r in root.iter("{*}assessmentItemRef") if r.get("href") == item_path)
+        ref.getparent().remove(ref)
+
+    assert [(f.path, f.pointer, f.code, f.severity) for f in new_findings(files, edit(files, test_path, drop_ref))] == [
+        (item_path, "/", "item-not-in-test", "warning")]
+
+    # a 3.0 resource type on a 2.1 item: the file is not what the type says, and versions mix
+    def retype(root: Any) -> None:
+        list(root.iter("{*}resource"))[i - 1].set("type", "imsqti_item_xmlv3p0")
+
+    assert sorted((f.path, f.code) for f in new_findings(files, edit(files, "imsmanifest.xml", retype))) == [
+        ("imsmanifest.xml", "mixed-versions"), (item_path, "version-mismatch")]
