@@ -160,6 +160,13 @@ FORMAT_WORDS = {
 }
 
 
+#: a paper variant's name ending -> what it is (the reasonable adjustments)
+VARIANT_WORDS = {
+    "large-print": "large print: a reasonable adjustment",
+    "accessible": "for a screen reader: a reasonable adjustment",
+}
+
+
 def paper_lines(bundle: Bundle, names: Sequence[str]) -> list[str]:
     """What each paper document will contain (its pages are known only once printed)."""
     if isinstance(bundle, ScenarioBundle):
@@ -190,7 +197,8 @@ def paper_lines(bundle: Bundle, names: Sequence[str]) -> list[str]:
     for name in names:
         stem = name.rsplit(".", 1)[0]
         what = next((text for kind, text in says.items() if kind in stem), "a document")
-        out.append(f"{name}: {what}")
+        variant = next((v for v in VARIANT_WORDS if stem.endswith(v)), None)
+        out.append(f"{name}: {what}" + (f" ({VARIANT_WORDS[variant]})" if variant else ""))
     return out
 
 
