@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from itembank.bank import Bank
@@ -97,9 +98,15 @@ def add_form_commands(sub: Any) -> None:
         "retired now, lacks the approvals the review policy required at that commit, or has "
         "uncommitted changes. --force replaces only a folder itembank wrote (it holds a "
         ".itembank-export file), never the bank, its repository, a git repository, the "
-        "current folder or one above it. Exit 0: written; 1: refused (each id and why); 2: "
-        "bad invocation (e.g. an adjustment the format does not offer), an output folder "
-        "that may not be replaced, or no bank.",
+        "current folder or one above it. Each QTI package is checked as a platform reads it "
+        "(identifiers unique, every file, dependency, stimulus and item reference resolves, "
+        "every key names a choice, max scores match the rules) and refused if that finds "
+        "errors. --check writes nothing: it prints what a platform will receive (per item: "
+        "identifier, title, format, max score; stimuli; tests and sections; totals) and every "
+        "error and warning, or for html and pdf what each paper will contain. Progress goes "
+        "to stderr when it is a terminal (--progress: always; --quiet: never). Exit 0: "
+        "written, or --check found no error; 1: refused (each id and why), or --check found "
+        "errors; 2: bad invocation (e.g. an adjustment the format does not offer), an output folder that may not be replaced, or no bank.",
     )
     p.add_argument("form", metavar="FORM", help="a form id or manifest path, or a scenario id")
     p.add_argument(
@@ -109,7 +116,16 @@ def add_form_commands(sub: Any) -> None:
         choices=("qti21", "qti30", "html", "pdf"),
         help="what to write",
     )
-    p.add_argument("--out", metavar="DIR", required=True, help="a new folder for the files")
+    p.add_argument("--out", metavar="DIR", help="a new folder for the files (not with --check)")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing: list what a platform will receive and every problem",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument(
+        "--progress", action="store_true", help="progress lines even when not a terminal"
+    )
     p.add_argument("--force", action="store_true", help="replace the folder if itembank wrote it")
     p.add_argument(
         "--as-delivered",
@@ -218,13 +234,44 @@ def _form(bank: Bank, args: argparse.Namespace) -> int:
     return EXIT_OK if check.ok else EXIT_FINDINGS
 
 
+def _progress(args: argparse.Namespace) -> Callable[[str, int, int], None] | None:
+    """Progress lines on stderr: on a terminal (one line per stage, rewritten in place), or
+    with --progress (one line per call, for logs); never with --quiet."""
+    tty = sys.stderr.isatty()
+    if args.quiet or not (args.progress or tty):
+        return None
+
+    def show(stage: str, done: int, total: int) -> None:
+        end = "\r" if tty and done < total else "\n"
+        print(f"  {stage} {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
 def _export(bank: Bank, args: argparse.Namespace) -> int:
     from itembank.forms.exporters import paper_format
     from itembank.forms.manifests import StaleFormError
 
+    if not args.check and not args.out:
+        print(
+            "itembank export: error: say where to write with --out DIR (or --check to write "
+            "nothing)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    progress = _progress(args)
     fmt = paper_format(args.export_format, args.large_print, args.accessible)
+    delivered = args.as_delivered
     try:
-        written = bank.forms.export(args.form, fmt, args.out, args.force, args.as_delivered)
+        if args.check:
+            report = bank.forms.export(
+                args.form, fmt, as_delivered=delivered, check=True, progress=progress
+            )
+            print("\n".join(report.lines()))
+            return EXIT_OK if report.ok else EXIT_FINDINGS
+        written = bank.forms.export(
+            args.form, fmt, args.out, args.force, delivered, progress=progress
+        )
     except StaleFormError as exc:
         print(f"itembank: {exc}", file=sys.stderr)
         return EXIT_FINDINGS

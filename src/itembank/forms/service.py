@@ -5,10 +5,11 @@ bank (at the recorded commit, from git) and commits through it."""
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from itembank.checks.analysis import analyse_file
 from itembank.checks.bankrules import check_bank
@@ -23,7 +24,14 @@ from itembank.core.layout import path_for
 from itembank.core.parsing import parse_record
 from itembank.core.schemas import iter_schema_errors
 from itembank.forms.assembly import assemble
-from itembank.forms.exporters import FormBundle, ScenarioBundle, export, write_tree
+from itembank.forms.exporters import FormBundle, ScenarioBundle, exporter, write_tree
+from itembank.forms.exporters.package_check import (
+    PackageRefusedError,
+    Progress,
+    check_package,
+    unzip,
+)
+from itembank.forms.exporters.package_report import ExportCheck, paper_lines
 from itembank.forms.manifests import (
     FormCheck,
     FormsOutcome,
@@ -48,6 +56,8 @@ if TYPE_CHECKING:
     from itembank.bank import Bank
 
 Record = dict[str, Any]
+Files = dict[str, bytes]
+Out = str | os.PathLike[str] | None  # where an export goes (None: only with check=True)
 
 
 class Forms:
@@ -331,14 +341,27 @@ class Forms:
         check, _, _, _ = self._check_form(form)
         return check
 
+    @overload
+    def export(self, form: str, fmt: str, out: Out = ..., force: bool = ...,
+               as_delivered: bool = ..., *, check: Literal[False] = ...,
+               progress: Progress | None = ...) -> list[Path]: ...  # fmt: skip
+
+    @overload
+    def export(self, form: str, fmt: str, out: Out = ..., force: bool = ...,
+               as_delivered: bool = ..., *, check: Literal[True],
+               progress: Progress | None = ...) -> ExportCheck: ...  # fmt: skip
+
     def export(
         self,
         form: str,
         fmt: str,
-        out: str | os.PathLike[str],
+        out: Out = None,
         force: bool = False,
         as_delivered: bool = False,
-    ) -> list[Path]:
+        *,
+        check: bool = False,
+        progress: Progress | None = None,
+    ) -> list[Path] | ExportCheck:
         """Export a form (or, for html/pdf, a scenario id) to the folder `out`.
 
         A form is rebuilt from its manifest's recorded bank commit: every record (and bank.json,
@@ -351,9 +374,55 @@ class Forms:
         `as_delivered` (a re-export of what candidates saw, for the record, e.g. an appeal).
         Uncommitted changes to any record the form names always refuse. A scenario is exported
         as committed at HEAD, and only when the review policy backs its approval.
-        Refusals raise NotDeliverableError naming each id and why."""
-        bundle: FormBundle | ScenarioBundle
+        Refusals raise NotDeliverableError naming each id and why, PackageRefusedError for a
+        QTI package with errors (package_check). check=True writes nothing and returns an
+        ExportCheck. progress(stage, done, total) hears: verify, build (or the exporter's own
+        stages), check (per item), write."""
+        if out is None and not check:
+            raise ItembankError("Say where to write the export (out), or ask for a check.")
+        tell: Progress = progress or (lambda stage, done, total: None)
+        tell("verify", 0, 1)
+        bundle = self._bundle(form, as_delivered)
+        tell("verify", 1, 1)
+        if check and not fmt.startswith("qti"):  # papers: the HTML says what each will hold
+            pdf = fmt.startswith("pdf")
+            pages = self._build("html" + fmt[3:] if pdf else fmt, bundle, progress)
+            names = [n[:-5] + ".pdf" if pdf else n for n in pages
+                     if n.endswith(".html") or not pdf]  # fmt: skip
+            return ExportCheck(form, fmt, names, papers=paper_lines(bundle, names))
+        files = self._build(fmt, bundle, progress)
+        packages = {
+            name: check_package(unzip(data), progress)
+            for name, data in sorted(files.items())
+            if name.endswith(".zip")
+        }
+        if check:
+            return ExportCheck(form, fmt, sorted(files), packages)
+        for name, report in packages.items():
+            if not report.ok:
+                raise PackageRefusedError(name, report)
+        assert out is not None  # refused above
+        tell("write", 0, 1)
+        written = write_tree(Path(out), files, force, self._protected())
+        tell("write", 1, 1)
+        return written
 
+    @staticmethod
+    def _build(fmt: str, bundle: FormBundle | ScenarioBundle, progress: Progress | None) -> Files:
+        """Run the exporter, passing `progress` on if it reports its own stages."""
+        run = exporter(fmt)
+        if progress is not None and "progress" in inspect.signature(run).parameters:
+            files: Files = run(bundle, progress=progress)  # type: ignore[call-arg]
+            return files
+        if progress is not None:
+            progress("build", 0, 1)
+        files = run(bundle)
+        if progress is not None:
+            progress("build", 1, 1)
+        return files
+
+    def _bundle(self, form: str, as_delivered: bool) -> FormBundle | ScenarioBundle:
+        """The records a form (or a scenario) is exported from, refused as export() says."""
         if is_id("content_id", form):
             refs = {form: "scenario"}
             current, verdicts, files = self._as_at(self._head(), refs)
@@ -373,32 +442,28 @@ class Forms:
                     f"{form} cannot be exported: only approved, committed scenarios are.", problems
                 )
             files.update(self._store.files_at(self._head(), [], ["standards"]))
-            bundle = ScenarioBundle(scenario, *self._titles_at(files))
-        else:
-            check, manifest, recorded, files = self._check_form(form)
-            blockers = check.export_blockers(as_delivered)
-            if blockers:
-                hint = (
-                    " (to re-export it exactly as delivered, for the record, e.g. an appeal, "
-                    "use --as-delivered)"
-                    if not as_delivered and not check.export_blockers(True)
-                    else ""
-                )
-                raise NotDeliverableError(
-                    f"The form {check.form} cannot be exported{hint}:", blockers
-                )
-            refs = manifest_ids(manifest)
-            blueprint_path = path_for("blueprint", str(manifest["blueprint"]))
-            blueprint, _ = parse_record(blueprint_path, files.get(blueprint_path, b"null"))
-            bundle = FormBundle(
-                manifest,
-                blueprint if isinstance(blueprint, dict) else None,
-                {i: r for i, r in recorded.items() if refs[i] == "item"},
-                {i: r for i, r in recorded.items() if refs[i] == "stimulus"},
-                *self._titles_at(files),
-                language=self._language_at(files),
+            return ScenarioBundle(scenario, *self._titles_at(files))
+        check, manifest, recorded, files = self._check_form(form)
+        blockers = check.export_blockers(as_delivered)
+        if blockers:
+            hint = (
+                " (to re-export it exactly as delivered, for the record, e.g. an appeal, "
+                "use --as-delivered)"
+                if not as_delivered and not check.export_blockers(True)
+                else ""
             )
-        return write_tree(Path(out), export(fmt, bundle), force, self._protected())
+            raise NotDeliverableError(f"The form {check.form} cannot be exported{hint}:", blockers)
+        refs = manifest_ids(manifest)
+        blueprint_path = path_for("blueprint", str(manifest["blueprint"]))
+        blueprint, _ = parse_record(blueprint_path, files.get(blueprint_path, b"null"))
+        return FormBundle(
+            manifest,
+            blueprint if isinstance(blueprint, dict) else None,
+            {i: r for i, r in recorded.items() if refs[i] == "item"},
+            {i: r for i, r in recorded.items() if refs[i] == "stimulus"},
+            *self._titles_at(files),
+            language=self._language_at(files),
+        )
 
     def _titles_at(self, files: dict[str, bytes]) -> tuple[dict[tuple[str, str], str], str]:
         """Statement titles and the bank's title from files read at one commit."""
