@@ -106,7 +106,8 @@ def add_form_commands(sub: Any) -> None:
         "error and warning, or for html and pdf what each paper will contain. Progress goes "
         "to stderr when it is a terminal (--progress: always; --quiet: never). Exit 0: "
         "written, or --check found no error; 1: refused (each id and why), or --check found "
-        "errors; 2: bad invocation (e.g. an adjustment the format does not offer), an output folder that may not be replaced, or no bank.",
+        "errors; 2: bad invocation (e.g. an adjustment the format does not offer), an "
+        "output folder that may not be replaced, or no bank.",
     )
     p.add_argument("form", metavar="FORM", help="a form id or manifest path, or a scenario id")
     p.add_argument(
