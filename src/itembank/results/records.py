@@ -207,9 +207,12 @@ def dif_class(record: Mapping[str, Any]) -> str:
     return next((c for c in ("C", "B", "A") if c in classes), "")
 
 
-def history_rows(records: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+def history_rows(
+    records: Sequence[Mapping[str, Any]], current_hash: str | None = None
+) -> list[dict[str, str]]:
     """An item's statistics history as display rows, newest first: what the item editor and
-    the review app show (one row per administration)."""
+    the review app show (one row per administration). Given the item's current content hash,
+    each row says whether it measured this version or an earlier one."""
     rows = []
     for r in sorted(records, key=lambda r: str(r.get("analysed_at", "")), reverse=True):
         item_rest = r.get("item_rest")
@@ -217,6 +220,9 @@ def history_rows(records: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
             {
                 "administration": str(r.get("administration", "")),
                 "form": str(r.get("form", "")),
+                "version": ""
+                if current_hash is None
+                else ("this" if r.get("content_hash") == current_hash else "earlier"),
                 "analysed": str(r.get("analysed_at", ""))[:10],
                 "n": str(r.get("n", "")),
                 "facility": f"{float(r['facility']):.2f}" if "facility" in r else "",

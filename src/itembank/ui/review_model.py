@@ -13,6 +13,7 @@ from typing import Any
 from itembank.bank import Bank
 from itembank.core.errors import ReviewInputError
 from itembank.core.render import markdown_html, sanitise
+from itembank.ui.statistics_view import statistics_rows
 from itembank.review.rules import (
     QueueEntry,
     ReviewAnswers,
@@ -166,6 +167,14 @@ class ReviewModel:
         self.last, self.ticket, self.blind, self.revealed = outcome, None, None, False
         self.refresh()
         return outcome
+
+    def statistics(self) -> list[dict[str, str]]:
+        """The open item's statistics history, newest first, once the key may be shown (option
+        proportions and facility would cue the key before the blind answer); [] otherwise."""
+        ticket = self._ticket()
+        if ticket.kind != "item" or not self.revealed:
+            return []
+        return statistics_rows(self.bank, ticket.record)
 
     def _ticket(self) -> ReviewTicket:
         if self.ticket is None:
