@@ -16,6 +16,7 @@ import pytest
 from itembank import open_bank
 from itembank.bank import Bank
 from itembank.core import canonical
+from itembank.core.errors import ReviewInputError, ValidationFailedError
 from itembank.core.schemas import iter_schema_errors
 from itembank.core.workflow import CRITERIA, content_hash
 from itembank.forms.manifests import delivery_id
@@ -189,9 +190,9 @@ def test_statistics_are_one_commit_by_the_analyst_and_change_no_item(bank_path: 
 def test_a_record_that_does_not_match_its_form_is_refused_with_the_fix(bank_path: Path) -> None:
     bank = open_bank(bank_path)
     record = records_for(the_form(bank))[0]
-    with pytest.raises(Exception, match="not the version of .* that the form .* delivered"):
+    with pytest.raises(ValidationFailedError, match=r"not the version of .* that the form .* delivered"):
         bank.save_many([{**record, "content_hash": "sha256:" + "0" * 64}], ANALYST, kinds=["statistics"])
-    with pytest.raises(Exception, match="The form 'no-such-form' does not exist"):
+    with pytest.raises(ValidationFailedError, match="The form 'no-such-form' does not exist"):
         bank.save_many([{**record, "form": "no-such-form"}], ANALYST, kinds=["statistics"])
     assert bank.store.list_files("statistics") == []
 
@@ -347,8 +348,9 @@ def test_review_app_lists_the_reason_and_shows_statistics_only_with_the_key(bank
     assert labels and labels[0].endswith("flagged (2026-11-pilot): item-rest r 0.05 is below 0.15")
     app._open(first)
     assert app.statistics.value == ""  # facility and option choices would cue the key
-    with pytest.raises(Exception, match="Answer the item first"):
-        app.model.statistics() or app.model.submit({}, "approve", "", {})
+    assert app.model.statistics() == []
+    with pytest.raises(ReviewInputError, match="Answer the item first"):
+        app.model.submit({}, "approve", "", {})
     app.model.answer_blind(bank.get(first)["key"])
     assert [r["administration"] for r in app.model.statistics()] == ["2026-11-pilot"]
     app._show_key(app.model.ticket, app.model.matched())

@@ -78,9 +78,11 @@ def analyse_file(relpath: str, data: bytes, matcher: TermMatcher) -> FileResult:
             )
         )
     if loc.parent and isinstance(record, dict):
-        field_name = {"review": "target", "blind_answer": "target", "statistics": "administration"}.get(
-            loc.kind, "exercise"
-        )
+        field_name = {
+            "review": "target",
+            "blind_answer": "target",
+            "statistics": "administration",
+        }.get(loc.kind, "exercise")
         if record.get(field_name) != loc.parent:
             result.findings.append(
                 error(

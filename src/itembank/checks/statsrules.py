@@ -95,6 +95,7 @@ def statistics_links(index: BankIndex) -> Iterator[Finding]:
                 f"{item} is not an item of this bank, so its statistics describe nothing here. "
                 "Correct the item id or remove the record.",
             )
+            continue  # whether the form carried it says nothing more
         if form not in forms:
             yield error(
                 path,

@@ -36,9 +36,9 @@ from itembank.forms.manifests import (
     manifest_ids,
 )
 from itembank.forms.pool import (
+    EMPIRICAL_MIN_N,
     AssemblyError,
     Pool,
-    EMPIRICAL_MIN_N,
     build_pool,
     delivered_counts,
     difficulty_values,

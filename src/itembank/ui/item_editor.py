@@ -16,7 +16,6 @@ from itembank.bank import Bank
 from itembank.core.errors import ItembankError, ValidationFailedError
 from itembank.core.findings import Finding
 from itembank.ui.item_form import FORMATS, ItemForm, OptionRow
-from itembank.ui.statistics_view import statistics_html, statistics_rows
 from itembank.ui.item_model import (
     LETTERS,
     ItemModel,
@@ -24,6 +23,7 @@ from itembank.ui.item_model import (
     fields_of,
     statement_titles,
 )
+from itembank.ui.statistics_view import statistics_html, statistics_rows
 from itembank.ui.widgets import button, css
 
 __all__ = ["FORMATS", "LETTERS", "ItemEditor", "OptionRow"]

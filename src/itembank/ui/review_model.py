@@ -13,7 +13,6 @@ from typing import Any
 from itembank.bank import Bank
 from itembank.core.errors import ReviewInputError
 from itembank.core.render import markdown_html, sanitise
-from itembank.ui.statistics_view import statistics_rows
 from itembank.review.rules import (
     QueueEntry,
     ReviewAnswers,
@@ -22,6 +21,7 @@ from itembank.review.rules import (
     matches_key,
     valid_target,
 )
+from itembank.ui.statistics_view import statistics_rows
 
 ALL = "(all)"  # a filter that lets every entry through
 
