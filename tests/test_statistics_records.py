@@ -273,6 +273,26 @@ def test_newer_unflagged_statistics_or_an_unflagged_item_are_not_queued() -> Non
     assert pending_flags(item, [], [], policy) is None
 
 
+def _review(who: str, submitted: str, decision: str = "approve") -> tuple[str, dict[str, Any]]:
+    return (f"{submitted}-{who[:4]}", {"target": "GK-0001", "hash": HASH, "reviewer": who,
+                                       "decision": decision, "submitted": submitted, "noes": [],
+                                       "blind_match": True, "has_comment": True, "panel": "p"})
+
+
+def test_the_panel_has_acted_when_the_policy_is_met_again_or_it_asked_for_changes() -> None:
+    item = {"author": "Tom Whitfield <tom@example.org>", "hash": HASH}
+    policy = {"approvals_required": 2, "blind_key_mismatch_blocks": True, "blocking_criteria": []}
+    record = {"administration": "a-1", "analysed_at": "2026-11-01T09:00:00Z", "flags": [["hard", "too hard"]]}
+    before = [_review(HELEN, "2026-10-01T09:00:00Z"), _review(RUTH, "2026-10-02T09:00:00Z")]
+    assert pending_flags(item, [record], before, policy) == ("a-1", ("too hard",))
+    one = [*before, _review(HELEN, "2026-11-05T09:00:00Z")]
+    assert pending_flags(item, [record], one, policy) == ("a-1", ("too hard",))
+    two = [*one, _review(RUTH, "2026-11-06T09:00:00Z")]
+    assert pending_flags(item, [record], two, policy) is None
+    changes = [*before, _review(HELEN, "2026-11-05T09:00:00Z", "request_changes")]
+    assert pending_flags(item, [record], changes, policy) is None
+
+
 # ---- assembly: empirical difficulty and delivered exposure ----------------------------------------
 
 ITEM = {"id": "GK-0001", "status": "approved", "difficulty_estimate": 0.55, "format": "single_best_answer",
@@ -289,6 +309,7 @@ def stats(**kw: Any) -> dict[str, Any]:
 def test_empirical_difficulty_is_the_newest_facility_of_the_current_version() -> None:
     older = stats(analysed_at="2026-05-01T09:00:00Z", administration="a-1", facility=0.8)
     assert empirical_difficulty([ITEM], [older, stats()]) == ({"GK-0001": 0.42}, [])
+    assert empirical_difficulty([ITEM], [stats(), older]) == ({"GK-0001": 0.42}, [])  # any order
     # figures of another version, or from too few candidates, do not count: the writer's estimate
     other = stats(content_hash="sha256:" + "0" * 64, analysed_at="2026-12-01T09:00:00Z", facility=0.1)
     few = stats(n=EMPIRICAL_MIN_N - 1, analysed_at="2026-12-02T09:00:00Z", facility=0.1)
