@@ -16,7 +16,7 @@ import pytest
 from itembank import open_bank
 from itembank.bank import Bank
 from itembank.core import canonical
-from itembank.core.errors import ReviewInputError, ValidationFailedError
+from itembank.core.errors import ConflictError, ReviewInputError, ValidationFailedError
 from itembank.core.schemas import iter_schema_errors
 from itembank.core.workflow import CRITERIA, content_hash
 from itembank.forms.manifests import delivery_id
@@ -377,3 +377,18 @@ def test_review_app_lists_the_reason_and_shows_statistics_only_with_the_key(bank
     assert [r["administration"] for r in app.model.statistics()] == ["2026-11-pilot"]
     app._show_key(app.model.ticket, app.model.matched())
     assert "item-rest r 0.05 is below 0.15" in app.statistics.value
+
+
+def test_re_analysis_replaces_an_administrations_records_once_they_are_read(bank_path: Path) -> None:
+    bank = open_bank(bank_path)
+    form = the_form(bank)
+    save(bank, records_for(form))
+    again = open_bank(bank_path)
+    redone = records_for(form, when="2026-11-03T10:00:00Z", facility={entries(form)[0]["id"]: 0.5})
+    with pytest.raises(ConflictError):  # written blind over figures it never read: refused
+        save(again, redone)
+    assert len(again.statistics_of(entries(form)[0]["id"])) == 1
+    for entry in entries(form):
+        again.statistics_of(entry["id"])  # read what is there: replacing it is now deliberate
+    save(again, redone)
+    assert open_bank(bank_path).statistics_of(entries(form)[0]["id"])[0]["facility"] == 0.5
