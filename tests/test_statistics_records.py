@@ -377,6 +377,13 @@ def test_review_app_lists_the_reason_and_shows_statistics_only_with_the_key(bank
     assert [r["administration"] for r in app.model.statistics()] == ["2026-11-pilot"]
     app._show_key(app.model.ticket, app.model.matched())
     assert "item-rest r 0.05 is below 0.15" in app.statistics.value
+    for criterion, radio in app.ratings.items():
+        radio.value = "yes"
+    app.decision.value = "approve"
+    app._submit()
+    assert (f"{first} stays approved; the flag clears when 2 panel members have re-approved it "
+            "since its statistics.") in app.message.value
+    assert "stays in review" not in app.message.value
 
 
 def test_re_analysis_replaces_an_administrations_records_once_they_are_read(bank_path: Path) -> None:

@@ -392,6 +392,7 @@ class ReviewApp(Messages):
         if self.model.ticket is None:
             self._say("Nothing to submit: choose an item from your queue.", "error")
             return
+        flagged = self.model.ticket.record.get("status") == "approved"  # back for statistics
         self.submit_button.disabled = True
         try:
             decision = self.decision.value
@@ -410,7 +411,15 @@ class ReviewApp(Messages):
         if outcome is None:
             return
         target = outcome.review["target"]
-        if outcome.status == "approved":
+        if flagged:
+            state = {
+                None: f"{target} stays approved; the flag clears when {outcome.needed} panel "
+                "members have re-approved it since its statistics.",
+                "in_review": f"{target} is back in review: it goes on no new form until it is "
+                "changed and approved again.",
+                "retired": f"{target} is retired: it goes on no new form.",
+            }.get(outcome.status, f"{target} is now {outcome.status}.")
+        elif outcome.status == "approved":
             state = f"{target} is now approved."
         elif outcome.status:
             state = (
