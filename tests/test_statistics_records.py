@@ -377,7 +377,7 @@ def test_review_app_lists_the_reason_and_shows_statistics_only_with_the_key(bank
     assert [r["administration"] for r in app.model.statistics()] == ["2026-11-pilot"]
     app._show_key(app.model.ticket, app.model.matched())
     assert "item-rest r 0.05 is below 0.15" in app.statistics.value
-    for criterion, radio in app.ratings.items():
+    for radio in app.ratings.values():
         radio.value = "yes"
     app.decision.value = "approve"
     app._submit()
