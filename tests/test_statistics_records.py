@@ -399,3 +399,20 @@ def test_re_analysis_replaces_an_administrations_records_once_they_are_read(bank
         again.statistics_of(entry["id"])  # read what is there: replacing it is now deliberate
     save(again, redone)
     assert open_bank(bank_path).statistics_of(entries(form)[0]["id"])[0]["facility"] == 0.5
+
+
+def test_a_member_who_approved_the_item_before_can_review_it_again_after_a_flag(bank_path: Path) -> None:
+    bank = open_bank(bank_path)
+    form = the_form(bank)
+    approvers = {(e["id"], r["reviewer"]) for e in entries(form) for r in bank.reviews_of(e["id"])
+                 if r["decision"] == "approve" and r["reviewer"] in PANEL[:2]}
+    ident, member = sorted(approvers)[0]
+    save(bank, records_for(form, flags={ident: [{"code": "hard", "reason": "facility 0.12 is below 0.2"}]}))
+    bank = open_bank(bank_path)
+    entry = {e.id: e for e in bank.review.queue(member)}[ident]
+    assert entry.flags == ("facility 0.12 is below 0.2",) and not entry.reviewed
+    ticket = bank.review.open(ident, member)
+    answers = ReviewAnswers(seen=ticket.seen, ratings=dict.fromkeys(CRITERIA["item"], "yes"),
+                            decision="approve", comment="", blind_response=ticket.record["key"])
+    assert bank.review.submit(ident, answers, member, datetime(2026, 11, 20, 9, 0, tzinfo=UTC)).status is None
+    assert {e.id: e for e in open_bank(bank_path).review.queue(member)}[ident].reviewed

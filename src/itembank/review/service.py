@@ -330,6 +330,10 @@ class Review:
             raise ValidationFailedError(f"The review was not recorded:\n{lines}", errors)
         review_path = path_of(review, "review")
         decided: dict[str, Any] = {}
+        # an approved item is back for flagged statistics: only reviews since them count as
+        # "already reviewed" (whoever approved it before may, and should, look again)
+        flag = self._flagged(self._bank.facts()).get(ident)
+        since = flag[2] if record.get("status") == "approved" and flag else ""
 
         def build() -> tuple[dict[str, bytes | None], dict[str, str | None], str]:
             # Under the store's lock: the reviews read here are all there are, so a second
@@ -339,7 +343,9 @@ class Review:
             done = [
                 r
                 for r in earlier
-                if same_person(r["reviewer"], reviewer) and r["content_hash"] == current
+                if same_person(r["reviewer"], reviewer)
+                and r["content_hash"] == current
+                and str(r["submitted"]) > since
             ]
             if done:
                 raise ReviewInputError(
