@@ -206,6 +206,17 @@ class Bank:
             if p.startswith(folder) and "/" not in p[len(folder) :]  # not blind/ answers
         ]
 
+    def statistics_of(self, ident: str) -> list[Record]:
+        """The readable statistics records of one item, every administration, newest first
+        (aggregates only; they are not content and never change the item)."""
+        check_id("content_id", ident)
+        out = []
+        for relpath in self.store.list_files("statistics"):
+            if relpath.endswith(f"/{ident}.json"):
+                with contextlib.suppress(ItembankError):
+                    out.append(self._load(relpath))
+        return sorted(out, key=lambda r: str(r.get("analysed_at", "")), reverse=True)
+
     def history(self, ident: str) -> list[Commit]:
         """Commits that changed this record, newest first."""
         check_id("content_id", ident)
@@ -421,6 +432,10 @@ class Bank:
             paths += [path_for("item", i) for i in ids(record.get("items", []))]
         elif kind in ("review", "blind_answer"):
             paths += [path_for(k, t) for t in ids(record.get("target")) for k in CONTENT_KINDS]
+        elif kind == "statistics":  # the item it describes and the form it was delivered on
+            paths += [path_for("item", i) for i in ids(record.get("item"))]
+            form = record.get("form")
+            paths += [path_for("form", str(form))] if is_id("slug", form) else []
         if kind in CONTENT_KINDS:
             for ident in ids(record.get("id")):
                 paths += self.store.list_files(f"reviews/{ident}")

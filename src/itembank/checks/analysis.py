@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from itembank.checks.currency import TermMatcher, status_on, term_findings
+from itembank.checks.statsrules import statistics_facts, statistics_rules
 from itembank.checks.structure import structural_findings
 from itembank.core.errors import InvalidIdError
 from itembank.core.findings import Finding, error, pointer, warning
@@ -77,7 +78,11 @@ def analyse_file(relpath: str, data: bytes, matcher: TermMatcher) -> FileResult:
             )
         )
     if loc.parent and isinstance(record, dict):
-        field_name = "target" if loc.kind in ("review", "blind_answer") else "exercise"
+        field_name = {
+            "review": "target",
+            "blind_answer": "target",
+            "statistics": "administration",
+        }.get(loc.kind, "exercise")
         if record.get(field_name) != loc.parent:
             result.findings.append(
                 error(
@@ -376,6 +381,7 @@ LOCAL_RULES: dict[str, Callable[[str, dict[str, Any]], Iterator[Finding]]] = {
     "framework": framework_rules,
     "bank": bank_rules,
     "blueprint": blueprint_rules,
+    "statistics": statistics_rules,
 }
 
 
@@ -508,7 +514,9 @@ FACTS: dict[str, Callable[[dict[str, Any]], Facts]] = {
     "form": lambda r: {
         "blueprint": r["blueprint"],
         "items": [i["id"] for s in r["sections"] for i in s["items"]],
+        "hashes": [[i["id"], i["content_hash"]] for s in r["sections"] for i in s["items"]],
     },
+    "statistics": statistics_facts,
 }
 
 __all__ = ["FileResult", "Location", "analyse_file"]

@@ -23,6 +23,7 @@ from itembank.checks.panelrules import (
     workflow_states,
 )
 from itembank.checks.standardrules import standard_roles
+from itembank.checks.statsrules import statistics_links
 from itembank.core.findings import Finding, error, pointer
 from itembank.core.layout import CONTENT_KINDS
 
@@ -43,6 +44,7 @@ def check_bank(facts: Mapping[str, Facts | None]) -> list[Finding]:
         standard_setting_links,
         blueprint_links,
         framework_links,
+        statistics_links,
         citations,
     ):
         out.extend(rule(index))

@@ -3,7 +3,8 @@
 A bank is a folder: bank.json, references.json, standards/, items/, stimuli/, scenarios/,
 reviews/<TARGET>/<review>.json, reviews/<TARGET>/blind/<blind answer>.json,
 standard_setting/<exercise>/(exercise.json|ratings/<id>.json), blueprints/,
-forms/<form>/manifest.json.
+forms/<form>/manifest.json, statistics/<administration>/<ITEM-ID>.json (aggregate statistics of
+one item version in one administration: not content, never reviewed, never on a form).
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ _RULES: list[tuple[re.Pattern[str], str, str, str | None]] = [
     ),
     (re.compile(r"^blueprints/(?P<id>[^/]+)\.json$"), "blueprint", "slug", None),
     (re.compile(r"^forms/(?P<id>[^/]+)/manifest\.json$"), "form", "slug", None),
+    (
+        re.compile(r"^statistics/(?P<parent>[^/]+)/(?P<id>[^/]+)\.json$"),
+        "statistics",
+        "content_id",
+        "slug",
+    ),
 ]
 
 #: Kinds whose records go through review and have a workflow status.
@@ -104,12 +111,17 @@ def path_for(kind: str, ident: str = "", parent: str | None = None) -> str:
         return f"standard_setting/{exercise}/ratings/{check_id('review_id', ident)}.json"
     if kind == "form":
         return f"forms/{check_id('slug', ident)}/manifest.json"
+    if kind == "statistics":
+        administration = check_id("slug", parent)
+        return f"statistics/{administration}/{check_id('content_id', ident)}.json"
     raise ValueError(f"unknown kind {kind!r}")
 
 
 def kind_of(record: dict[str, Any]) -> str:
     """Tell what kind of record a dict is, from the fields only that kind has."""
     keys = set(record)
+    if "administration" in keys and "facility" in keys:
+        return "statistics"
     if "format" in keys and "stem" in keys:
         return "item"
     if "exercises" in keys:
@@ -144,5 +156,7 @@ def path_of(record: dict[str, Any], kind: str | None = None) -> str:
         "review": record.get("target"),
         "blind_answer": record.get("target"),
         "rating": record.get("exercise"),
+        "statistics": record.get("administration"),
     }.get(kind)
-    return path_for(kind, str(record.get("id", "")), str(parent) if parent is not None else None)
+    ident = record.get("item" if kind == "statistics" else "id", "")
+    return path_for(kind, str(ident), str(parent) if parent is not None else None)

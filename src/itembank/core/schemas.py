@@ -33,6 +33,7 @@ SCHEMA_FILES = {
     "rating": "rating.schema.json",
     "blueprint": "blueprint.schema.json",
     "form": "form_manifest.schema.json",
+    "statistics": "item_statistics.schema.json",
 }
 
 

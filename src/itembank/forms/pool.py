@@ -17,6 +17,7 @@ import numpy as np
 
 from itembank.core.errors import ItembankError
 from itembank.core.standards import counted_standards
+from itembank.core.workflow import content_hash
 
 
 class AssemblyError(ItembankError):
@@ -45,6 +46,8 @@ class Candidate:
     difficulty: float
     enemies: tuple[str, ...]
     exposure: int  # forms already committed that carry it
+    delivered: int = 0  # of those, forms actually delivered (with statistics in the bank)
+    seen_by: int = 0  # candidates those deliveries gave it to
 
 
 @dataclass
@@ -57,12 +60,62 @@ class Pool:
     notes: list[str] = field(default_factory=list)
 
 
+#: Statistics from fewer candidates than this do not replace the writer's estimate: the
+#: standard error of a facility from 30 candidates is already up to 0.09.
+EMPIRICAL_MIN_N = 30
+
+
+def empirical_difficulty(
+    items: Iterable[Mapping[str, Any]], statistics: Iterable[Mapping[str, Any]]
+) -> tuple[dict[str, float], list[str]]:
+    """Each item's facility from the newest statistics of ITS CURRENT VERSION (content hash)
+    with at least EMPIRICAL_MIN_N candidates, and the items that fell back to the writer's
+    estimate (no such statistics yet: new or changed items, which must still reach forms to
+    be measured; figures of an earlier version describe a different item)."""
+    newest: dict[tuple[str, str], tuple[tuple[str, str], float]] = {}
+    for record in statistics:
+        if int(record.get("n", 0)) < EMPIRICAL_MIN_N:
+            continue
+        key = (str(record["item"]), str(record["content_hash"]))
+        stamp = (str(record["analysed_at"]), str(record["administration"]))
+        if key not in newest or stamp > newest[key][0]:
+            newest[key] = (stamp, float(record["facility"]))
+    values, fallback = {}, []
+    for item in items:
+        ident = str(item["id"])
+        found = newest.get((ident, content_hash("item", item)))
+        if found is not None:
+            values[ident] = found[1]
+        else:
+            values[ident] = float(item["difficulty_estimate"])
+            if item.get("status") == "approved":
+                fallback.append(ident)
+    return values, sorted(fallback)
+
+
+def delivered_counts(statistics: Iterable[Mapping[str, Any]]) -> dict[str, tuple[int, int]]:
+    """Item id -> (forms actually delivered that carried it, candidates given it), from the
+    statistics records (one per item, form and administration)."""
+    forms: dict[str, set[str]] = defaultdict(set)
+    candidates: Counter[str] = Counter()
+    for record in statistics:
+        forms[str(record["item"])].add(str(record["form"]))
+        candidates[str(record["item"])] += int(record.get("n", 0))
+    return {i: (len(f), candidates[i]) for i, f in forms.items()}
+
+
 def difficulty_values(
-    source: str, items: Iterable[Mapping[str, Any]], ratings: Iterable[Mapping[str, Any]] = ()
+    source: str,
+    items: Iterable[Mapping[str, Any]],
+    ratings: Iterable[Mapping[str, Any]] = (),
+    statistics: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, float]:
-    """Each item's difficulty (expected facility, 0-1) from the blueprint's chosen source."""
+    """Each item's difficulty (expected facility, 0-1) from the blueprint's chosen source
+    ('empirical': see empirical_difficulty, which also says which items fell back)."""
     if source == "writer":
         return {str(i["id"]): float(i["difficulty_estimate"]) for i in items}
+    if source == "empirical":
+        return empirical_difficulty(items, statistics)[0]
     if source == "angoff":
         # the mean of every judge's rating in the latest round that rated the item
         by_item: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -83,13 +136,20 @@ def build_pool(
     difficulty: Mapping[str, float],
     exposure: Mapping[str, int] | None = None,
     framework_roles: Mapping[str, str] | None = None,
+    delivered: Mapping[str, tuple[int, int]] | None = None,
 ) -> Pool:
     """The approved items and cases of the blueprint's role, minus exclusions. Given each
     framework's role, an item's mappings to frameworks of roles it does not claim are ignored
     (they count towards no blueprint bound).
 
+    The exposure cap counts COMMITTED forms (`exposure`), not only delivered ones
+    (`delivered`, shown beside it): every committed form is meant to be delivered, so counting
+    only past deliveries would let an item exceed the cap once the forms waiting to be
+    delivered are used.
+
     Raises AssemblyError when `include` names content that is not approved or not eligible.
     """
+    delivered = delivered or {}
     role = blueprint["role"]
     exposure = exposure or {}
     excluded = set(blueprint.get("exclude", []))
@@ -143,6 +203,8 @@ def build_pool(
             difficulty=float(difficulty[ident]),
             enemies=tuple(sorted(str(e) for e in r.get("enemies", []))),
             exposure=seen,
+            delivered=delivered.get(ident, (0, 0))[0],
+            seen_by=delivered.get(ident, (0, 0))[1],
         )
     if no_difficulty:
         notes.append(
@@ -297,7 +359,9 @@ __all__ = [
     "Pool",
     "build_pool",
     "counted_standards",
+    "delivered_counts",
     "difficulty_values",
+    "empirical_difficulty",
     "exposure_counts",
     "is_eligible",
     "items_per_case",

@@ -44,10 +44,13 @@ from itembank.forms.manifests import (
     manifest_ids,
 )
 from itembank.forms.pool import (
+    EMPIRICAL_MIN_N,
     AssemblyError,
     Pool,
     build_pool,
+    delivered_counts,
     difficulty_values,
+    empirical_difficulty,
     exposure_counts,
     supply_conflicts,
 )
@@ -96,14 +99,28 @@ class Forms:
         exposure = exposure_counts(
             m for m in self.committed() if str(m.get("id")) not in skip_forms
         )
-        return build_pool(
+        statistics = self._bank.records("statistics")  # aggregates only: never on a form
+        fallback: list[str] = []
+        if source == "empirical":
+            difficulty, fallback = empirical_difficulty(items, statistics)
+        else:
+            difficulty = difficulty_values(source, items, ratings)
+        pool = build_pool(
             blueprint,
             items,
             self._bank.records("stimulus"),
-            difficulty_values(source, items, ratings),
+            difficulty,
             exposure,
             self._framework_roles(),
+            delivered_counts(statistics),
         )
+        if fallback:
+            pool.notes.append(
+                f"{len(fallback)} approved item(s) have no statistics of their current version "
+                f"from {EMPIRICAL_MIN_N}+ candidates yet; the writer's difficulty estimate was "
+                f"used (e.g. {', '.join(fallback[:5])})"
+            )
+        return pool
 
     def _framework_roles(self) -> dict[str, str]:
         """Framework id -> its role: a mapping counts only for content that claims that role."""

@@ -33,6 +33,11 @@ CRITERION_TEXT: Mapping[str, str] = {
 }
 #: Where a decision sends the content (approval only once the policy is met).
 NEXT_STATUS = {"request_changes": "changes_requested", "reject": "rejected"}
+#: Where a panel's decision sends an APPROVED item it re-reviews because its statistics were
+#: flagged: approving keeps it approved; asking for changes takes it off new forms and back
+#: into review (the request blocks approval until the writer's new version is reviewed);
+#: rejecting retires it (ids are permanent, so an approved item is retired, not rejected).
+FLAGGED_NEXT_STATUS = {"request_changes": "in_review", "reject": "retired"}
 COMMENT_LIMIT, CRITERION_COMMENT_LIMIT = 10000, 5000
 
 
@@ -233,6 +238,34 @@ def policy_verdict(
     )
 
 
+def pending_flags(
+    item: Mapping[str, Any],
+    statistics: Sequence[Mapping[str, Any]],
+    reviews: Sequence[tuple[str, Mapping[str, Any]]],
+    policy: Mapping[str, Any],
+) -> tuple[str, tuple[str, ...]] | None:
+    """(administration, flag reasons) when the item's NEWEST statistics record has flags the
+    panel has not yet acted on, else None. Facts in, as the per-file analysis records them.
+
+    The panel has acted when, since that record was analysed, a review asked for changes or
+    rejected the item, or reviews of the current content meet the review policy again (a
+    re-approval by as many reviewers as an approval needs, knowing the statistics). One
+    reviewer's look is not enough: the flag asks the panel, not one member, to decide.
+    """
+    if not statistics:
+        return None
+    newest = max(statistics, key=lambda s: (str(s["analysed_at"]), str(s["administration"])))
+    if not newest["flags"]:
+        return None
+    since = [(i, r) for i, r in reviews if str(r["submitted"]) > str(newest["analysed_at"])]
+    if any(r["decision"] != "approve" for _, r in since):
+        return None
+    verdict = workflow.verdict_for(str(item["author"]), str(item["hash"]), since, policy)
+    if since and verdict.approved:
+        return None
+    return str(newest["administration"]), tuple(str(reason) for _, reason in newest["flags"])
+
+
 def readable_lines(kind: str, record: Mapping[str, Any]) -> list[str]:
     """The reviewed content (what an approval covers) as lines of text, for a diff."""
     lines: list[str] = []
@@ -280,6 +313,10 @@ class QueueEntry:
     standards: tuple[str, ...]
     reviewed: bool  # this reviewer has reviewed the current content
     changed: bool  # this reviewer reviewed an older version
+    #: why the item's newest statistics want a panel to look again (empty: not flagged)
+    flags: tuple[str, ...] = ()
+    #: the administration those statistics come from
+    administration: str = ""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from itembank.core.ids import check_id
 from itembank.core.layout import CONTENT_KINDS, path_for, path_of
 from itembank.core.parsing import parse_record
 from itembank.review.rules import (
+    FLAGGED_NEXT_STATUS,
     QueueEntry,
     ReviewAnswers,
     ReviewOutcome,
@@ -31,6 +32,7 @@ from itembank.review.rules import (
     build_review,
     content_diff,
     next_status,
+    pending_flags,
     policy_verdict,
 )
 
@@ -59,23 +61,38 @@ class Review:
     def queue(self, reviewer: str) -> list[QueueEntry]:
         """Content in review for this reviewer's panel (the roles the panel covers in bank.json;
         every role when it names none), never their own; each entry says whether they have
-        reviewed this version."""
+        reviewed this version.
+
+        Approved items whose newest statistics are flagged come back too, with the flags'
+        reasons, until the panel acts (see review.rules.pending_flags); they stay approved, and
+        deliverable, meanwhile: a flag is a screening signal for expert judgement (a hard item,
+        DIF that may have a construct-relevant explanation, a small sample), not a finding of
+        fault, and pulling items automatically would change live forms on a statistic alone."""
         covers = self._bank.panels.roles(self._bank.panels.require(reviewer, "review"))
         facts = self._bank.facts()
+        flagged = self._flagged(facts)
         mine: dict[str, list[str]] = {}
+        since_flag: set[str] = set()
         for f in facts.values():
             if f["kind"] == "review" and f["valid"] and same_person(f["reviewer"], reviewer):
                 mine.setdefault(f["target"], []).append(f["hash"])
+                stats = flagged.get(f["target"])
+                if stats is not None and str(f["submitted"]) > stats[2]:
+                    since_flag.add(f["target"])
         out = []
         for f in sorted(facts.values(), key=lambda x: str(x.get("id") or x.get("file_id"))):
-            if f["kind"] not in CONTENT_KINDS or not f["valid"] or f["status"] != "in_review":
+            if f["kind"] not in CONTENT_KINDS or not f["valid"]:
+                continue
+            ident = str(f.get("id") or f["file_id"])
+            flags = flagged.get(ident)
+            if not (f["status"] == "in_review" or (f["status"] == "approved" and flags)):
                 continue
             if same_person(f["author"], reviewer):
                 continue
             if covers is not None and not covers & set(f.get("roles", [])):
                 continue  # content for roles another panel reviews
-            ident = str(f.get("id") or f["file_id"])
             hashes = mine.get(ident, [])
+            again = f["status"] == "approved"  # back for its statistics: reviews since count
             out.append(
                 QueueEntry(
                     id=ident,
@@ -83,11 +100,45 @@ class Review:
                     format=str(f.get("format", f["kind"])),
                     roles=tuple(f.get("roles", [])),
                     standards=tuple(sorted({s for _, s in f.get("std", [])})),
-                    reviewed=f["hash"] in hashes,
-                    changed=bool(hashes) and f["hash"] not in hashes,
+                    reviewed=ident in since_flag if again else f["hash"] in hashes,
+                    changed=not again and bool(hashes) and f["hash"] not in hashes,
+                    flags=flags[1] if flags else (),
+                    administration=flags[0] if flags else "",
                 )
             )
         return out
+
+    def _flagged(self, facts: dict[str, Any]) -> dict[str, tuple[str, tuple[str, ...], str]]:
+        """Item id -> (administration, flag reasons, analysed at) for items whose newest
+        statistics are flagged and not yet acted on by the panel."""
+        stats: dict[str, list[dict[str, Any]]] = {}
+        reviews: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        items = {}
+        for path, f in facts.items():
+            if not f["valid"]:
+                continue
+            if f["kind"] == "statistics":
+                stats.setdefault(f["item"], []).append(f)
+            elif f["kind"] == "review":
+                reviews.setdefault(f["target"], []).append((path, f))
+            elif f["kind"] == "item" and f.get("id"):
+                items[f["id"]] = f
+        policy = self._bank.settings["review_policy"]
+        out = {}
+        for ident, records in stats.items():
+            if ident not in items:
+                continue  # validate reports statistics of an unknown item
+            pending = pending_flags(items[ident], records, reviews.get(ident, []), policy)
+            if pending is not None:
+                newest = max(str(r["analysed_at"]) for r in records)
+                out[ident] = (pending[0], pending[1], newest)
+        return out
+
+    def _open_status_ok(self, ident: str, status: object) -> bool:
+        """In review, or approved with flagged statistics the panel has not acted on."""
+        if status == "in_review":
+            return True
+        return status == "approved" and ident in self._flagged(self._bank.facts())
 
     def open(self, target: object, reviewer: str) -> ReviewTicket:
         """Open content for review: checks the reviewer may review it and returns a ticket with
@@ -103,7 +154,7 @@ class Review:
                 f"({panel}) reviews {', '.join(sorted(covers))} content only."
             )
         seen = self._bank._bases[relpath]
-        if record.get("status") != "in_review":
+        if not self._open_status_ok(str(record.get("id")), record.get("status")):
             raise ReviewInputError(
                 f"{record['id']} is not in review (it is {record.get('status')}): it has "
                 "left your queue. Choose another."
@@ -246,7 +297,7 @@ class Review:
         if not isinstance(record, dict):
             raise ItembankError(f"{relpath} cannot be read, so it cannot be reviewed now.")
         ident = str(record["id"])
-        if record.get("status") != "in_review":
+        if not self._open_status_ok(ident, record.get("status")):
             raise ReviewInputError(
                 f"{ident} left review since you opened it (it is now {record.get('status')}); "
                 "your review was not recorded."
@@ -279,6 +330,10 @@ class Review:
             raise ValidationFailedError(f"The review was not recorded:\n{lines}", errors)
         review_path = path_of(review, "review")
         decided: dict[str, Any] = {}
+        # an approved item is back for flagged statistics: only reviews since them count as
+        # "already reviewed" (whoever approved it before may, and should, look again)
+        flag = self._flagged(self._bank.facts()).get(ident)
+        since = flag[2] if record.get("status") == "approved" and flag else ""
 
         def build() -> tuple[dict[str, bytes | None], dict[str, str | None], str]:
             # Under the store's lock: the reviews read here are all there are, so a second
@@ -288,16 +343,21 @@ class Review:
             done = [
                 r
                 for r in earlier
-                if same_person(r["reviewer"], reviewer) and r["content_hash"] == current
+                if same_person(r["reviewer"], reviewer)
+                and r["content_hash"] == current
+                and str(r["submitted"]) > since
             ]
             if done:
                 raise ReviewInputError(
                     f"You already reviewed this version of {ident} (review {done[0]['id']}); "
                     "it is recorded once. Nothing more was written."
                 )
-            status = next_status(kind, record, review, earlier, policy)
+            if record.get("status") == "approved":  # back for flagged statistics
+                status = FLAGGED_NEXT_STATUS.get(str(review["decision"]))
+            else:
+                status = next_status(kind, record, review, earlier, policy)
             if status:
-                workflow.check_move("in_review", status)
+                workflow.check_move(str(record.get("status")), status)
             changed = dict(record, status=status) if status else record
             decided.update(status=status, changed=changed, earlier=earlier)
             changes: dict[str, bytes | None] = {
@@ -319,7 +379,9 @@ class Review:
             name = reviewer.split("<")[0].strip()
             words = {"approve": "approve", "request_changes": "request changes", "reject": "reject"}
             message = f"{ident}: {words[review['decision']]} (review by {name})"
-            if status == "approved":
+            if record.get("status") == "approved":
+                message += "; statistics flags reviewed" + (f"; status {status}" if status else "")
+            elif status == "approved":
                 message += "; approved: review policy met"
             elif status:
                 message += f"; status {status}"

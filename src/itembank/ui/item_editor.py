@@ -23,6 +23,7 @@ from itembank.ui.item_model import (
     fields_of,
     statement_titles,
 )
+from itembank.ui.statistics_view import statistics_html, statistics_rows
 from itembank.ui.widgets import button, css
 
 __all__ = ["FORMATS", "LETTERS", "ItemEditor", "OptionRow"]
@@ -98,6 +99,7 @@ class ItemEditor(ItemForm):
         previews = w.Tab([self.candidate_preview, self.reviewer_preview])
         previews.set_title(0, "As a candidate sees it")
         previews.set_title(1, "As a reviewer sees it")
+        self.statistics = css(w.HTML(), "ib-statistics")  # the item's history after delivery
 
         self.widget = css(
             w.VBox(
@@ -115,6 +117,7 @@ class ItemEditor(ItemForm):
                     self.result,
                     w.HTML("<h3>Preview</h3>"),
                     previews,
+                    self.statistics,
                 ]
             ),
             "ib-item-editor",
@@ -332,6 +335,7 @@ class ItemEditor(ItemForm):
         """Show the model's record in the form, then its checks and previews."""
         self._show(fields_of(self.record))
         self.result.value = ""
+        self.statistics.value = statistics_html(statistics_rows(self.bank, self.record))
         self.run_checks()
 
     def collect(self) -> dict[str, Any]:

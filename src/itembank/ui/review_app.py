@@ -25,6 +25,7 @@ from itembank.review.rules import (
     option_ids,
 )
 from itembank.ui.review_model import ALL, ReviewModel, scenario_html
+from itembank.ui.statistics_view import statistics_html
 from itembank.ui.widgets import Messages, css
 
 __all__ = ["ALL", "FORMAT_NAMES", "ReviewApp", "ReviewModel", "scenario_html"]
@@ -89,6 +90,7 @@ class ReviewApp(Messages):
         )
         self.reveal_button.on_click(self._safe(self._reveal))
         self.match = css(w.HTML(""), "ib-match")
+        self.statistics = css(w.HTML(""), "ib-statistics")  # shown with the key, never before
         self.ratings: dict[str, w.RadioButtons] = {}
         self.notes: dict[str, w.Textarea] = {}
         self.rating_box = w.VBox([])
@@ -118,7 +120,14 @@ class ReviewApp(Messages):
         )
         self.submit_button.on_click(self._safe(self._submit))
         self.judge_box = w.VBox(
-            [self.match, self.rating_box, self.decision, self.comment, self.submit_button],
+            [
+                self.match,
+                self.statistics,
+                self.rating_box,
+                self.decision,
+                self.comment,
+                self.submit_button,
+            ],
             layout=w.Layout(display="none"),
         )
         self.review_box = w.VBox(
@@ -185,7 +194,8 @@ class ReviewApp(Messages):
             else ("changed since your review" if e.changed else "to review")
         )
         what = FORMAT_NAMES.get(e.format, e.format)
-        return f"{e.id} · {what} · {', '.join(e.standards)} · {state}"
+        flagged = f" · flagged ({e.administration}): {'; '.join(e.flags)}" if e.flags else ""
+        return f"{e.id} · {what} · {', '.join(e.standards)} · {state}{flagged}"
 
     def _open(self, target: object) -> None:
         ticket = self._run(lambda: self.model.open(target))
@@ -194,6 +204,7 @@ class ReviewApp(Messages):
         self._say("")
         self.judge_box.layout.display = "none"
         self.match.value = ""
+        self.statistics.value = ""
         self.decision.value = None
         self.comment.value = ""
         self.changes.value = self._changes_html(ticket) if ticket.kind != "item" else ""
@@ -330,6 +341,7 @@ class ReviewApp(Messages):
                 "Your answer differs from the key. This is recorded. If you approve, explain in "
                 "the comment why the key is right; otherwise request changes.</div>"
             )
+        self.statistics.value = statistics_html(self.model.statistics())
         self._rating_widgets("item")
         self.judge_box.layout.display = ""
 
@@ -380,6 +392,7 @@ class ReviewApp(Messages):
         if self.model.ticket is None:
             self._say("Nothing to submit: choose an item from your queue.", "error")
             return
+        flagged = self.model.ticket.record.get("status") == "approved"  # back for statistics
         self.submit_button.disabled = True
         try:
             decision = self.decision.value
@@ -398,7 +411,15 @@ class ReviewApp(Messages):
         if outcome is None:
             return
         target = outcome.review["target"]
-        if outcome.status == "approved":
+        if flagged:
+            state = {
+                None: f"{target} stays approved; the flag clears when {outcome.needed} panel "
+                "members have re-approved it since its statistics.",
+                "in_review": f"{target} is back in review: it goes on no new form until it is "
+                "changed and approved again.",
+                "retired": f"{target} is retired: it goes on no new form.",
+            }.get(outcome.status, f"{target} is now {outcome.status}.")
+        elif outcome.status == "approved":
             state = f"{target} is now approved."
         elif outcome.status:
             state = (

@@ -21,6 +21,7 @@ from itembank.review.rules import (
     matches_key,
     valid_target,
 )
+from itembank.ui.statistics_view import statistics_rows
 
 ALL = "(all)"  # a filter that lets every entry through
 
@@ -166,6 +167,14 @@ class ReviewModel:
         self.last, self.ticket, self.blind, self.revealed = outcome, None, None, False
         self.refresh()
         return outcome
+
+    def statistics(self) -> list[dict[str, str]]:
+        """The open item's statistics history, newest first, once the key may be shown (option
+        proportions and facility would cue the key before the blind answer); [] otherwise."""
+        ticket = self._ticket()
+        if ticket.kind != "item" or not self.revealed:
+            return []
+        return statistics_rows(self.bank, ticket.record)
 
     def _ticket(self) -> ReviewTicket:
         if self.ticket is None:
