@@ -1,0 +1,206 @@
+"""Matching parsed results to the form that was delivered, and re-scoring them.
+
+Each response is matched to the form's manifest entry by the identifier the platform saw
+(`delivery_id(entry)`: bank id + hash of content version and option order; the bare bank id
+is accepted too, as a form holds one variant of each item), converted to the item's own option
+ids (through the option order the form showed, when the source gives the letters shown), and
+scored again by the bank's scorer on the item version the manifest names. The platform's score
+is kept beside ours; a disagreement is a finding, never silently overwritten. Pure: the
+scorer and the delivery-id function are passed in (the results room does not import forms).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from itembank.core.findings import Finding, error, warning
+from itembank.results.importer import CandidateRow, RawResponse
+
+LETTERS = string.ascii_uppercase
+Scorer = Callable[[Mapping[str, Any], Any], float]
+DeliveryId = Callable[[Mapping[str, Any]], str]
+TRUTH = {"T": True, "TRUE": True, "F": False, "FALSE": False}
+
+
+@dataclass
+class Matched:
+    """Rows ready for the store, and what was wrong (errors refuse the whole import;
+    disagreements are reported and the import goes ahead)."""
+
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    characteristics: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[Finding] = field(default_factory=list)
+    disagreements: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def entries(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The manifest's item entries in the order the form shows them."""
+    return [dict(e) for s in manifest["sections"] for e in s["items"]]
+
+
+def _convert(
+    item: Mapping[str, Any], entry: Mapping[str, Any], raw: RawResponse
+) -> tuple[Any, str] | str:
+    """(the response in the scorer's terms, its stored string) or why it names no option."""
+    order = [str(o) for o in entry["option_order"]]
+    shown = {LETTERS[k]: oid for k, oid in enumerate(order)}
+    names = "letters " + "".join(LETTERS[: len(order)]) if raw.notation == "shown" else (
+        "option ids " + ", ".join(sorted(order)))  # fmt: skip
+
+    def own(token: str) -> str | None:
+        if raw.notation == "shown":
+            return shown.get(token.upper())
+        return token if token in order else None
+
+    if item["format"] == "multiple_true_false":
+        answers: dict[str, bool] = {}
+        for token in raw.values:
+            left, _, right = token.partition("=")
+            oid, truth = own(left.strip()), TRUTH.get(right.strip().upper())
+            if oid is None or truth is None or oid in answers:
+                return (f"{token!r} names no statement of the item, or not as STATEMENT=T|F "
+                        f"once each (the {names})")  # fmt: skip
+            answers[oid] = truth
+        text = "|".join(f"{k}={'T' if v else 'F'}" for k, v in sorted(answers.items()))
+        return answers, text
+    chosen = []
+    for token in raw.values:
+        oid = own(token)
+        if oid is None:
+            return f"{token!r} names no option of the item (its {names})"
+        chosen.append(oid)
+    chosen = sorted(set(chosen))
+    return chosen, "|".join(chosen)
+
+
+def _key_text(item: Mapping[str, Any]) -> str:
+    key = item["key"]
+    if isinstance(key, Mapping):
+        return "|".join(f"{k}={'T' if v else 'F'}" for k, v in sorted(key.items()))
+    return "|".join(sorted(str(k) for k in key))
+
+
+def match(
+    form_id: str,
+    manifest: Mapping[str, Any],
+    items: Mapping[str, Mapping[str, Any]],
+    responses: Sequence[RawResponse],
+    candidates: Sequence[CandidateRow] | None,
+    score: Scorer,
+    delivery_id: DeliveryId,
+    candidates_name: str = "candidates file",
+) -> Matched:
+    """Match, convert and re-score every response (see the module docstring). `items`: bank
+    id -> the item record at the content hash the manifest names."""
+    out = Matched()
+    by_name: dict[str, tuple[int, dict[str, Any]]] = {}
+    form_entries = entries(manifest)
+    for position, entry in enumerate(form_entries):
+        by_name[delivery_id(entry)] = (position, entry)
+        by_name[str(entry["id"])] = (position, entry)
+    first: dict[tuple[str, str], RawResponse] = {}
+    seen_candidates: dict[str, str] = {}
+    for raw in responses:
+        place = (raw.source, raw.where)
+        if raw.form is not None and raw.form != form_id:
+            out.errors.append(error(*place, "unknown-form",
+                                    f"names form {raw.form!r}, but this import is for {form_id}: "
+                                    "import each form's results with its own --form"))  # fmt: skip
+            continue
+        found = by_name.get(raw.item)
+        if found is None:
+            bank_id = raw.item.rsplit("-", 1)[0]
+            hint = next(
+                (f"; the form delivers {bank_id} as {delivery_id(e)} (this names another content "
+                 "version or option order: check the results are for this form)"
+                 for e in form_entries if str(e["id"]) == bank_id), "")  # fmt: skip
+            out.errors.append(error(*place, "unknown-item",
+                                    f"item {raw.item!r} is not on form {form_id}{hint}"))
+            continue
+        position, entry = found
+        bank_id = str(entry["id"])
+        earlier = first.get((raw.candidate, bank_id))
+        if earlier is not None:
+            if earlier.source != raw.source and raw.where.startswith("/"):
+                out.errors.append(error(*place, "duplicate-candidate",
+                                        f"candidate {raw.candidate} is also reported in "
+                                        f"{earlier.source}: keep one results document per "
+                                        "candidate"))  # fmt: skip
+            else:
+                out.errors.append(error(*place, "duplicate-response",
+                                        f"candidate {raw.candidate} already answered {bank_id} at "
+                                        f"{earlier.source} {earlier.where}: keep one row per "
+                                        "candidate and item"))  # fmt: skip
+            continue
+        first[(raw.candidate, bank_id)] = raw
+        seen_candidates.setdefault(raw.candidate, raw.source)
+        item = items[bank_id]
+        converted = _convert(item, entry, raw)
+        if isinstance(converted, str):
+            out.errors.append(error(*place, "no-such-option",
+                                    f"candidate {raw.candidate}, item {bank_id}: {converted}"))
+            continue
+        response, text = converted
+        omitted = not raw.values
+        ours = 0.0 if omitted else float(score(item, response))
+        if raw.platform_score is not None and abs(raw.platform_score - ours) > 1e-9:
+            out.disagreements.append(warning(*place, "score-disagreement",
+                                             f"candidate {raw.candidate}, item {bank_id}: the "
+                                             f"platform scored {raw.platform_score:g}, the bank's "
+                                             f"key ({_key_text(item)}) gives {ours:g} for "
+                                             f"{text or 'no response'}"))  # fmt: skip
+        out.responses.append({
+            "form": form_id, "candidate": raw.candidate, "item": bank_id,
+            "delivery_id": delivery_id(entry), "content_hash": str(entry["content_hash"]),
+            "position": position, "response": text or None, "omitted": omitted,
+            "score": ours, "platform_score": raw.platform_score,
+            "max_score": float(entry["max_score"]), "key": _key_text(item),
+        })  # fmt: skip
+    _candidates(form_id, seen_candidates, candidates, candidates_name, out)
+    if out.errors:
+        out.responses.clear()
+        out.candidates.clear()
+        out.characteristics.clear()
+    return out
+
+
+def _candidates(
+    form_id: str,
+    seen: Mapping[str, str],
+    listed: Sequence[CandidateRow] | None,
+    name: str,
+    out: Matched,
+) -> None:
+    """Candidates rows (and equality characteristics, kept apart) for everyone who answered."""
+    if listed is None:
+        out.candidates.extend({"form": form_id, "candidate": c, "employer": None} for c in seen)
+        if seen:
+            out.notes.append("no candidates file: employers and equality characteristics are "
+                             "unknown for this import")  # fmt: skip
+        return
+    known = {c.id: c for c in listed}
+    for cand, source in seen.items():
+        if cand not in known:
+            out.errors.append(error(source, "/", "unknown-candidate",
+                                    f"candidate {cand} has responses but is not in {name}: add "
+                                    "them to it (pseudonymous id, employer)"))  # fmt: skip
+    absent = [c.id for c in listed if c.id not in seen]
+    if absent:
+        out.notes.append(f"{len(absent)} candidate(s) in {name} have no responses (not stored)")
+    for cand in seen:
+        row = known.get(cand)
+        if row is None:
+            continue
+        out.candidates.append({"form": form_id, "candidate": cand, "employer": row.employer})
+        out.characteristics.extend(
+            {"form": form_id, "candidate": cand, "name": k, "value": v}
+            for k, v in row.characteristics.items()
+        )
+
+
+__all__ = ["DeliveryId", "Matched", "Scorer", "entries", "match"]
