@@ -92,8 +92,7 @@ def add_results(sub: Any) -> None:
 
 
 def _import(bank: Bank, args: argparse.Namespace) -> int:
-    from itembank.results.service import ResultsImportError
-    from itembank.storage.resultstore import ImportConflictError
+    from itembank.results.service import ImportConflictError, ResultsImportError
 
     def progress(message: str) -> None:
         if not args.quiet:

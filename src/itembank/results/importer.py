@@ -113,8 +113,12 @@ def _rows(name: str, data: bytes, parsed: Parsed) -> tuple[list[str], list[tuple
         text = unzip(name, data).decode("utf-8-sig")
     except (UnicodeDecodeError, ValueError, OSError, EOFError) as exc:
         parsed.findings.append(
-            error(name, "line 1", "unreadable", f"cannot be read as UTF-8 text ({exc}): save it "
-                  "as CSV UTF-8")  # fmt: skip
+            error(
+                name,
+                "line 1",
+                "unreadable",
+                f"cannot be read as UTF-8 text ({exc}): save it as CSV UTF-8",
+            )
         )
         return [], []
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -155,17 +159,22 @@ def parse_csv(name: str, data: bytes) -> Parsed:
             parsed.findings.append(error(name, "line 1", "empty", "has no header row"))
         return parsed
     notation: Notation = "ids" if "response_id" in header else "shown"
-    wanted = [c if c != "response" or notation == "shown" else "response_id"
-              for c in RESPONSE_COLUMNS]  # fmt: skip
+    wanted = [
+        c if c != "response" or notation == "shown" else "response_id" for c in RESPONSE_COLUMNS
+    ]
     missing = [c for c in wanted if c not in header]
     extra = [c for c in header if c not in wanted]
     if missing or extra or len(set(header)) != len(header):
         parsed.findings.append(
-            error(name, "line 1", "bad-header",
-                  f"the header must be {','.join(RESPONSE_COLUMNS)} (or response_id instead of "
-                  f"response), not {','.join(header)}"
-                  + (f"; missing {', '.join(missing)}" if missing else "")
-                  + (f"; unexpected {', '.join(extra)}" if extra else ""))  # fmt: skip
+            error(
+                name,
+                "line 1",
+                "bad-header",
+                f"the header must be {','.join(RESPONSE_COLUMNS)} (or response_id instead of "
+                f"response), not {','.join(header)}"
+                + (f"; missing {', '.join(missing)}" if missing else "")
+                + (f"; unexpected {', '.join(extra)}" if extra else ""),
+            )
         )
         return parsed
     col = {c: header.index(c) for c in wanted}
@@ -173,9 +182,13 @@ def parse_csv(name: str, data: bytes) -> Parsed:
         where = f"line {line}"
         if len(cells) != len(header):
             parsed.findings.append(
-                error(name, where, "bad-row",
-                      f"has {len(cells)} cells, the header has {len(header)}: quote any value "
-                      "holding a comma")  # fmt: skip
+                error(
+                    name,
+                    where,
+                    "bad-row",
+                    f"has {len(cells)} cells, the header has {len(header)}: quote any value "
+                    "holding a comma",
+                )
             )
             continue
         value = {c: cells[i].strip() for c, i in col.items()}
@@ -196,8 +209,16 @@ def parse_csv(name: str, data: bytes) -> Parsed:
         raw = value["response_id" if notation == "ids" else "response"]
         tokens = tuple(t.strip() for t in raw.split("|")) if raw else ()
         parsed.responses.append(
-            RawResponse(value["candidate"], value["form"], value["item"], tokens, notation,
-                        score, where, name)  # fmt: skip
+            RawResponse(
+                value["candidate"],
+                value["form"],
+                value["item"],
+                tokens,
+                notation,
+                score,
+                where,
+                name,
+            )
         )
     return parsed
 
@@ -209,19 +230,27 @@ def parse_candidates(name: str, data: bytes) -> Parsed:
     header, rows = _rows(name, data, parsed)
     if header[:2] != ["candidate", "employer"] or len(set(header)) != len(header):
         parsed.findings.append(
-            error(name, "line 1", "bad-header",
-                  "the header must start candidate,employer, then one column per equality "
-                  f"characteristic, each named once; it is {','.join(header) or 'empty'}")
-        )  # fmt: skip
+            error(
+                name,
+                "line 1",
+                "bad-header",
+                "the header must start candidate,employer, then one column per equality "
+                f"characteristic, each named once; it is {','.join(header) or 'empty'}",
+            )
+        )
         return parsed
     seen: dict[str, int] = {}
     for line, cells in rows:
         where = f"line {line}"
         if len(cells) != len(header):
             parsed.findings.append(
-                error(name, where, "bad-row",
-                      f"has {len(cells)} cells, the header has {len(header)}: quote any value "
-                      "holding a comma")  # fmt: skip
+                error(
+                    name,
+                    where,
+                    "bad-row",
+                    f"has {len(cells)} cells, the header has {len(header)}: quote any value "
+                    "holding a comma",
+                )
             )
             continue
         ident = cells[0].strip()
@@ -233,9 +262,13 @@ def parse_candidates(name: str, data: bytes) -> Parsed:
             continue
         if ident in seen:
             parsed.findings.append(
-                error(name, where, "duplicate-candidate",
-                      f"candidate {ident} is listed again (first on line {seen[ident]}): keep "
-                      "one row per candidate")  # fmt: skip
+                error(
+                    name,
+                    where,
+                    "duplicate-candidate",
+                    f"candidate {ident} is listed again (first on line {seen[ident]}): keep "
+                    "one row per candidate",
+                )
             )
             continue
         seen[ident] = line
@@ -250,7 +283,11 @@ def parse_candidates(name: str, data: bytes) -> Parsed:
 def safe_parser() -> etree.XMLParser:
     """An XML parser that never fetches, never expands entities and keeps the size limits."""
     return etree.XMLParser(
-        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, dtd_validation=False
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
     )
 
 
@@ -282,7 +319,8 @@ def _values(variable: etree._Element, ns: str) -> tuple[str, ...]:
             continue
         if variable.get("baseType") == "directedPair" and " " in text:
             left, right = text.split(" ", 1)
-            text = f"{left}={'T' if right.upper() == 'TRUE' else 'F' if right.upper() == 'FALSE' else right}"
+            truth = {"TRUE": "T", "FALSE": "F"}.get(right.upper(), right)
+            text = f"{left}={truth}"
         out.append(text)
     return tuple(out)
 
@@ -298,8 +336,12 @@ def parse_qti(name: str, data: bytes, expected: Format | None = None) -> Parsed:
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or 1
         parsed.findings.append(
-            error(name, f"line {line}", "bad-xml", f"is not well-formed XML ({exc.msg}): "
-                  "export the results again")  # fmt: skip
+            error(
+                name,
+                f"line {line}",
+                "bad-xml",
+                f"is not well-formed XML ({exc.msg}): export the results again",
+            )
         )
         return parsed
     except (ValueError, OSError, EOFError) as exc:
@@ -309,16 +351,24 @@ def parse_qti(name: str, data: bytes, expected: Format | None = None) -> Parsed:
     fmt = NAMESPACES.get(qname.namespace or "")
     if qname.localname != "assessmentResult" or fmt is None:
         parsed.findings.append(
-            error(name, _xpath(root), "not-results",
-                  f"is not a QTI results report: its root is {qname.localname} in "
-                  f"{qname.namespace or 'no namespace'} (expected assessmentResult in "
-                  f"{' or '.join(NAMESPACES)})")  # fmt: skip
+            error(
+                name,
+                _xpath(root),
+                "not-results",
+                f"is not a QTI results report: its root is {qname.localname} in "
+                f"{qname.namespace or 'no namespace'} (expected assessmentResult in "
+                f"{' or '.join(NAMESPACES)})",
+            )
         )
         return parsed
     if expected is not None and fmt != expected:
         parsed.findings.append(
-            error(name, _xpath(root), "wrong-format",
-                  f"is {fmt}, not {expected}: use --format {fmt} or --format auto")  # fmt: skip
+            error(
+                name,
+                _xpath(root),
+                "wrong-format",
+                f"is {fmt}, not {expected}: use --format {fmt} or --format auto",
+            )
         )
         return parsed
     ns = qname.namespace
@@ -326,16 +376,23 @@ def parse_qti(name: str, data: bytes, expected: Format | None = None) -> Parsed:
     candidate = (context.get("sourcedId") or "").strip() if context is not None else ""
     if not candidate:
         parsed.findings.append(
-            error(name, _xpath(context if context is not None else root), "no-candidate",
-                  "names no candidate: context/@sourcedId must hold the pseudonymous "
-                  "candidate id")  # fmt: skip
+            error(
+                name,
+                _xpath(context if context is not None else root),
+                "no-candidate",
+                "names no candidate: context/@sourcedId must hold the pseudonymous candidate id",
+            )
         )
         return parsed
     why = candidate_problem(candidate)
     if why:
         parsed.findings.append(
-            error(name, _xpath(context), "bad-candidate",  # type: ignore[arg-type]
-                  f"the candidate id {candidate!r} {why}")  # fmt: skip
+            error(
+                name,
+                _xpath(context),
+                "bad-candidate",
+                f"the candidate id {candidate!r} {why}",
+            )
         )
         return parsed
     test = root.find(f"{{{ns}}}testResult")
@@ -348,11 +405,21 @@ def parse_qti(name: str, data: bytes, expected: Format | None = None) -> Parsed:
             parsed.findings.append(error(name, where, "bad-row", "has no identifier"))
             continue
         variable = next(
-            (v for v in result.findall(f"{{{ns}}}responseVariable")
-             if v.get("identifier") == "RESPONSE"), None)  # fmt: skip
+            (
+                v
+                for v in result.findall(f"{{{ns}}}responseVariable")
+                if v.get("identifier") == "RESPONSE"
+            ),
+            None,
+        )
         score_var = next(
-            (v for v in result.findall(f"{{{ns}}}outcomeVariable")
-             if v.get("identifier") == "SCORE"), None)  # fmt: skip
+            (
+                v
+                for v in result.findall(f"{{{ns}}}outcomeVariable")
+                if v.get("identifier") == "SCORE"
+            ),
+            None,
+        )
         score = None
         if score_var is not None:
             texts = [(v.text or "").strip() for v in score_var.findall(f"{{{ns}}}value")]
@@ -360,8 +427,12 @@ def parse_qti(name: str, data: bytes, expected: Format | None = None) -> Parsed:
                 score = _score(texts[0]) if texts else None
             except ValueError:
                 parsed.findings.append(
-                    error(name, _xpath(score_var), "bad-row",
-                          f"the SCORE {texts[0]!r} is not a number")  # fmt: skip
+                    error(
+                        name,
+                        _xpath(score_var),
+                        "bad-row",
+                        f"the SCORE {texts[0]!r} is not a number",
+                    )
                 )
                 continue
         values = _values(variable, str(ns)) if variable is not None else ()
@@ -384,7 +455,11 @@ def parse_many(files: Sequence[tuple[str, bytes]], fmt: Format | Literal["auto"]
             out.findings.append(error(name, "/", "unreadable", f"cannot be unzipped ({exc})"))
             continue
         kind = sniff(raw) if fmt == "auto" else fmt
-        one = parse_csv(name, raw) if kind == "csv" else parse_qti(name, raw, None if fmt == "auto" else kind)
+        one = (
+            parse_csv(name, raw)
+            if kind == "csv"
+            else parse_qti(name, raw, None if fmt == "auto" else kind)
+        )
         out.responses.extend(one.responses)
         out.findings.extend(one.findings)
     return out

@@ -49,8 +49,11 @@ def _convert(
     """(the response in the scorer's terms, its stored string) or why it names no option."""
     order = [str(o) for o in entry["option_order"]]
     shown = {LETTERS[k]: oid for k, oid in enumerate(order)}
-    names = "letters " + "".join(LETTERS[: len(order)]) if raw.notation == "shown" else (
-        "option ids " + ", ".join(sorted(order)))  # fmt: skip
+    names = (
+        "letters " + "".join(LETTERS[: len(order)])
+        if raw.notation == "shown"
+        else ("option ids " + ", ".join(sorted(order)))
+    )
 
     def own(token: str) -> str | None:
         if raw.notation == "shown":
@@ -63,8 +66,10 @@ def _convert(
             left, _, right = token.partition("=")
             oid, truth = own(left.strip()), TRUTH.get(right.strip().upper())
             if oid is None or truth is None or oid in answers:
-                return (f"{token!r} names no statement of the item, or not as STATEMENT=T|F "
-                        f"once each (the {names})")  # fmt: skip
+                return (
+                    f"{token!r} names no statement of the item, or not as STATEMENT=T|F "
+                    f"once each (the {names})"
+                )
             answers[oid] = truth
         text = "|".join(f"{k}={'T' if v else 'F'}" for k, v in sorted(answers.items()))
         return answers, text
@@ -108,59 +113,99 @@ def match(
     for raw in responses:
         place = (raw.source, raw.where)
         if raw.form is not None and raw.form != form_id:
-            out.errors.append(error(*place, "unknown-form",
-                                    f"names form {raw.form!r}, but this import is for {form_id}: "
-                                    "import each form's results with its own --form"))  # fmt: skip
+            out.errors.append(
+                error(
+                    *place,
+                    "unknown-form",
+                    f"names form {raw.form!r}, but this import is for {form_id}: "
+                    "import each form's results with its own --form",
+                )
+            )
             continue
         found = by_name.get(raw.item)
         if found is None:
             bank_id = raw.item.rsplit("-", 1)[0]
             hint = next(
-                (f"; the form delivers {bank_id} as {delivery_id(e)} (this names another content "
-                 "version or option order: check the results are for this form)"
-                 for e in form_entries if str(e["id"]) == bank_id), "")  # fmt: skip
-            out.errors.append(error(*place, "unknown-item",
-                                    f"item {raw.item!r} is not on form {form_id}{hint}"))
+                (
+                    f"; the form delivers {bank_id} as {delivery_id(e)} (this names another "
+                    "content version or option order: check the results are for this form)"
+                    for e in form_entries
+                    if str(e["id"]) == bank_id
+                ),
+                "",
+            )
+            out.errors.append(
+                error(*place, "unknown-item", f"item {raw.item!r} is not on form {form_id}{hint}")
+            )
             continue
         position, entry = found
         bank_id = str(entry["id"])
         earlier = first.get((raw.candidate, bank_id))
         if earlier is not None:
             if earlier.source != raw.source and raw.where.startswith("/"):
-                out.errors.append(error(*place, "duplicate-candidate",
-                                        f"candidate {raw.candidate} is also reported in "
-                                        f"{earlier.source}: keep one results document per "
-                                        "candidate"))  # fmt: skip
+                out.errors.append(
+                    error(
+                        *place,
+                        "duplicate-candidate",
+                        f"candidate {raw.candidate} is also reported in "
+                        f"{earlier.source}: keep one results document per "
+                        "candidate",
+                    )
+                )
             else:
-                out.errors.append(error(*place, "duplicate-response",
-                                        f"candidate {raw.candidate} already answered {bank_id} at "
-                                        f"{earlier.source} {earlier.where}: keep one row per "
-                                        "candidate and item"))  # fmt: skip
+                out.errors.append(
+                    error(
+                        *place,
+                        "duplicate-response",
+                        f"candidate {raw.candidate} already answered {bank_id} at "
+                        f"{earlier.source} {earlier.where}: keep one row per "
+                        "candidate and item",
+                    )
+                )
             continue
         first[(raw.candidate, bank_id)] = raw
         seen_candidates.setdefault(raw.candidate, raw.source)
         item = items[bank_id]
         converted = _convert(item, entry, raw)
         if isinstance(converted, str):
-            out.errors.append(error(*place, "no-such-option",
-                                    f"candidate {raw.candidate}, item {bank_id}: {converted}"))
+            out.errors.append(
+                error(
+                    *place,
+                    "no-such-option",
+                    f"candidate {raw.candidate}, item {bank_id}: {converted}",
+                )
+            )
             continue
         response, text = converted
         omitted = not raw.values
         ours = 0.0 if omitted else float(score(item, response))
         if raw.platform_score is not None and abs(raw.platform_score - ours) > 1e-9:
-            out.disagreements.append(warning(*place, "score-disagreement",
-                                             f"candidate {raw.candidate}, item {bank_id}: the "
-                                             f"platform scored {raw.platform_score:g}, the bank's "
-                                             f"key ({_key_text(item)}) gives {ours:g} for "
-                                             f"{text or 'no response'}"))  # fmt: skip
-        out.responses.append({
-            "form": form_id, "candidate": raw.candidate, "item": bank_id,
-            "delivery_id": delivery_id(entry), "content_hash": str(entry["content_hash"]),
-            "position": position, "response": text or None, "omitted": omitted,
-            "score": ours, "platform_score": raw.platform_score,
-            "max_score": float(entry["max_score"]), "key": _key_text(item),
-        })  # fmt: skip
+            out.disagreements.append(
+                warning(
+                    *place,
+                    "score-disagreement",
+                    f"candidate {raw.candidate}, item {bank_id}: the "
+                    f"platform scored {raw.platform_score:g}, the bank's "
+                    f"key ({_key_text(item)}) gives {ours:g} for "
+                    f"{text or 'no response'}",
+                )
+            )
+        out.responses.append(
+            {
+                "form": form_id,
+                "candidate": raw.candidate,
+                "item": bank_id,
+                "delivery_id": delivery_id(entry),
+                "content_hash": str(entry["content_hash"]),
+                "position": position,
+                "response": text or None,
+                "omitted": omitted,
+                "score": ours,
+                "platform_score": raw.platform_score,
+                "max_score": float(entry["max_score"]),
+                "key": _key_text(item),
+            }
+        )
     _candidates(form_id, seen_candidates, candidates, candidates_name, out)
     if out.errors:
         out.responses.clear()
@@ -180,15 +225,23 @@ def _candidates(
     if listed is None:
         out.candidates.extend({"form": form_id, "candidate": c, "employer": None} for c in seen)
         if seen:
-            out.notes.append("no candidates file: employers and equality characteristics are "
-                             "unknown for this import")  # fmt: skip
+            out.notes.append(
+                "no candidates file: employers and equality characteristics are "
+                "unknown for this import"
+            )
         return
     known = {c.id: c for c in listed}
     for cand, source in seen.items():
         if cand not in known:
-            out.errors.append(error(source, "/", "unknown-candidate",
-                                    f"candidate {cand} has responses but is not in {name}: add "
-                                    "them to it (pseudonymous id, employer)"))  # fmt: skip
+            out.errors.append(
+                error(
+                    source,
+                    "/",
+                    "unknown-candidate",
+                    f"candidate {cand} has responses but is not in {name}: add "
+                    "them to it (pseudonymous id, employer)",
+                )
+            )
     absent = [c.id for c in listed if c.id not in seen]
     if absent:
         out.notes.append(f"{len(absent)} candidate(s) in {name} have no responses (not stored)")

@@ -27,7 +27,12 @@ from itembank.core.workflow import content_hash
 from itembank.results.importer import Format, parse_candidates, parse_many
 from itembank.results.matching import DeliveryId, Scorer, entries, match
 from itembank.results.matrix import ScoredMatrix
-from itembank.storage.resultstore import ResultStore, choose_folder, read_sources
+from itembank.storage.resultstore import (
+    ImportConflictError,
+    ResultStore,
+    choose_folder,
+    read_sources,
+)
 
 if TYPE_CHECKING:
     from itembank.bank import Bank
@@ -61,12 +66,17 @@ class ImportOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "import": self.import_id, "form": self.form, "folder": str(self.folder),
-            "stored": self.stored, "candidates": self.candidates, "responses": self.responses,
-            "omitted": self.omitted, "disagreements": len(self.disagreements),
+            "import": self.import_id,
+            "form": self.form,
+            "folder": str(self.folder),
+            "stored": self.stored,
+            "candidates": self.candidates,
+            "responses": self.responses,
+            "omitted": self.omitted,
+            "disagreements": len(self.disagreements),
             "disagreement_findings": [f.to_dict() for f in self.disagreements],
             "notes": self.notes,
-        }  # fmt: skip
+        }
 
 
 class Results:
@@ -93,7 +103,10 @@ class Results:
         for entry in entries(manifest):
             ident = str(entry["id"])
             record, _ = parse_record(refs[ident], files.get(refs[ident], b""))
-            if not isinstance(record, dict) or content_hash("item", record) != entry["content_hash"]:
+            if (
+                not isinstance(record, dict)
+                or content_hash("item", record) != entry["content_hash"]
+            ):
                 raise ItembankError(
                     f"Form {manifest['id']}: item {ident} at the recorded commit "
                     f"{str(manifest['bank_commit'])[:10]} is not the version the manifest names "
@@ -136,8 +149,16 @@ class Results:
             raise ResultsImportError(self._refusal(parsed.findings), parsed.findings)
         if not parsed.responses:
             raise ResultsImportError("Nothing was imported: the source holds no responses.", [])
-        matched = match(form_id, manifest, items, parsed.responses, listed, self._score,
-                        self._delivery_id, cand_name)  # fmt: skip
+        matched = match(
+            form_id,
+            manifest,
+            items,
+            parsed.responses,
+            listed,
+            self._score,
+            self._delivery_id,
+            cand_name,
+        )
         if matched.errors:
             raise ResultsImportError(self._refusal(matched.errors), matched.errors)
         say(f"matched and re-scored {len(matched.responses)} response(s)")
@@ -151,14 +172,21 @@ class Results:
             "responses": len(matched.responses),
             "disagreements": len(matched.disagreements),
         }
-        stored = store.add(import_id, meta, matched.responses, matched.candidates,
-                           matched.characteristics)  # fmt: skip
+        stored = store.add(
+            import_id, meta, matched.responses, matched.candidates, matched.characteristics
+        )
         say("stored" if stored else "already imported: nothing changed")
         return ImportOutcome(
-            import_id, form_id, store.folder, stored, len(matched.candidates),
-            len(matched.responses), sum(1 for r in matched.responses if r["omitted"]),
-            matched.disagreements, matched.notes,
-        )  # fmt: skip
+            import_id,
+            form_id,
+            store.folder,
+            stored,
+            len(matched.candidates),
+            len(matched.responses),
+            sum(1 for r in matched.responses if r["omitted"]),
+            matched.disagreements,
+            matched.notes,
+        )
 
     @staticmethod
     def _refusal(findings: Sequence[Finding]) -> str:
@@ -202,8 +230,11 @@ class Results:
         keys = []
         for entry in order:
             key = items[str(entry["id"])]["key"]
-            keys.append("|".join(f"{s}={'T' if v else 'F'}" for s, v in sorted(key.items()))
-                        if isinstance(key, dict) else "|".join(sorted(str(x) for x in key)))  # fmt: skip
+            keys.append(
+                "|".join(f"{s}={'T' if v else 'F'}" for s, v in sorted(key.items()))
+                if isinstance(key, dict)
+                else "|".join(sorted(str(x) for x in key))
+            )
         return ScoredMatrix(
             candidates=tuple(people),
             items=tuple(str(e["id"]) for e in order),
@@ -214,7 +245,9 @@ class Results:
             keys=tuple(keys),
         )
 
-    def characteristics(self, form: str, results: PathLike | None = None) -> dict[str, list[str | None]]:
+    def characteristics(
+        self, form: str, results: PathLike | None = None
+    ) -> dict[str, list[str | None]]:
         """Each equality characteristic -> one value per candidate, aligned with the rows of
         matrix(form) (None: not declared). For aggregate use only (DIF, group sizes): never
         print or export these per candidate."""
@@ -223,7 +256,9 @@ class Results:
         people = self._candidate_order(store, form_id)
         row = {c: i for i, c in enumerate(people)}
         out: dict[str, list[str | None]] = {}
-        for cand, name, value in store.rows("characteristics", form_id, ["candidate", "name", "value"]):
+        for cand, name, value in store.rows(
+            "characteristics", form_id, ["candidate", "name", "value"]
+        ):
             out.setdefault(str(name), [None] * len(people))[row[cand]] = value
         return dict(sorted(out.items()))
 
@@ -244,4 +279,4 @@ def _kind(name: str, data: bytes) -> str:
         return "unknown"
 
 
-__all__ = ["ImportOutcome", "Results", "ResultsImportError"]
+__all__ = ["ImportConflictError", "ImportOutcome", "Results", "ResultsImportError"]

@@ -34,21 +34,44 @@ ENV = "ITEMBANK_RESULTS"
 #: column -> DuckDB type, per table (the order is the files' column order)
 TABLES: dict[str, dict[str, str]] = {
     "imports": {
-        "import_id": "VARCHAR", "form": "VARCHAR", "source": "VARCHAR", "format": "VARCHAR",
-        "imported_at": "VARCHAR", "candidates": "BIGINT", "responses": "BIGINT",
+        "import_id": "VARCHAR",
+        "form": "VARCHAR",
+        "source": "VARCHAR",
+        "format": "VARCHAR",
+        "imported_at": "VARCHAR",
+        "candidates": "BIGINT",
+        "responses": "BIGINT",
         "disagreements": "BIGINT",
     },
     "responses": {
-        "import_id": "VARCHAR", "form": "VARCHAR", "candidate": "VARCHAR", "item": "VARCHAR",
-        "delivery_id": "VARCHAR", "content_hash": "VARCHAR", "position": "INTEGER",
-        "response": "VARCHAR", "omitted": "BOOLEAN", "score": "DOUBLE",
-        "platform_score": "DOUBLE", "max_score": "DOUBLE", "key": "VARCHAR",
+        "import_id": "VARCHAR",
+        "form": "VARCHAR",
+        "candidate": "VARCHAR",
+        "item": "VARCHAR",
+        "delivery_id": "VARCHAR",
+        "content_hash": "VARCHAR",
+        "position": "INTEGER",
+        "response": "VARCHAR",
+        "omitted": "BOOLEAN",
+        "score": "DOUBLE",
+        "platform_score": "DOUBLE",
+        "max_score": "DOUBLE",
+        "key": "VARCHAR",
     },
-    "candidates": {"import_id": "VARCHAR", "form": "VARCHAR", "candidate": "VARCHAR",
-                   "employer": "VARCHAR"},
-    "characteristics": {"import_id": "VARCHAR", "form": "VARCHAR", "candidate": "VARCHAR",
-                        "name": "VARCHAR", "value": "VARCHAR"},
-}  # fmt: skip
+    "candidates": {
+        "import_id": "VARCHAR",
+        "form": "VARCHAR",
+        "candidate": "VARCHAR",
+        "employer": "VARCHAR",
+    },
+    "characteristics": {
+        "import_id": "VARCHAR",
+        "form": "VARCHAR",
+        "candidate": "VARCHAR",
+        "name": "VARCHAR",
+        "value": "VARCHAR",
+    },
+}
 
 
 class ResultsFolderError(ItembankError):
@@ -67,11 +90,12 @@ def choose_folder(explicit: str | os.PathLike[str] | None, worktree: Path) -> Pa
     folder = Path(chosen) if chosen else worktree.parent / f"{worktree.name}-results"
     folder = folder.expanduser().resolve()
     top = worktree.resolve()
+    default = top.parent / f"{top.name}-results"
     if folder == top or top in folder.parents:
         raise ResultsFolderError(
             f"The results folder {folder} is inside the bank's git repository ({top}): "
             "candidate-level results must stay out of the content repository. Choose a folder "
-            f"outside it with --results DIR or ${ENV} (default: {top.parent / (top.name + '-results')})."
+            f"outside it with --results DIR or ${ENV} (default: {default})."
         )
     return folder
 
@@ -87,9 +111,13 @@ def read_sources(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[str, byt
         path = Path(given)
         try:
             if path.is_dir():
-                files = sorted(p for p in path.iterdir()
-                               if p.is_file() and p.name.lower().endswith(SOURCE_SUFFIXES)
-                               and not p.name.startswith("."))  # fmt: skip
+                files = sorted(
+                    p
+                    for p in path.iterdir()
+                    if p.is_file()
+                    and p.name.lower().endswith(SOURCE_SUFFIXES)
+                    and not p.name.startswith(".")
+                )
                 if not files:
                     raise ItembankError(
                         f"{path} holds no results files (.xml or .csv, optionally .gz)."
@@ -119,7 +147,9 @@ class ResultStore:
             return sorted(base.glob("*.parquet" if form else "form=*/*.parquet"))
         return sorted(base.glob("*.parquet"))
 
-    def _query(self, table: str, form: str | None, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def _query(
+        self, table: str, form: str | None, sql: str, params: Sequence[Any] = ()
+    ) -> list[tuple[Any, ...]]:
         """Rows of `sql` over the committed parts of `table` (as the view `t`)."""
         parts = self._parts(table, form)
         listed = {p.stem for p in self._parts("imports")}
@@ -141,7 +171,9 @@ class ResultStore:
     def imports(self) -> list[dict[str, Any]]:
         """Every import, oldest first."""
         names = list(TABLES["imports"])
-        rows = self._query("imports", None, f"SELECT {', '.join(names)} FROM t ORDER BY imported_at, import_id")
+        rows = self._query(
+            "imports", None, f"SELECT {', '.join(names)} FROM t ORDER BY imported_at, import_id"
+        )
         return [dict(zip(names, r, strict=True)) for r in rows]
 
     def rows(self, table: str, form: str, columns: Sequence[str]) -> list[tuple[Any, ...]]:
@@ -149,9 +181,13 @@ class ResultStore:
         wanted = [c for c in columns if c in TABLES[table]]
         if len(wanted) != len(columns):
             raise ValueError(f"unknown column in {columns}")
-        return self._query(table, form, f"SELECT {', '.join(columns)} FROM t WHERE form = ?", [form])
+        return self._query(
+            table, form, f"SELECT {', '.join(columns)} FROM t WHERE form = ?", [form]
+        )
 
-    def aggregate(self, table: str, form: str, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def aggregate(
+        self, table: str, form: str, sql: str, params: Sequence[Any] = ()
+    ) -> list[tuple[Any, ...]]:
         """Any read-only query over one table of one form (view `t`): for aggregates."""
         return self._query(table, form, sql, params)
 
@@ -175,15 +211,23 @@ class ResultStore:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _write(self, con: duckdb.DuckDBPyConnection, table: str, form: str | None,
-               import_id: str, rows: Sequence[Mapping[str, Any]]) -> Path:  # fmt: skip
+    def _write(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        form: str | None,
+        import_id: str,
+        rows: Sequence[Mapping[str, Any]],
+    ) -> Path:
         """One part file, written to .tmp/ and renamed into place."""
         schema = TABLES[table]
         columns = list(schema)
         data = [[import_id if c == "import_id" else r.get(c) for r in rows] for c in columns]
-        select = ", ".join(
-            f"UNNEST(?::{t}[]) AS {c}" for c, t in schema.items()
-        ) if rows else ", ".join(f"NULL::{t} AS {c}" for c, t in schema.items())
+        select = (
+            ", ".join(f"UNNEST(?::{t}[]) AS {c}" for c, t in schema.items())
+            if rows
+            else ", ".join(f"NULL::{t} AS {c}" for c, t in schema.items())
+        )
         where = "" if rows else " WHERE false"
         tmp = self.folder / ".tmp" / f"{table}-{import_id}-{os.getpid()}.parquet"
         quoted = str(tmp).replace("'", "''")
@@ -223,11 +267,17 @@ class ResultStore:
                 return False
             self._sweep(listed)
             ids = sorted({str(c["candidate"]) for c in candidates})
-            clash = self._query(
-                "candidates", form,
-                "SELECT import_id, count(*) FROM t WHERE form = ? AND list_contains(?, candidate) "
-                "GROUP BY import_id ORDER BY import_id", [form, ids],
-            ) if ids else []  # fmt: skip
+            clash = (
+                self._query(
+                    "candidates",
+                    form,
+                    "SELECT import_id, count(*) FROM t WHERE form = ? "
+                    "AND list_contains(?, candidate) GROUP BY import_id ORDER BY import_id",
+                    [form, ids],
+                )
+                if ids
+                else []
+            )
             if clash:
                 which = "; ".join(f"{n} in import {i[:12]}" for i, n in clash)
                 raise ImportConflictError(
