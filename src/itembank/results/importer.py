@@ -98,7 +98,7 @@ def sniff(data: bytes) -> Format:
 def candidate_problem(ident: str) -> str | None:
     """Why `ident` cannot be a pseudonymous candidate id, or None."""
     if "@" in ident:
-        return "looks like an e-mail address: use the pseudonymous id the platform assigned"
+        return "looks like an e-mail address (use the pseudonymous id the platform assigned)"
     if not _CANDIDATE_ID.match(ident):
         return "must be 1 to 64 letters, digits, '.', '_' or '-' (a pseudonymous id)"
     return None
@@ -431,7 +431,7 @@ def parse_qti(name: str, data: bytes, expected: Format | None = None) -> Parsed:
                         name,
                         _xpath(score_var),
                         "bad-row",
-                        f"the SCORE {texts[0]!r} is not a number",
+                        f"the SCORE {texts[0]!r} is not a number: export the results again",
                     )
                 )
                 continue

@@ -22,6 +22,8 @@ from itembank.results.importer import CandidateRow, RawResponse
 LETTERS = string.ascii_uppercase
 Scorer = Callable[[Mapping[str, Any], Any], float]
 DeliveryId = Callable[[Mapping[str, Any]], str]
+#: scores closer than this are the same (platforms round partial credit, e.g. 0.666667)
+TOLERANCE = 0.001
 TRUTH = {"T": True, "TRUE": True, "F": False, "FALSE": False}
 
 
@@ -83,6 +85,11 @@ def _convert(
     return chosen, "|".join(chosen)
 
 
+def _name(path: str) -> str:
+    """A file's name without its folders (messages stay short and portable)."""
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
 def _key_text(item: Mapping[str, Any]) -> str:
     key = item["key"]
     if isinstance(key, Mapping):
@@ -109,7 +116,7 @@ def match(
         by_name[delivery_id(entry)] = (position, entry)
         by_name[str(entry["id"])] = (position, entry)
     first: dict[tuple[str, str], RawResponse] = {}
-    seen_candidates: dict[str, str] = {}
+    seen_candidates: dict[str, tuple[str, str]] = {}
     for raw in responses:
         place = (raw.source, raw.where)
         if raw.form is not None and raw.form != form_id:
@@ -132,7 +139,7 @@ def match(
                     for e in form_entries
                     if str(e["id"]) == bank_id
                 ),
-                "",
+                ": check the results are for this form",
             )
             out.errors.append(
                 error(*place, "unknown-item", f"item {raw.item!r} is not on form {form_id}{hint}")
@@ -148,8 +155,7 @@ def match(
                         *place,
                         "duplicate-candidate",
                         f"candidate {raw.candidate} is also reported in "
-                        f"{earlier.source}: keep one results document per "
-                        "candidate",
+                        f"{_name(earlier.source)}: keep one results document per candidate",
                     )
                 )
             else:
@@ -157,14 +163,18 @@ def match(
                     error(
                         *place,
                         "duplicate-response",
-                        f"candidate {raw.candidate} already answered {bank_id} at "
-                        f"{earlier.source} {earlier.where}: keep one row per "
-                        "candidate and item",
+                        f"candidate {raw.candidate} already answered {bank_id} "
+                        + (
+                            f"on {earlier.where}"
+                            if earlier.source == raw.source
+                            else f"in {_name(earlier.source)} {earlier.where}"
+                        )
+                        + ": keep one row per candidate and item",
                     )
                 )
             continue
         first[(raw.candidate, bank_id)] = raw
-        seen_candidates.setdefault(raw.candidate, raw.source)
+        seen_candidates.setdefault(raw.candidate, place)
         item = items[bank_id]
         converted = _convert(item, entry, raw)
         if isinstance(converted, str):
@@ -179,7 +189,7 @@ def match(
         response, text = converted
         omitted = not raw.values
         ours = 0.0 if omitted else float(score(item, response))
-        if raw.platform_score is not None and abs(raw.platform_score - ours) > 1e-9:
+        if raw.platform_score is not None and abs(raw.platform_score - ours) > TOLERANCE:
             out.disagreements.append(
                 warning(
                     *place,
@@ -216,7 +226,7 @@ def match(
 
 def _candidates(
     form_id: str,
-    seen: Mapping[str, str],
+    seen: Mapping[str, tuple[str, str]],
     listed: Sequence[CandidateRow] | None,
     name: str,
     out: Matched,
@@ -231,14 +241,14 @@ def _candidates(
             )
         return
     known = {c.id: c for c in listed}
-    for cand, source in seen.items():
+    for cand, (source, where) in seen.items():
         if cand not in known:
             out.errors.append(
                 error(
                     source,
-                    "/",
+                    where,
                     "unknown-candidate",
-                    f"candidate {cand} has responses but is not in {name}: add "
+                    f"candidate {cand} has responses but is not in {_name(name)}: add "
                     "them to it (pseudonymous id, employer)",
                 )
             )

@@ -100,6 +100,11 @@ def choose_folder(explicit: str | os.PathLike[str] | None, worktree: Path) -> Pa
     return folder
 
 
+def _literal(text: str) -> str:
+    """A SQL string literal (DuckDB cannot take a file list or a COPY target as a parameter)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 SOURCE_SUFFIXES = (".xml", ".xml.gz", ".csv", ".csv.gz")
 
 
@@ -159,10 +164,10 @@ class ResultStore:
         con = duckdb.connect()
         try:
             columns = ", ".join(TABLES[table])
-            files = [str(p) for p in parts]
+            files = ", ".join(_literal(str(p)) for p in parts)
             con.execute(
-                f"CREATE VIEW t AS SELECT {columns} FROM read_parquet(?, union_by_name = true)",
-                [files],
+                f"CREATE VIEW t AS SELECT {columns} FROM read_parquet([{files}], "
+                "union_by_name = true, hive_partitioning = false)"
             )
             return con.execute(sql, list(params)).fetchall()
         finally:
@@ -230,9 +235,9 @@ class ResultStore:
         )
         where = "" if rows else " WHERE false"
         tmp = self.folder / ".tmp" / f"{table}-{import_id}-{os.getpid()}.parquet"
-        quoted = str(tmp).replace("'", "''")
         con.execute(
-            f"COPY (SELECT {select}{where}) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd)",
+            f"COPY (SELECT {select}{where}) TO {_literal(str(tmp))} (FORMAT parquet, "
+            "COMPRESSION zstd)",
             data if rows else [],
         )
         final = self.folder / table / (f"form={form}" if form else "") / f"{import_id}.parquet"
