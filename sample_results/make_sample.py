@@ -7,7 +7,9 @@ For each form in the bank (forms/*/manifest.json) this writes, under <out>/<form
                              (item = the delivery id, response = the letters shown)
   candidates-SIMULATED.csv.gz  pseudonymous id, a fictional employer, and fictional equality
                              characteristics (simulated: they describe no one)
-  parameters.csv             the generating 2PL parameters (a, b), the planted DIF and the
+  parameters.csv             the generating 2PL parameters: a and b (normal metric, D = 1.7)
+                             and the same as slope = 1.7a and intercept = -1.7ab (logistic
+                             slope-intercept, as mirt prints them), the planted DIF and the
                              planted platform-score disagreements, to check analyses against
   qti30/, qti21/             a handful of the same candidates as QTI 3.0 and 2.1
                              assessmentResult documents (examples of those formats)
@@ -250,6 +252,8 @@ def write_form(
                 "delivery_id",
                 "a",
                 "b",
+                "slope",
+                "intercept",
                 "dif_trait",
                 "dif_focal",
                 "dif_shift",
@@ -265,6 +269,8 @@ def write_form(
                     delivery_id(entry),
                     sim["a"][j],
                     sim["b"][j],
+                    round(1.7 * sim["a"][j], 4),
+                    round(-1.7 * sim["a"][j] * sim["b"][j], 4),
                     DIF_TRAIT if dif else "",
                     DIF_FOCAL if dif else "",
                     DIF_SHIFT if dif else 0,

@@ -165,9 +165,14 @@ class ResultStore:
         try:
             columns = ", ".join(TABLES[table])
             files = ", ".join(_literal(str(p)) for p in parts)
+            hive = (
+                "hive_partitioning = false"
+                if table == "imports"
+                else "hive_partitioning = true, hive_types = {'form': VARCHAR}"
+            )
             con.execute(
                 f"CREATE VIEW t AS SELECT {columns} FROM read_parquet([{files}], "
-                "union_by_name = true, hive_partitioning = false)"
+                f"union_by_name = true, {hive})"
             )
             return con.execute(sql, list(params)).fetchall()
         finally:
@@ -225,7 +230,9 @@ class ResultStore:
         rows: Sequence[Mapping[str, Any]],
     ) -> Path:
         """One part file, written to .tmp/ and renamed into place."""
-        schema = TABLES[table]
+        # the form is the folder's name (form=<FORM>), not a column in the file: engines that
+        # read hive partitions (Spark, Trino) refuse a column that is also a partition key
+        schema = {c: t for c, t in TABLES[table].items() if not (form and c == "form")}
         columns = list(schema)
         data = [[import_id if c == "import_id" else r.get(c) for r in rows] for c in columns]
         select = (
