@@ -5,11 +5,13 @@ kept out of the content repository, and the sample administration."""
 from __future__ import annotations
 
 import csv
+import fcntl
 import gzip
 import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -228,6 +230,32 @@ def test_two_importers_at_once_leave_one_consistent_store(results_bank: Path, tm
     assert [p.returncode for p in runs] == [0, 0]
     assert outs == ["Already imported (nothing changed)", f"Imported {FORM1}"]
     assert len(ResultStore(tmp_path / "again").imports()) == 1
+
+
+def _blocked_on_a_lock(pid: int) -> bool:
+    """Whether process `pid` waits for a file lock (Linux lists waiters with '->')."""
+    lines = Path("/proc/locks").read_text().splitlines()
+    return any("->" in line and f" {pid} " in line for line in lines)
+
+
+def test_an_importer_waits_for_the_lock_and_writes_nothing_before(results_bank: Path,
+                                                                  tmp_path: Path) -> None:
+    responses, candidates = _subset(tmp_path, FORM1)
+    store = tmp_path / "store"
+    store.mkdir()
+    with (store / ".lock").open("a+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as another importer would
+        run = _start(results_bank, store, responses, candidates)
+        deadline = time.monotonic() + 300  # a bound on waiting for the state, not a timing assert
+        while not _blocked_on_a_lock(run.pid) and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _blocked_on_a_lock(run.pid) and run.poll() is None
+        assert not list(store.rglob("*.parquet"))
+        fcntl.flock(held, fcntl.LOCK_UN)
+    out, err = run.communicate(timeout=300)
+    assert run.returncode == 0, err
+    assert out.startswith(f"Imported {FORM1}: 5 candidate(s)")
+    assert len(ResultStore(store).imports()) == 1
 
 
 # ---- the results folder stays out of the content repository -------------------------------
