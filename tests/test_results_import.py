@@ -165,7 +165,7 @@ def test_true_false_statements_in_shown_letters_and_in_ids_score_the_same() -> N
         b'</assessmentResult>')).responses
     out = match("f", manifest, {"GK-9001": item}, [shown, *ids], None, score, delivery_id)
     assert out.errors == []
-    assert [(r["candidate"], r["response"], r["score"]) for r in out.responses] == [
+    assert list(zip(out.responses["candidate"], out.responses["response"], out.responses["score"], strict=True)) == [
         ("C1", "s1=T|s2=T|s3=F", 1.0), ("C2", "s1=T|s2=T|s3=F", 1.0)]
     assert [d.message for d in out.disagreements] == [
         "candidate C1, item GK-9001: the platform scored 2, the bank's key (s1=T|s2=F|s3=T) "

@@ -13,10 +13,11 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from lxml import etree
 
@@ -37,8 +38,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 MAX_UNZIPPED = 512 * 1024 * 1024  # a results file larger than this is refused, not read
 
 
-@dataclass(frozen=True)
-class RawResponse:
+class RawResponse(NamedTuple):
     """One response as the source gave it. `values`: the option tokens chosen ("B"; or "A",
     "C"; or "s1=T", "s2=F" for true/false statements), () when omitted; `notation` says whether
     they are the letters shown on the form or the item's own option ids."""
@@ -129,7 +129,7 @@ def _rows(name: str, data: bytes, parsed: Parsed) -> tuple[list[str], list[tuple
             if not header:
                 header = [c.strip().lower() for c in cells]
                 continue
-            if any(c.strip() for c in cells):
+            if len(cells) > 1 or (cells and cells[0].strip()):
                 rows.append((reader.line_num, cells))
     except csv.Error as exc:
         parsed.findings.append(
@@ -178,6 +178,8 @@ def parse_csv(name: str, data: bytes) -> Parsed:
         )
         return parsed
     col = {c: header.index(c) for c in wanted}
+    answer = "response_id" if notation == "ids" else "response"
+    good: set[str] = set()  # candidate ids already checked
     for line, cells in rows:
         where = f"line {line}"
         if len(cells) != len(header):
@@ -192,6 +194,23 @@ def parse_csv(name: str, data: bytes) -> Parsed:
             )
             continue
         value = {c: cells[i].strip() for c, i in col.items()}
+        ident, text = value["candidate"], value["score"]
+        if value["form"] and value["item"] and (ident in good or not candidate_problem(ident)):
+            try:  # the common case, kept quick: a million rows is an ordinary import
+                score = float(text) if text else None
+                ok = score is None or math.isfinite(score)
+            except ValueError:
+                ok = False
+            if ok:
+                good.add(ident)
+                raw = value[answer]
+                tokens = tuple(map(str.strip, raw.split("|"))) if raw else ()
+                parsed.responses.append(
+                    RawResponse(
+                        ident, value["form"], value["item"], tokens, notation, score, where, name
+                    )
+                )
+                continue
         problems = [f"no {c}" for c in ("candidate", "form", "item") if not value[c]]
         try:
             score = _score(value["score"])

@@ -32,7 +32,8 @@ class Matched:
     """Rows ready for the store, and what was wrong (errors refuse the whole import;
     disagreements are reported and the import goes ahead)."""
 
-    responses: list[dict[str, Any]] = field(default_factory=list)
+    #: column -> values, one per response (columns, not row dicts: a million rows is ordinary)
+    responses: dict[str, list[Any]] = field(default_factory=dict)
     candidates: list[dict[str, Any]] = field(default_factory=list)
     characteristics: list[dict[str, Any]] = field(default_factory=list)
     errors: list[Finding] = field(default_factory=list)
@@ -112,11 +113,15 @@ def match(
     out = Matched()
     by_name: dict[str, tuple[int, dict[str, Any]]] = {}
     form_entries = entries(manifest)
+    delivered = [delivery_id(e) for e in form_entries]
     for position, entry in enumerate(form_entries):
-        by_name[delivery_id(entry)] = (position, entry)
+        by_name[delivered[position]] = (position, entry)
         by_name[str(entry["id"])] = (position, entry)
     first: dict[tuple[str, str], RawResponse] = {}
     seen_candidates: dict[str, tuple[str, str]] = {}
+    known: dict[tuple[str, tuple[str, ...], str], tuple[str, float] | str] = {}
+    columns = ("candidate", "position", "response", "omitted", "score", "platform_score")
+    cols: dict[str, list[Any]] = {c: [] for c in columns}
     for raw in responses:
         place = (raw.source, raw.where)
         if raw.form is not None and raw.form != form_id:
@@ -176,7 +181,13 @@ def match(
         first[(raw.candidate, bank_id)] = raw
         seen_candidates.setdefault(raw.candidate, place)
         item = items[bank_id]
-        converted = _convert(item, entry, raw)
+        memo = (bank_id, raw.values, raw.notation)  # responses repeat: convert and score once
+        converted = known.get(memo)
+        if converted is None:
+            made = _convert(item, entry, raw)
+            converted = made if isinstance(made, str) else (
+                made[1], 0.0 if not raw.values else float(score(item, made[0])))  # fmt: skip
+            known[memo] = converted
         if isinstance(converted, str):
             out.errors.append(
                 error(
@@ -186,9 +197,7 @@ def match(
                 )
             )
             continue
-        response, text = converted
-        omitted = not raw.values
-        ours = 0.0 if omitted else float(score(item, response))
+        text, ours = converted
         if raw.platform_score is not None and abs(raw.platform_score - ours) > TOLERANCE:
             out.disagreements.append(
                 warning(
@@ -200,25 +209,26 @@ def match(
                     f"{text or 'no response'}",
                 )
             )
-        out.responses.append(
-            {
-                "form": form_id,
-                "candidate": raw.candidate,
-                "item": bank_id,
-                "delivery_id": delivery_id(entry),
-                "content_hash": str(entry["content_hash"]),
-                "position": position,
-                "response": text or None,
-                "omitted": omitted,
-                "score": ours,
-                "platform_score": raw.platform_score,
-                "max_score": float(entry["max_score"]),
-                "key": _key_text(item),
-            }
-        )
+        cols["candidate"].append(raw.candidate)
+        cols["position"].append(position)
+        cols["response"].append(text or None)
+        cols["omitted"].append(not raw.values)
+        cols["score"].append(ours)
+        cols["platform_score"].append(raw.platform_score)
+    per_item: dict[str, list[Any]] = {
+        "item": [str(e["id"]) for e in form_entries],
+        "delivery_id": delivered,
+        "content_hash": [str(e["content_hash"]) for e in form_entries],
+        "max_score": [float(e["max_score"]) for e in form_entries],
+        "key": [_key_text(items[str(e["id"])]) for e in form_entries],
+    }
+    for name, values in per_item.items():
+        cols[name] = [values[p] for p in cols["position"]]
+    cols["form"] = [form_id] * len(cols["candidate"])
+    out.responses = cols
     _candidates(form_id, seen_candidates, candidates, candidates_name, out)
     if out.errors:
-        out.responses.clear()
+        out.responses = {}
         out.candidates.clear()
         out.characteristics.clear()
     return out

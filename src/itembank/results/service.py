@@ -161,7 +161,8 @@ class Results:
         )
         if matched.errors:
             raise ResultsImportError(self._refusal(matched.errors), matched.errors)
-        say(f"matched and re-scored {len(matched.responses)} response(s)")
+        count = len(matched.responses.get("candidate", []))
+        say(f"matched and re-scored {count} response(s)")
         import_id = digest.hexdigest()
         meta = {
             "form": form_id,
@@ -169,7 +170,7 @@ class Results:
             "format": fmt if fmt != "auto" else "+".join(sorted({_kind(n, d) for n, d in sources})),
             "imported_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "candidates": len(matched.candidates),
-            "responses": len(matched.responses),
+            "responses": count,
             "disagreements": len(matched.disagreements),
         }
         stored = store.add(
@@ -182,8 +183,8 @@ class Results:
             store.folder,
             stored,
             len(matched.candidates),
-            len(matched.responses),
-            sum(1 for r in matched.responses if r["omitted"]),
+            count,
+            sum(matched.responses["omitted"]),
             matched.disagreements,
             matched.notes,
         )
@@ -215,18 +216,19 @@ class Results:
         store = self.store(results)
         people = self._candidate_order(store, form_id)
         order = entries(manifest)
-        row = {c: i for i, c in enumerate(people)}
         n, k = len(people), len(order)
         scores = np.zeros((n, k), dtype=np.float64)
         omitted = np.ones((n, k), dtype=np.bool_)
         choices = np.full((n, k), None, dtype=np.object_)
-        for cand, position, score, omit, response in store.rows(
+        got = store.arrays(
             "responses", form_id, ["candidate", "position", "score", "omitted", "response"]
-        ):
-            i = row[cand]
-            scores[i, position] = score
-            omitted[i, position] = omit
-            choices[i, position] = response
+        )
+        if len(got["candidate"]):
+            rows = np.searchsorted(np.asarray(people, dtype=object), got["candidate"])
+            cols = got["position"].astype(np.int64)
+            scores[rows, cols] = got["score"].astype(np.float64)
+            omitted[rows, cols] = got["omitted"].astype(np.bool_)
+            choices[rows, cols] = [None if r is None else str(r) for r in got["response"]]
         keys = []
         for entry in order:
             key = items[str(entry["id"])]["key"]
