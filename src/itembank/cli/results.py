@@ -35,7 +35,8 @@ def add_results(sub: Any) -> None:
         help="import delivered results into the results store",
         description="Work with results coming back from delivery. Candidate-level data lives "
         "in a results folder outside the bank's repository (Parquet files read through "
-        "DuckDB); see docs/results.md.",
+        "DuckDB); see docs/results.md. Each action says its exit codes (--help); with no "
+        "action: exit 2.",
     )
     rsub = p.add_subparsers(dest="results_command", metavar="ACTION", parser_class=Parser)
     i = rsub.add_parser(
