@@ -140,6 +140,8 @@ class Results:
             digest.update(data.encode())
         cand_name = "the candidates file"
         if candidates is not None:
+            if not Path(candidates).is_file():
+                raise ItembankError(f"{candidates} is not a file: --candidates names one CSV.")
             ((cand_name, cand_data),) = read_sources([candidates])
             digest.update(b"candidates:" + hashlib.sha256(cand_data).hexdigest().encode())
             cand = parse_candidates(cand_name, cand_data)
