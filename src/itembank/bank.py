@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # the sections are imported when first used: `import itembank
     from itembank.checks.similarity import SimilarityIndex
     from itembank.forms.service import Forms
     from itembank.panels import Panels
+    from itembank.results.service import Results
     from itembank.review.service import Review
     from itembank.standard_setting.service import StandardSetting
 
@@ -125,6 +126,17 @@ class Bank:
         from itembank.forms.service import Forms
 
         return Forms(self)
+
+    @cached_property
+    def results(self) -> Results:
+        """Delivered results: import into the results store (outside the repository), the
+        scored matrix and characteristics the statistics read. The forms room's scorer and
+        delivery ids are handed in here, as rooms do not import each other."""
+        from itembank.forms.manifests import delivery_id
+        from itembank.forms.scoring import score
+        from itembank.results.service import Results
+
+        return Results(self, score, delivery_id)
 
     def __repr__(self) -> str:
         return f"Bank({str(self.path)!r})"

@@ -1,0 +1,286 @@
+"""The results section of a bank (``bank.results``): import delivered results into the results
+store (outside the content repository), list and remove imports, and hand the statistics a
+form's ScoredMatrix and its candidates' characteristics.
+
+The parsing and matching are pure (importer.py, matching.py); this section reads the form's
+manifest and the item versions it names from git (at the manifest's bank commit), and writes
+through storage.resultstore. The scorer and delivery ids are the forms room's, handed in by the
+Bank (rooms do not import each other)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from itembank.core.errors import ItembankError
+from itembank.core.findings import Finding
+from itembank.core.layout import path_for
+from itembank.core.parsing import parse_record
+from itembank.core.workflow import content_hash
+from itembank.results.importer import Format, parse_candidates, parse_many
+from itembank.results.matching import DeliveryId, Scorer, entries, match
+from itembank.results.matrix import ScoredMatrix
+from itembank.storage.resultstore import (
+    ImportConflictError,
+    ResultStore,
+    choose_folder,
+    read_sources,
+)
+
+if TYPE_CHECKING:
+    from itembank.bank import Bank
+
+Record = dict[str, Any]
+Progress = Callable[[str], None]
+PathLike = str | os.PathLike[str]
+
+
+class ResultsImportError(ItembankError):
+    """The source has problems: nothing was imported. `findings` name each place and the fix."""
+
+    def __init__(self, message: str, findings: Sequence[Finding]) -> None:
+        super().__init__(message)
+        self.findings = list(findings)
+
+
+@dataclass
+class ImportOutcome:
+    """What one import did (or would have: `stored` False means the same source was there)."""
+
+    import_id: str
+    form: str
+    folder: Path
+    stored: bool
+    candidates: int
+    responses: int
+    omitted: int
+    disagreements: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "import": self.import_id,
+            "form": self.form,
+            "folder": str(self.folder),
+            "stored": self.stored,
+            "candidates": self.candidates,
+            "responses": self.responses,
+            "omitted": self.omitted,
+            "disagreements": len(self.disagreements),
+            "disagreement_findings": [f.to_dict() for f in self.disagreements],
+            "notes": self.notes,
+        }
+
+
+class Results:
+    """Results import and the store, for one bank."""
+
+    def __init__(self, bank: Bank, score: Scorer, delivery_id: DeliveryId) -> None:
+        self._bank = bank
+        self._score = score
+        self._delivery_id = delivery_id
+
+    def store(self, results: PathLike | None = None) -> ResultStore:
+        """The results store: --results, else $ITEMBANK_RESULTS, else <repository>-results
+        beside the bank's repository (never inside it)."""
+        return ResultStore(choose_folder(results, self._bank.store.worktree))
+
+    def _form_items(self, form: str) -> tuple[Record, dict[str, Record]]:
+        """The manifest, and each item as recorded at its bank commit (checked by hash)."""
+        manifest = self._bank.forms.form(form)
+        refs = {str(e["id"]): path_for("item", str(e["id"])) for e in entries(manifest)}
+        files = self._bank.store.files_at(
+            str(manifest["bank_commit"]), list(refs.values()), None, manifest.get("bank_path")
+        )
+        items: dict[str, Record] = {}
+        for entry in entries(manifest):
+            ident = str(entry["id"])
+            record, _ = parse_record(refs[ident], files.get(refs[ident], b""))
+            if (
+                not isinstance(record, dict)
+                or content_hash("item", record) != entry["content_hash"]
+            ):
+                raise ItembankError(
+                    f"Form {manifest['id']}: item {ident} at the recorded commit "
+                    f"{str(manifest['bank_commit'])[:10]} is not the version the manifest names "
+                    "(itembank form verify says more); results cannot be scored against it."
+                )
+            items[ident] = record
+        return manifest, items
+
+    def import_results(
+        self,
+        paths: Sequence[PathLike],
+        form: str,
+        candidates: PathLike | None = None,
+        results: PathLike | None = None,
+        fmt: Format | Literal["auto"] = "auto",
+        progress: Progress | None = None,
+    ) -> ImportOutcome:
+        """Import results for `form` from files or folders (QTI 3.0/2.1 assessmentResult
+        documents, or CSVs): all or nothing. Raises ResultsImportError with every problem."""
+        say = progress or (lambda _message: None)
+        store = self.store(results)  # refused before anything is read
+        manifest, items = self._form_items(form)
+        form_id = str(manifest["id"])
+        sources = read_sources(paths)
+        say(f"read {len(sources)} file(s), {sum(len(d) for _, d in sources) / 1e6:.1f} MB")
+        parsed = parse_many(sources, fmt)
+        say(f"parsed {len(parsed.responses)} response(s)")
+        listed = None
+        digest = hashlib.sha256(f"form:{form_id}\n".encode())
+        for data in sorted(hashlib.sha256(d).hexdigest() for _, d in sources):
+            digest.update(data.encode())
+        cand_name = "the candidates file"
+        if candidates is not None:
+            if not Path(candidates).is_file():
+                raise ItembankError(f"{candidates} is not a file: --candidates names one CSV.")
+            ((cand_name, cand_data),) = read_sources([candidates])
+            digest.update(b"candidates:" + hashlib.sha256(cand_data).hexdigest().encode())
+            cand = parse_candidates(cand_name, cand_data)
+            parsed.findings.extend(cand.findings)
+            listed = cand.candidates
+        if parsed.findings:
+            raise ResultsImportError(self._refusal(parsed.findings), parsed.findings)
+        if not parsed.responses:
+            raise ResultsImportError("Nothing was imported: the source holds no responses.", [])
+        matched = match(
+            form_id,
+            manifest,
+            items,
+            parsed.responses,
+            listed,
+            self._score,
+            self._delivery_id,
+            cand_name,
+        )
+        if matched.errors:
+            raise ResultsImportError(self._refusal(matched.errors), matched.errors)
+        count = len(matched.responses.get("candidate", []))
+        say(f"matched and re-scored {count} response(s)")
+        import_id = digest.hexdigest()
+        meta = {
+            "form": form_id,
+            "source": ", ".join(sorted({Path(n).name for n, _ in sources}))[:500],
+            "format": fmt if fmt != "auto" else "+".join(sorted({_kind(n, d) for n, d in sources})),
+            "imported_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "candidates": len(matched.candidates),
+            "responses": count,
+            "disagreements": len(matched.disagreements),
+        }
+        stored = store.add(
+            import_id, meta, matched.responses, matched.candidates, matched.characteristics
+        )
+        say("stored" if stored else "already imported: nothing changed")
+        return ImportOutcome(
+            import_id,
+            form_id,
+            store.folder,
+            stored,
+            len(matched.candidates),
+            count,
+            sum(matched.responses["omitted"]),
+            matched.disagreements,
+            matched.notes,
+        )
+
+    @staticmethod
+    def _refusal(findings: Sequence[Finding]) -> str:
+        return (
+            f"Nothing was imported: {len(findings)} problem(s) in the source. Correct them and "
+            "import again:"
+        )
+
+    def imports(self, results: PathLike | None = None) -> list[Record]:
+        """Every import in the store, oldest first."""
+        return self.store(results).imports()
+
+    def remove(self, import_id: str, results: PathLike | None = None) -> Record:
+        """Take one import out of the store (e.g. before importing a corrected file)."""
+        return self.store(results).remove(import_id)
+
+    def _candidate_order(self, store: ResultStore, form: str) -> list[str]:
+        return sorted(str(r[0]) for r in store.rows("candidates", form, ["candidate"]))
+
+    def matrix(self, form: str, results: PathLike | None = None) -> ScoredMatrix:
+        """The form's administration as a ScoredMatrix: candidates (sorted ids) by the form's
+        items in the order shown (bank ids), raw choices and keys in the item's own option
+        ids. An item a candidate was not reported on counts as omitted."""
+        manifest, items = self._form_items(form)
+        form_id = str(manifest["id"])
+        store = self.store(results)
+        people = self._candidate_order(store, form_id)
+        order = entries(manifest)
+        n, k = len(people), len(order)
+        scores = np.zeros((n, k), dtype=np.float64)
+        omitted = np.ones((n, k), dtype=np.bool_)
+        choices = np.full((n, k), None, dtype=np.object_)
+        got = store.arrays(
+            "responses", form_id, ["candidate", "position", "score", "omitted", "response"]
+        )
+        if len(got["candidate"]):
+            rows = np.searchsorted(np.asarray(people, dtype=object), got["candidate"])
+            cols = got["position"].astype(np.int64)
+            scores[rows, cols] = got["score"].astype(np.float64)
+            omitted[rows, cols] = got["omitted"].astype(np.bool_)
+            choices[rows, cols] = [None if r is None else str(r) for r in got["response"]]
+        keys = []
+        for entry in order:
+            key = items[str(entry["id"])]["key"]
+            keys.append(
+                "|".join(f"{s}={'T' if v else 'F'}" for s, v in sorted(key.items()))
+                if isinstance(key, dict)
+                else "|".join(sorted(str(x) for x in key))
+            )
+        return ScoredMatrix(
+            candidates=tuple(people),
+            items=tuple(str(e["id"]) for e in order),
+            scores=scores,
+            max_scores=np.array([float(e["max_score"]) for e in order], dtype=np.float64),
+            omitted=omitted,
+            choices=choices,
+            keys=tuple(keys),
+        )
+
+    def characteristics(
+        self, form: str, results: PathLike | None = None
+    ) -> dict[str, list[str | None]]:
+        """Each equality characteristic -> one value per candidate, aligned with the rows of
+        matrix(form) (None: not declared). For aggregate use only (DIF, group sizes): never
+        print or export these per candidate."""
+        store = self.store(results)
+        form_id = str(self._bank.forms.form(form)["id"])
+        people = self._candidate_order(store, form_id)
+        row = {c: i for i, c in enumerate(people)}
+        out: dict[str, list[str | None]] = {}
+        for cand, name, value in store.rows(
+            "characteristics", form_id, ["candidate", "name", "value"]
+        ):
+            out.setdefault(str(name), [None] * len(people))[row[cand]] = value
+        return dict(sorted(out.items()))
+
+    def employers(self, form: str, results: PathLike | None = None) -> list[str | None]:
+        """Each candidate's employer, aligned with the rows of matrix(form)."""
+        store = self.store(results)
+        form_id = str(self._bank.forms.form(form)["id"])
+        rows = dict(store.rows("candidates", form_id, ["candidate", "employer"]))
+        return [rows[c] for c in sorted(rows)]
+
+
+def _kind(name: str, data: bytes) -> str:
+    from itembank.results.importer import sniff, unzip
+
+    try:
+        return sniff(unzip(name, data))
+    except (ValueError, OSError, EOFError):
+        return "unknown"
+
+
+__all__ = ["ImportConflictError", "ImportOutcome", "Results", "ResultsImportError"]
