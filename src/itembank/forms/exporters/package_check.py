@@ -473,7 +473,7 @@ def check_package(files: Mapping[str, bytes], progress: Progress | None = None) 
     checker = _Checker(files, progress)
     if MANIFEST not in checker.files:
         checker.add("no-manifest", MANIFEST, "/")
-        return PackageReport("unknown", len(checker.files), findings=checker.findings)
+        return PackageReport(len(checker.files), checker.findings)
     checker.manifest()
     stimuli = checker.stimuli()
     items = checker.items()
@@ -482,7 +482,7 @@ def check_package(files: Mapping[str, bytes], progress: Progress | None = None) 
     version = "QTI " + " and ".join(versions) if versions else "unknown"
     if len(versions) > 1:
         checker.add("mixed-versions", MANIFEST, "/manifest/resources", versions=version)
-    return PackageReport(version, len(checker.files), items, stimuli, tests, checker.findings)
+    return PackageReport(len(checker.files), checker.findings, version, items, stimuli, tests)
 
 
 __all__ = ["MESSAGES", "PackageRefusedError", "check_package", "unzip"]
