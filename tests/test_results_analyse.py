@@ -22,6 +22,7 @@ from itembank import open_bank
 from itembank.results.administration import FormResults, full_marks
 from itembank.results.matrix import ScoredMatrix
 from itembank.results.records import commit_message
+from itembank.results.report import technical_report
 from tests.conftest import ROOT, SAMPLE_BANK, TESTER, git, make_repo
 
 FORM1 = "practitioner-knowledge-live-2026-1"
@@ -223,6 +224,8 @@ def test_write_back_is_one_commit_by_the_analyst_one_record_per_item(
     assert git(repo, "rev-parse", "HEAD").strip() == sha
     assert after.results.written(results) == {"commit": sha, "analysed_by": ANALYST,
                                               "analysed_at": nine["analysed_at"]}
+    page = technical_report(results.to_dict(), after.results.written(results))
+    assert f"Done: the statistics of this administration were committed to the bank in {sha[:12]}" in page
 
 
 # ---- the technical report ----------------------------------------------------------------------
@@ -258,3 +261,33 @@ def test_the_report_command_prints_a_pdf(imported: tuple[Path, Path], tmp_path: 
     assert [p.suffix for p in written] == [".html", ".pdf"]
     assert written[1].read_bytes().startswith(b"%PDF-")
     assert run.stdout.splitlines() == [f"wrote {p}" for p in written]
+
+
+# ---- the pass mark from standard setting ------------------------------------------------------
+
+
+def test_the_pass_mark_comes_from_a_closed_exercise_on_exactly_the_forms_items(
+        imported: tuple[Path, Path], tmp_path: Path) -> None:
+    path, store = imported
+    repo = tmp_path / "repo"
+    shutil.copytree(path.parent, repo, symlinks=True)
+    bank = open_bank(repo / "item_bank")
+    manifest = bank.forms.form(FORM1)
+    items = [e["id"] for s in manifest["sections"] for e in s["items"]]
+    judges = [m for p in bank.settings["panels"] if p["id"].startswith("standard-setting")
+              for m in p["members"]]
+    ss = bank.standard_setting
+    ss.open("pk-form-1", "Form 1", ANALYST, items=items, rounds=1)
+    ss.open("pk-other", "Fewer items", ANALYST, items=items[:-1], rounds=1)
+    for n, judge in enumerate(judges):  # cuts 0.66 .. 0.73 of 30 marks: panels 20.1 and 21.3
+        ss.submit_ratings("pk-form-1", judge, 1, dict.fromkeys(items, 0.66 + 0.01 * n))
+        ss.submit_ratings("pk-other", judge, 1, dict.fromkeys(items[:-1], 0.3))
+    ss.close("pk-other", ANALYST)
+    assert bank.results.pass_mark(FORM1) == (None, "none")  # still open; the other is not this form
+    ss.close("pk-form-1", ANALYST)
+    expected = math.ceil(30 * (0.66 + 0.01 * 3.5) - 1e-9)  # the mean of the two panels' cuts
+    assert expected == 21
+    assert bank.results.pass_mark(FORM1) == (21.0, "standard-setting exercise pk-form-1 "
+                                                   "(modified Angoff, round 1)")
+    out = bank.results.analyse(FORM1, results=store, pass_mark=18)  # --pass-mark wins
+    assert (out.pass_mark, out.pass_mark_source) == (18, "given (--pass-mark)")
