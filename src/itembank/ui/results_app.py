@@ -128,7 +128,8 @@ class ResultsApp(Messages):
         members = self.model.members()
         self.who = css(
             w.Dropdown(
-                options=[("Choose your name", "")] + [(m.split("<")[0].strip(), m) for m in members],
+                options=[("Choose your name", "")]
+                + [(m.split("<")[0].strip(), m) for m in members],
                 value="",
                 description="Name",
             ),
@@ -173,14 +174,14 @@ class ResultsApp(Messages):
         self.only_flagged.observe(self._safe(self._show_dif), names="value")
         self.dif = css(w.HTML(""), "ib-res-dif")
         self.dif_skipped = css(w.HTML(""), "ib-res-dif-skipped")
+        self.work_message = css(w.HTML(""), "ib-res-work-message")
         self.report_button = css(button("Build the technical report (PDF)"), "ib-res-report")
-        self.report_button.on_click(self._safe(self._report))
+        self.report_button.on_click(lambda _: self._at(self.work_message, self._report))
         self.download = css(w.HTML(""), "ib-res-download")
         self.write_button = css(
             button("Write statistics to the bank", button_style="warning"), "ib-res-writeback"
         )
-        self.write_button.on_click(self._safe(self._write_back))
-        self.work_message = css(w.HTML(""), "ib-res-work-message")
+        self.write_button.on_click(lambda _: self._at(self.work_message, self._write_back))
         self.results_box = w.VBox(
             [
                 w.HTML("<h3>Test summary</h3>"),
@@ -230,6 +231,15 @@ class ResultsApp(Messages):
     def show(self) -> w.Widget:
         return self.root
 
+    def _at(self, line: w.HTML, action: Callable[[], None]) -> None:
+        """Run a button's action with its messages (and errors) on `line`, next to it."""
+        self.message, saved = line, self.message
+        self._say("")
+        try:
+            self._run(action)
+        finally:
+            self.message = saved
+
     def _busy(self, action: Callable[[], Any], *buttons: w.Button) -> Any:
         """Run a slow step with its buttons disabled (no second click starts it again)."""
         for b in buttons:
@@ -277,9 +287,7 @@ class ResultsApp(Messages):
             lambda: self.model.analyse(str(form), str(self.pass_mark.value)),
             self.analyse_button,
         )
-        self.summary.value = table(
-            ["", ""], [([k, v], "") for k, v in self.model.summary()], "ib-res-summary-table"
-        )
+        self._show_summary()
         self._show_items()
         flagged = {r.item: len(r.flags) for r in self.model.item_rows("position")}
         self.item.options = [
@@ -294,6 +302,11 @@ class ResultsApp(Messages):
         self.work_message.value = ""
         self.results_box.layout.display = ""
         self._say(f"Analysed {form}.", "ok")
+
+    def _show_summary(self) -> None:
+        self.summary.value = table(
+            ["", ""], [([k, v], "") for k, v in self.model.summary()], "ib-res-summary-table"
+        )
 
     def _show_items(self) -> None:
         if self.model.results is None:
@@ -341,7 +354,8 @@ class ResultsApp(Messages):
         )
 
     def _report(self) -> None:
-        self.work_message.value = "Building the technical report..."
+        self.download.value = ""
+        self._say("Building the technical report...")
         name, data = self._busy(self.model.report_pdf, self.report_button)
         encoded = base64.b64encode(data).decode()
         self.download.value = (
@@ -349,12 +363,12 @@ class ResultsApp(Messages):
             f'href="data:application/pdf;base64,{encoded}">Download {html.escape(name)}</a>'
             f" ({len(data) / 1024:.0f} KB)"
         )
-        self.work_message.value = ""
+        self._say(f"The technical report is ready: {name}.", "ok")
 
     def _write_back(self) -> None:
-        self.work_message.value = "Writing the statistics to the bank..."
-        text = self._busy(self.model.write_back, self.write_button)
-        self.work_message.value = f'<div class="ib-msg-ok">{html.escape(text)}</div>'
+        self._say("Writing the statistics to the bank...")
+        self._say(self._busy(self.model.write_back, self.write_button), "ok")
+        self._show_summary()
 
 
 __all__ = ["ResultsApp", "dif_table", "item_table", "table"]

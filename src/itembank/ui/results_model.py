@@ -11,6 +11,7 @@ else <repository>-results beside the bank's repository.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from itembank.results.analysis import ItemStats
 from itembank.results.dif import DifComparison
 from itembank.results.empirical import empirical_icc
 from itembank.results.matrix import ScoredMatrix
+from itembank.results.writeback import item_flags
 from itembank.ui.results_plots import distractor_figure, icc_figure
 
 KIND = "results"
@@ -91,6 +93,7 @@ class ResultsModel:
         self.folder_text = os.environ.get(ENV, "")
         self.results: FormResults | None = None
         self.matrix: ScoredMatrix | None = None
+        self.pass_mark: float | None = None  # as given (None: the bank's own)
 
     # ---- who ---------------------------------------------------------------------------------
 
@@ -154,8 +157,10 @@ class ResultsModel:
                     "(e.g. 18), or leave it empty to use the bank's."
                 ) from None
         folder = self.folder_arg()
+        self.results = None
         self.results = self.bank.results.analyse(form, results=folder, pass_mark=mark)
         self.matrix = self.bank.results.matrix(form, folder)
+        self.pass_mark = mark
         return self.results
 
     def _results(self) -> FormResults:
@@ -184,7 +189,7 @@ class ResultsModel:
             ("SEM", _fmt(t.sem, 2)),
         ]
         if t.pass_mark is None:
-            lines.append(("Pass mark", f"none ({r.pass_mark_source})"))
+            lines.append(("Pass mark", "none: give one above (raw marks)"))
         else:
             lines.append(("Pass mark", f"{t.pass_mark:g} ({r.pass_mark_source})"))
             lines.append(("Pass rate", _fmt(t.pass_rate, 3)))
@@ -207,6 +212,16 @@ class ResultsModel:
                     f"{'converged' if calibration.converged else 'NOT converged'}",
                 )
             )
+        written = self.bank.results.written(r)
+        lines.append(
+            (
+                "Statistics in the bank",
+                "not written yet"
+                if written is None
+                else f"written by {written['analysed_by']} at {written['analysed_at']} "
+                f"(commit {str(written['commit'])[:10]})",
+            )
+        )
         for note in (*t.notes, *r.notes):
             lines.append(("Note", str(note)))
         return lines
@@ -223,9 +238,10 @@ class ResultsModel:
         """Every item with its statistics and flags, in the chosen order (ORDERS)."""
         r = self._results()
         worst = self._worst_dif()
-        reasons: dict[str, list[tuple[str, str]]] = {}
-        for flag in r.analysis.flags:
-            reasons.setdefault(flag.item, []).append((flag.code, flag.reason))
+        reasons = {  # the flags a write-back records: the analysis' and DIF class C
+            s.item: [(str(f["code"]), str(f["reason"])) for f in item_flags(r, s.item)]
+            for s in r.analysis.items
+        }
         rows = [
             ItemRow(
                 position=i + 1,
@@ -323,6 +339,41 @@ class ResultsModel:
 
     def items(self) -> Sequence[str]:
         return [s.item for s in self._results().analysis.items]
+
+    # ---- what is done with it ------------------------------------------------------------------
+
+    def report_pdf(self) -> tuple[str, bytes]:
+        """The technical report of the analysed administration as a PDF: (file name, bytes).
+        Built in a scratch folder that is removed again (the page offers the bytes)."""
+        r = self._results()
+        with tempfile.TemporaryDirectory(prefix="itembank-report-") as scratch:
+            written = self.bank.results.report(
+                r.form,
+                scratch,
+                results=self.folder_arg(),
+                pass_mark=self.pass_mark,
+                administration=r.administration,
+                pdf=True,
+            )
+            pdf = next(p for p in written if p.suffix == ".pdf")
+            return pdf.name, pdf.read_bytes()
+
+    def write_back(self) -> str:
+        """Commit the administration's statistics to the bank in the signed-in member's name;
+        what happened, in words."""
+        person = self._member()
+        r = self._results()
+        before = self.bank.results.written(r)
+        sha = self.bank.results.write_back(r, person)
+        if before is not None:
+            return (
+                f"The statistics of {r.administration} were already in the bank with these "
+                f"figures: nothing new was committed ({sha[:10]})."
+            )
+        return (
+            f"Wrote the statistics of {len(r.analysis.items)} items of {r.administration} to "
+            f"the bank: commit {sha[:10]} by {person}."
+        )
 
 
 __all__ = ["ENV", "KIND", "ORDERS", "DifRow", "ItemRow", "NotSignedInError", "ResultsModel"]

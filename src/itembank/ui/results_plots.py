@@ -58,9 +58,7 @@ def distractor_figure(stats: ItemStats) -> Figure:
     return figure
 
 
-def icc_figure(
-    params: ItemParameters, points: Sequence[EmpiricalPoint], model: str
-) -> Figure:
+def icc_figure(params: ItemParameters, points: Sequence[EmpiricalPoint], model: str) -> Figure:
     """The fitted curve P(full marks | theta) and the observed proportions by score group."""
     figure = Figure(figsize=(5.6, 3.4))
     axes = figure.add_subplot()
