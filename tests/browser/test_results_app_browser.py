@@ -51,7 +51,7 @@ def test_a_member_sees_a_flagged_item_and_a_dif_class_c(
     expect(page.locator(".ib-signed-in")).to_contain_text("Rahul Menon", timeout=60_000)
     expect(page.locator(".ib-res-message")).to_contain_text("1 form(s) with results",
                                                             timeout=60_000)
-    page.select_option(".ib-res-form select", value=FORM)
+    page.select_option(".ib-res-form select", label=f"{FORM} (2000 candidates, 1 import(s))")
     page.click(".ib-res-analyse")
     expect(page.locator(".ib-res-message")).to_contain_text(f"Analysed {FORM}", timeout=120_000)
     flagged = page.locator(".ib-res-items tr.ib-res-flagged").first

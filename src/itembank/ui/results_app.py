@@ -24,9 +24,12 @@ STYLE = """<style>
 .ib-res-table table {border-collapse: collapse; font-size: 13px}
 .ib-res-table th, .ib-res-table td {border-bottom: 1px solid #ddd; padding: 2px 8px;
   text-align: left; vertical-align: top}
+.ib-res-table td {white-space: nowrap}
+.ib-res-table td:last-child {white-space: normal}
+.ib-res-items-table, .ib-res-dif-table {max-height: 460px; overflow-y: auto}
 .ib-res-table tr.ib-res-flagged td {background: #fff4e5}
-.ib-dif-C {background: #f8d7da; font-weight: bold}
-.ib-dif-B {background: #fff3cd}
+.ib-res-table td.ib-dif-C {background: #f8d7da; font-weight: bold}
+.ib-res-table td.ib-dif-B {background: #fff3cd}
 </style>"""
 
 
@@ -150,7 +153,10 @@ class ResultsApp(Messages):
         )
         self.find_button = css(button("Find forms"), "ib-res-find")
         self.find_button.on_click(self._safe(self._find_forms))
-        self.form = css(w.Dropdown(options=[], description="Form"), "ib-res-form")
+        self.form = css(
+            w.Dropdown(options=[], description="Form", layout=w.Layout(width="460px")),
+            "ib-res-form",
+        )
         self.pass_mark = css(
             w.Text(description="Pass mark", placeholder="the bank's (raw marks)"), "ib-res-pass"
         )
