@@ -214,7 +214,7 @@ def test_dif_table_with_ets_classes_and_skipped_comparisons(analysed: ResultsApp
         ("sex", "male vs female", "AK-0011", "C"),
     ]
     ak9 = next(r for r in rows if r[2] == "AK-0009")
-    assert ak9[3:] == ["64.59", "0.0000", "2.88", "C", "focal", "69.49", "0.0375", "B", ""]
+    assert ak9[3:] == ["64.59", "0.0000", "2.88", "C", "male", "69.49", "0.0375", "B", ""]
     assert analysed.dif.value.count('<td class="ib-dif-C">C</td>') == 2
     skipped = cells(analysed.dif_skipped.value)
     assert skipped[1:] == [

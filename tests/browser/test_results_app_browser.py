@@ -62,6 +62,7 @@ def test_a_member_sees_a_flagged_item_and_a_dif_class_c(
     expect(dif_c.locator("td.ib-dif-C").first).to_have_text("C")
     expect(page.locator(".ib-res-distractors")).to_be_visible()
     expect(page.locator(".ib-res-icc")).to_be_visible()
-    if SHOTS:
+    if SHOTS:  # the items, one item's plots and the DIF table
+        page.locator(".ib-res-order").evaluate("e => e.scrollIntoView()")
         page.screenshot(path=f"{SHOTS}/results-app.png", full_page=False)
     page.close()

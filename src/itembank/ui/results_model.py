@@ -73,7 +73,7 @@ class DifRow:
     p_value: float | None
     delta_mh: float | None
     ets_class: str | None
-    favours: str | None
+    favours: str | None  # the group the item favours at equal totals
     lr_both: float | None
     delta_r2: float | None
     jodoin_gierl: str | None
@@ -296,7 +296,7 @@ class ResultsModel:
                         mh.p_value,
                         mh.delta_mh,
                         mh.ets_class,
-                        mh.favours,
+                        {"reference": c.reference, "focal": c.focal}.get(mh.favours or ""),
                         None if lr is None else lr.lr_both,
                         None if lr is None else lr.delta_r2_both,
                         None if lr is None else lr.jodoin_gierl_class,
