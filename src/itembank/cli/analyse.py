@@ -99,7 +99,11 @@ def _text(data: dict[str, Any]) -> list[str]:
         f"{t['k']} items, {t['max_total']:g} marks.",
         f"  mean {_f(t['mean'], 2)}, SD {_f(t['sd'], 2)} (n - 1), alpha {_f(t['alpha'])} "
         f"(Feldt 95% interval "
-        + ("-" if t["alpha_ci95"] is None else f"{_f(t['alpha_ci95'][0])} to {_f(t['alpha_ci95'][1])}")
+        + (
+            "-"
+            if t["alpha_ci95"] is None
+            else f"{_f(t['alpha_ci95'][0])} to {_f(t['alpha_ci95'][1])}"
+        )
         + f"), SEM {_f(t['sem'], 2)}",
     ]
     if data["pass_mark"] is None:
@@ -118,13 +122,16 @@ def _text(data: dict[str, Any]) -> list[str]:
             )
         )
     params = {p["item"]: p for p in (data["calibration"] or {}).get("items", [])}
-    dif = {}
+    dif: dict[str, list[str]] = {}
     for f in data["dif_findings"]:
         dif.setdefault(f["item"], []).append(f"{f['class']}")
     flags: dict[str, list[str]] = {}
     for f in data["analysis"]["flags"]:
         flags.setdefault(f["item"], []).append(f["code"])
-    lines += ["", "  item        facility  item-rest  upper-lower  omit    a       b     DIF  flags"]
+    lines += [
+        "",
+        "  item        facility  item-rest  upper-lower  omit    a       b     DIF  flags",
+    ]
     for i in data["analysis"]["items"]:
         p = params.get(i["item"], {})
         lines.append(
@@ -185,17 +192,28 @@ def analyse(bank: Bank, args: argparse.Namespace) -> int:
     data = analysed.to_dict()
     commit = None
     refused = None
+    already: dict[str, Any] | None = None
     if args.write:
         analyst = bank.identity(args.analyst)
-        try:
-            commit = bank.results.write_back(analysed, analyst)
-        except (ConflictError, SaveRefusedError) as exc:
-            refused = str(exc)
+        already = bank.results.written(analysed)
+        if already is not None and already["analysed_by"].lower() == analyst.lower():
+            commit = str(already["commit"])  # the same figures are there: nothing to commit
+        else:
+            already = None
+            try:
+                commit = bank.results.write_back(analysed, analyst)
+            except (ConflictError, SaveRefusedError) as exc:
+                refused = str(exc)
     if args.output == "json":
         print(to_json({**data, "commit": commit, "write_refused": refused}))
     else:
         print("\n".join(_text(data)))
-        if commit is not None:
+        if already is not None:
+            print(
+                f"The same statistics are already in the bank (commit {str(commit)[:12]} by "
+                f"{already['analysed_by']}): nothing to commit."
+            )
+        elif commit is not None:
             print(
                 f"Statistics of {len(data['analysis']['items'])} item(s) committed: {commit[:12]}"
                 " (flagged items are back in their panel's review queue)."

@@ -9,8 +9,8 @@ from typing import Any
 
 from itembank.bank import Bank
 from itembank.checks.reporting import to_json
-from itembank.cli.analyse import add_analyse, analyse, report
 from itembank.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Handler, Parser, bank_arg
+from itembank.cli.analyse import add_analyse, analyse, report
 
 SHOWN = 20  # disagreements listed in text output (all of them with --output json)
 

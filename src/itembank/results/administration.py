@@ -11,7 +11,7 @@ one person's characteristic, no abilities).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -122,6 +122,18 @@ class FormResults:
         }
 
 
+def full_marks(m: ScoredMatrix) -> tuple[ScoredMatrix, tuple[str, ...]]:
+    """`m` scored right (full marks) or wrong, and the items that had any other score; `m`
+    itself when every score is already 0 or full marks."""
+    top = m.max_scores[None, :]
+    other = (m.scores != 0) & (m.scores != top)
+    partial = tuple(str(i) for i, hit in zip(m.items, other.any(axis=0), strict=True) if hit)
+    if not partial:
+        return m, ()
+    right = np.asarray(m.scores >= top, dtype=np.float64)
+    return replace(m, scores=right, max_scores=np.ones(len(m.items))), partial
+
+
 def analyse_matrix(
     m: ScoredMatrix,
     characteristics: Mapping[str, Sequence[str | None]],
@@ -139,7 +151,15 @@ def analyse_matrix(
     classical figures are still worth having."""
     said = list(notes)
     analysis = analyse(m, pass_mark=pass_mark, settings=settings)
-    dif = screen(m, characteristics, DifRules.from_settings(settings))
+    screened, partial = full_marks(m)
+    if partial:
+        said.append(
+            f"DIF was screened on full marks against not for the {len(partial)} item(s) with "
+            f"partial credit ({', '.join(partial)}), matched on the number of items with full "
+            "marks: Mantel-Haenszel and logistic DIF need right/wrong scores (the IRT "
+            "calibration does the same)"
+        )
+    dif = screen(screened, characteristics, DifRules.from_settings(settings))
     calibration: Calibration | None
     try:
         calibration = calibrate(m, model)
@@ -159,4 +179,4 @@ def analyse_matrix(
     )
 
 
-__all__ = ["NO_PASS_MARK", "DifFinding", "FormResults", "analyse_matrix"]
+__all__ = ["NO_PASS_MARK", "DifFinding", "FormResults", "analyse_matrix", "full_marks"]

@@ -82,7 +82,9 @@ def _options(stats: Mapping[str, Any]) -> Record | None:
         return None
     groups = [str(g) for g in stats["groups"]]
     proportions = {
-        str(o["option"]): [_number(v, f"the proportion choosing {o['option']}") for v in o["by_group"]]
+        str(o["option"]): [
+            _number(v, f"the proportion choosing {o['option']}") for v in o["by_group"]
+        ]
         for o in sorted(options, key=lambda o: str(o["option"]))
     }
     return {"groups": groups, "proportions": proportions}

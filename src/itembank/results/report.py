@@ -16,9 +16,9 @@ from html import escape
 from typing import Any
 
 STYLE = """
-body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10.5pt; margin: 1.5cm; color: #111; }
+body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10.5pt; margin: 1.5cm; }
 h1 { font-size: 17pt; margin-bottom: 0.2em; } h2 { font-size: 13pt; margin-top: 1.4em; }
-table { border-collapse: collapse; margin: 0.5em 0; } caption { text-align: left; font-weight: bold; }
+table { border-collapse: collapse; margin: 0.5em 0; } td:first-child { white-space: nowrap; }
 th, td { border: 1px solid #999; padding: 2px 6px; text-align: right; vertical-align: top; }
 th { background: #eee; } td.l, th.l { text-align: left; }
 tr.flag td { background: #fff3cd; } .note { color: #444; font-size: 9.5pt; }
@@ -99,9 +99,10 @@ def _facility_svg(items: Sequence[Mapping[str, Any]], flagged: set[str]) -> str:
     """One bar per item: facility, flagged items in orange."""
     w, h, pad = 480, 160, 24
     step = (w - 2 * pad) / max(len(items), 1)
+    tall = [float(it["facility"]) * (h - 2 * pad) for it in items]
     bars = "".join(
-        f'<rect x="{pad + i * step + 1:.1f}" y="{h - pad - float(it["facility"]) * (h - 2 * pad):.1f}"'
-        f' width="{max(step - 2, 1):.1f}" height="{float(it["facility"]) * (h - 2 * pad):.1f}" '
+        f'<rect x="{pad + i * step + 1:.1f}" y="{h - pad - tall[i]:.1f}"'
+        f' width="{max(step - 2, 1):.1f}" height="{tall[i]:.1f}" '
         f'fill="{"#e07b00" if it["item"] in flagged else "#1f4e79"}"><title>{_e(it["item"])}: '
         f"{float(it['facility']):.2f}</title></rect>"
         for i, it in enumerate(items)
@@ -237,7 +238,9 @@ def _dif(r: Mapping[str, Any]) -> list[str]:
         f"is compared only with at least {low} candidates in it and in the reference group.</p>",
     ]
     sizes = [
-        [_e(c), _e(g), _size(n, low)] for c, groups in d["group_sizes"].items() for g, n in groups.items()
+        [_e(c), _e(g), _size(n, low)]
+        for c, groups in d["group_sizes"].items()
+        for g, n in groups.items()
     ] + [[_e(c), "not declared", _size(n, low)] for c, n in d["unknown"].items() if n]
     out.append(_table(["Characteristic", "Group", "Candidates"], sizes, left=2))
     rows = []
@@ -262,11 +265,14 @@ def _dif(r: Mapping[str, Any]) -> list[str]:
             if (f["characteristic"], f["focal"]) == (c["characteristic"], c["focal"])
         ]  # fmt: skip
         lr = [x for x in c["logistic"] if x["jodoin_gierl_class"] in ("B", "C")]
-        said = "; ".join(
-            f"{_e(f['item'])} class {f['class']} (delta_MH {_f(f['delta_mh'], 2)}, favours "
-            f"{_e(f['favoured'] or 'neither')})"
-            for f in found
-        ) or "every item class A"
+        said = (
+            "; ".join(
+                f"{_e(f['item'])} class {f['class']} (delta_MH {_f(f['delta_mh'], 2)}, favours "
+                f"{_e(f['favoured'] or 'neither')})"
+                for f in found
+            )
+            or "every item class A"
+        )
         if lr:
             said += "; logistic B/C: " + ", ".join(
                 f"{_e(x['item'])} {x['jodoin_gierl_class']}" for x in lr

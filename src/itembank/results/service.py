@@ -19,18 +19,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from itembank.core.errors import ItembankError
+from itembank.core.errors import ItembankError, UnknownIdError
 from itembank.core.findings import Finding
+from itembank.core.identity import check_person
+from itembank.core.ids import check_id
 from itembank.core.layout import path_for
 from itembank.core.parsing import parse_record
 from itembank.core.workflow import content_hash
-from itembank.core.errors import UnknownIdError
-from itembank.core.identity import check_person
-from itembank.core.ids import check_id
 from itembank.results.administration import FormResults, analyse_matrix
 from itembank.results.importer import Format, parse_candidates, parse_many
-from itembank.results.matching import DeliveryId, Scorer, entries, match
 from itembank.results.irt import Model
+from itembank.results.matching import DeliveryId, Scorer, entries, match
 from itembank.results.matrix import ScoredMatrix
 from itembank.results.records import commit_message
 from itembank.results.report import technical_report
@@ -290,7 +289,6 @@ class Results:
         rows = dict(store.rows("candidates", form_id, ["candidate", "employer"]))
         return [rows[c] for c in sorted(rows)]
 
-
     def administration_id(self, form: str, results: PathLike | None = None) -> str:
         """The default administration id: the form id and the date of its first import
         (``<form>-YYYY-MM-DD``), so re-running the analysis, or importing a late file for the
@@ -451,7 +449,9 @@ class Results:
         folder = Path(out)
         base = f"{analysed.administration}-technical-report"
         written = [folder / f"{base}.html"] + ([folder / f"{base}.pdf"] if printed else [])
-        write_files(folder, {written[0].name: page, **({written[1].name: printed} if printed else {})})
+        write_files(
+            folder, {written[0].name: page, **({written[1].name: printed} if printed else {})}
+        )
         return written
 
 

@@ -109,6 +109,7 @@ def write_files(folder: Path, files: Mapping[str, bytes]) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for name, data in files.items():
             atomic_write(folder / name, data)
+            (folder / name).chmod(0o644)  # a report to share, not a private temporary file
     except OSError as exc:
         raise ItembankError(f"{folder} cannot be written: {os_words(exc)}.") from None
 
