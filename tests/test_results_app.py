@@ -34,10 +34,14 @@ ELEANOR = "Eleanor Lindqvist <eleanor.lindqvist@example.org>"
 
 
 def assembled_copy(tmp: Path) -> Path:
-    """The sample bank in a fresh repository with its forms assembled again there (same
-    blueprint, seed and pool: the same items and option orders, so the sample's delivery ids
-    match, but at a commit this repository holds; tests/test_results_import.py does the same)."""
+    """The sample bank, without its statistics, in a fresh repository with its forms assembled
+    again there (same blueprint, seed and pool: the same items and option orders, so the
+    sample's delivery ids match, but at a commit this repository holds; as in
+    tests/test_results_import.py)."""
     bank = make_repo(tmp, SAMPLE_BANK, "item_bank")
+    if (bank / "statistics").exists():  # the sample's own write-back: these tests make theirs
+        git(bank.parent, "rm", "-q", "-r", "item_bank/statistics")
+        git(bank.parent, "commit", "-q", "-m", "no statistics yet")
     open_bank(bank).forms.assemble("practitioner-knowledge-live", 2, 2026, force=True,
                                    author=TESTER)
     return bank
@@ -160,7 +164,7 @@ def test_summary_of_the_sample_administration(analysed: ResultsApp) -> None:
     assert summary["Mean total"] == "21.34 of 30" and summary["SD"] == "5.70"
     assert summary["Alpha (95% Feldt interval)"] == "0.892 [0.885, 0.898]"
     assert summary["SEM"] == "1.88"
-    assert summary["Pass mark"] == "18 (given (--pass-mark))"
+    assert summary["Pass mark"] == "18 (given here)"
     assert summary["Pass rate"] == "0.726"
     # Lord's binomial CSEM at 18 of 30: sqrt(18 x 12 / 29) = 2.729...
     assert f"{math.sqrt(18 * 12 / 29):.2f}" == "2.73"
@@ -178,7 +182,7 @@ def test_item_table_flags_and_order(analysed: ResultsApp) -> None:
     # flagged first: the two items with DIF planted against women, class C
     assert [r[1] for r in rows[1:3]] == ["AK-0009", "AK-0011"]
     assert rows[1][:7] == ["27", "AK-0009", "0.251", "0.415", "0.565", "1.3%", "C"]
-    assert rows[1][7].startswith("sex: ETS class C DIF between female and male, delta_MH 2.88, "
+    assert rows[1][7].startswith("sex: ETS class C DIF between female and male, delta_MH 2.81, "
                                  "favours male")
     assert analysed.items.value.count('class="ib-res-flagged"') == 2
     by_item = {r[1]: r for r in rows[1:]}
@@ -206,15 +210,13 @@ def test_facility_matches_a_count_of_the_raw_file(analysed: ResultsApp) -> None:
 def test_dif_table_with_ets_classes_and_skipped_comparisons(analysed: ResultsApp) -> None:
     rows = cells(analysed.dif.value)
     assert [(r[0], r[1], r[2], r[6]) for r in rows[1:]] == [
-        ("disability", "yes vs no", "AK-0005", "B"),
         ("ethnic_group", "asian vs white", "AK-0004", "B"),
-        ("ethnic_group", "asian vs white", "GK-0005", "B"),
         ("ethnic_group", "black vs white", "GK-0021", "B"),
         ("sex", "male vs female", "AK-0009", "C"),
         ("sex", "male vs female", "AK-0011", "C"),
     ]
     ak9 = next(r for r in rows if r[2] == "AK-0009")
-    assert ak9[3:] == ["64.59", "0.0000", "2.88", "C", "male", "69.49", "0.0375", "B", ""]
+    assert ak9[3:] == ["69.73", "0.0000", "2.81", "C", "male", "70.10", "0.0381", "B", ""]
     assert analysed.dif.value.count('<td class="ib-dif-C">C</td>') == 2
     skipped = cells(analysed.dif_skipped.value)
     assert skipped[1:] == [
@@ -226,7 +228,7 @@ def test_dif_table_with_ets_classes_and_skipped_comparisons(analysed: ResultsApp
     analysed.only_flagged.value = False
     everything = cells(analysed.dif.value)[1:]
     assert len(everything) == 6 * 30  # six comparisons made, every item in each
-    assert sum(r[6] == "A" for r in everything) == 30 * 6 - 6
+    assert sum(r[6] == "A" for r in everything) == 30 * 6 - 4
     analysed.only_flagged.value = True
 
 

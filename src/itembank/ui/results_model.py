@@ -191,7 +191,8 @@ class ResultsModel:
         if t.pass_mark is None:
             lines.append(("Pass mark", "none: give one above (raw marks)"))
         else:
-            lines.append(("Pass mark", f"{t.pass_mark:g} ({r.pass_mark_source})"))
+            source = "given here" if self.pass_mark is not None else r.pass_mark_source
+            lines.append(("Pass mark", f"{t.pass_mark:g} ({source})"))
             lines.append(("Pass rate", _fmt(t.pass_rate, 3)))
             lines.append(("CSEM at the pass mark", f"{_fmt(t.csem_at_pass, 2)} ({t.csem_method})"))
             dc = t.decision_consistency
