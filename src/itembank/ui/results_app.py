@@ -28,8 +28,8 @@ STYLE = """<style>
 .ib-res-table td:last-child {white-space: normal}
 .ib-res-items-table, .ib-res-dif-table {max-height: 460px; overflow-y: auto}
 .ib-res-table tr.ib-res-flagged td {background: #fff4e5}
-.ib-res-table td.ib-dif-C {background: #f8d7da; font-weight: bold}
-.ib-res-table td.ib-dif-B {background: #fff3cd}
+.ib-res-table tr td.ib-dif-C {background: #f8d7da; font-weight: bold}
+.ib-res-table tr td.ib-dif-B {background: #fff3cd}
 </style>"""
 
 
