@@ -252,7 +252,7 @@ def _dif(r: Mapping[str, Any]) -> list[str]:
                 if g and not (isinstance(n, int) and n >= low)
             ]  # fmt: skip
             why = (
-                f"{' and '.join(repr(g) for g in small)}: fewer than {low} candidates "
+                f"{' and '.join(small)}: fewer than {low} candidates "
                 "(bank.json results.dif.min_group_size)"
                 if small
                 else c["skipped"]
