@@ -2,7 +2,7 @@
 results folder outside the bank's repository, the app is served by the hardened standalone Voila
 (`itembank serve`'s command, with $ITEMBANK_RESULTS naming that folder) and driven by Playwright
 in Debian's Chromium: a results-team member signs in, picks the form, and sees a flagged item
-and a DIF class C. Every wait is for something on the page, never for time."""
+and a DIF class C, and downloads the technical report. Every wait is for something on the page, never for time."""
 
 from __future__ import annotations
 
@@ -65,4 +65,10 @@ def test_a_member_sees_a_flagged_item_and_a_dif_class_c(
     if SHOTS:  # the items, one item's plots and the DIF table
         page.locator(".ib-res-order").evaluate("e => e.scrollIntoView()")
         page.screenshot(path=f"{SHOTS}/results-app.png", full_page=False)
+    page.click(".ib-res-report")  # the PDF is offered as a download from the page itself
+    expect(page.locator(".ib-res-pdf")).to_be_visible(timeout=120_000)
+    with page.expect_download(timeout=60_000) as download:
+        page.click(".ib-res-pdf")
+    assert download.value.suggested_filename.endswith("-technical-report.pdf")
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
     page.close()
