@@ -13,12 +13,14 @@ import html
 import json
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from itembank import open_bank
+from itembank.results.analysis import ItemFlag
 from itembank.results.empirical import empirical_icc
 from itembank.results.irt import ItemParameters
 from itembank.results.matrix import ScoredMatrix
@@ -188,6 +190,18 @@ def test_item_table_flags_and_order(analysed: ResultsApp) -> None:
     by_item = {r[1]: r for r in rows[1:]}
     assert by_item["GK-0021"][2:7] == ["0.927", "0.192", "0.132", "1.1%", "B"]
     assert by_item["GK-0021"][7] == "-"
+    # a flag outranks a DIF class B without one: GK-0060 given two flags comes third
+    r = analysed.model.results
+    extra = tuple(ItemFlag("GK-0060", code, f"planted {code}", 0.0, 0.0)
+                  for code in ("omit-rate-high", "item-rest-low"))
+    analysed.model.results = replace(r, analysis=replace(r.analysis, flags=r.analysis.flags + extra))
+    try:
+        ordered = analysed.model.item_rows("flags")
+    finally:
+        analysed.model.results = r
+    assert [(o.item, o.codes) for o in ordered[:4]] == [
+        ("GK-0060", ("omit-rate-high", "item-rest-low")), ("AK-0009", ("dif-class-c",)),
+        ("AK-0011", ("dif-class-c",)), ("GK-0021", ())]
     analysed.order.value = "position"
     assert [r[1] for r in cells(analysed.items.value)[1:4]] == ["GK-0060", "GK-0058", "GK-0021"]
     analysed.order.value = "facility"
