@@ -417,8 +417,10 @@ def parse_qti(name: str, data: bytes, expected: Format | None = None) -> Parsed:
     test = root.find(f"{{{ns}}}testResult")
     form = test.get("identifier") if test is not None else None
     latest: dict[str, tuple[str, RawResponse]] = {}
-    for result in root.findall(f"{{{ns}}}itemResult"):
-        where = _xpath(result)
+    results = root.findall(f"{{{ns}}}itemResult")
+    top = f"/{qname.localname}/itemResult"  # what _xpath gives, without its sibling scans
+    for number, result in enumerate(results, 1):
+        where = f"{top}[{number}]" if len(results) > 1 else top
         item = (result.get("identifier") or "").strip()
         if not item:
             parsed.findings.append(error(name, where, "bad-row", "has no identifier"))

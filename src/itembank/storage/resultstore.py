@@ -117,6 +117,16 @@ def _unmasked(values: Any) -> Any:
     return np.ma.filled(values.astype(np.float64), np.nan)
 
 
+def _series(values: Any) -> Any:
+    """A frame column: a typed numpy array as it is (no Python object per value, a million
+    rows are quick), anything else as Python objects (DuckDB's CAST gives the table's type)."""
+    import pandas as pd
+
+    if isinstance(values, np.ndarray):  # strings as categories: one Python object per value
+        return pd.Series(values if values.dtype != object else pd.Categorical(values))
+    return pd.Series(values, dtype=object)
+
+
 SOURCE_SUFFIXES = (".xml", ".xml.gz", ".csv", ".csv.gz")
 
 
@@ -266,10 +276,13 @@ class ResultStore:
         schema = {c: t for c, t in TABLES[table].items() if not (form and c == "form")}
         if isinstance(rows, Mapping):
             n = len(next(iter(rows.values()), []))
-            data = {c: ([import_id] * n if c == "import_id" else rows[c]) for c in schema}
+            data = {
+                c: (np.full(n, import_id, dtype=object) if c == "import_id" else rows[c])
+                for c in schema
+            }
         else:
             data = {c: [import_id if c == "import_id" else r.get(c) for r in rows] for c in schema}
-        frame = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in data.items()})
+        frame = pd.DataFrame({c: _series(v) for c, v in data.items()})
         con.register("incoming", frame)
         select = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in schema.items())
         tmp = self.folder / ".tmp" / f"{table}-{import_id}-{os.getpid()}.parquet"
