@@ -191,11 +191,12 @@ def time_import(src: Path, bank: Path, form: str, files: tuple[Path, Path], stor
         [sys.executable, "-c", IMPORT, str(src), str(bank), str(files[0]), form, str(files[1]),
          str(store)], capture_output=True, text=True, check=True,
         env={**os.environ, "PYTHONPATH": str(src)})
-    return float(run.stdout.split()[0])
+    return float(run.stdout.splitlines()[-1].split()[0])
 
 
 def pipeline(args: argparse.Namespace) -> None:
     n, runs = args.candidates, args.runs
+    load = os.getloadavg()[0]
     src = Path(args.src).resolve() / "src" if args.src else ROOT / "src"
     rows = []
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -234,7 +235,7 @@ def pipeline(args: argparse.Namespace) -> None:
                   f"(planted: {', '.join(facts['planted'])})")
     print(f"{n:,} candidates x {facts['items']} items, seed {args.seed}; package {src}; "
           f"Python {platform.python_version()}, numpy {np.__version__}; medians of {runs} runs; "
-          f"load average before {os.getloadavg()[0]:.1f}\n")
+          f"load average {load:.1f} before, {os.getloadavg()[0]:.1f} after\n")
     print("| step | time |\n|---|---:|")
     for label, seconds in rows:
         print(f"| {label} | {seconds:.2f} s |")

@@ -101,6 +101,14 @@ def choose_folder(explicit: str | os.PathLike[str] | None, worktree: Path) -> Pa
     return folder
 
 
+def _connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection that prints nothing: its progress bar (a long COPY of a
+    big import) would land on the command's stdout, in the middle of --output json."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def _literal(text: str) -> str:
     """A SQL string literal (DuckDB cannot take a file list or a COPY target as a parameter)."""
     return "'" + text.replace("'", "''") + "'"
@@ -189,7 +197,7 @@ class ResultStore:
         parts = [p for p in parts if p.stem in listed]
         if not parts:
             return None if as_arrays else []
-        con = duckdb.connect()
+        con = _connect()
         try:
             columns = ", ".join(TABLES[table])
             files = ", ".join(_literal(str(p)) for p in parts)
@@ -342,7 +350,7 @@ class ResultStore:
                     "this file corrects that one, remove the earlier import first (`itembank "
                     "results remove IMPORT`); if these are other candidates, check the ids."
                 )
-            con = duckdb.connect()
+            con = _connect()
             try:
                 self._write(con, "responses", form, import_id, responses)
                 self._write(con, "candidates", form, import_id, candidates)
