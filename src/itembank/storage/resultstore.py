@@ -130,8 +130,8 @@ def _series(values: Any) -> Any:
     rows are quick), anything else as Python objects (DuckDB's CAST gives the table's type)."""
     import pandas as pd
 
-    if isinstance(values, np.ndarray):  # strings as categories: one Python object per value
-        return pd.Series(values if values.dtype != object else pd.Categorical(values))
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        return pd.Series(values)
     return pd.Series(values, dtype=object)
 
 
