@@ -352,7 +352,7 @@ def _breaking(monkeypatch: pytest.MonkeyPatch) -> None:
 
     real = exporter("qti30")
 
-    def broken(bundle: Any) -> dict[str, bytes]:
+    def broken(bundle: Any, *, progress: Any = None) -> dict[str, bytes]:
         out = {}
         for zname, data in real(bundle).items():
             files = unzip(data)

@@ -73,13 +73,16 @@ def last_commit(bank_path: Path) -> str:
 
 def test_sign_in_queue_progress_and_filters(sample_bank_copy: Path) -> None:
     app = app_for(sample_bank_copy, HELEN)
-    assert "1 of 4" in app.progress.value  # Helen approved GK-0006 already
-    assert [v for _, v in app.queue.options] == ["GK-0006", "GK-0044", "GK-0064", "SIM-0003"]
+    # Helen approved GK-0006 already; 7 approved items are back, flagged by the sample's statistics
+    assert "1 of 11" in app.progress.value
+    flagged = ["AK-0009", "AK-0011", "AK-0019", "GK-0022", "GK-0032", "GK-0040", "GK-0062"]
+    assert [v for _, v in app.queue.options] == sorted(
+        ["GK-0006", "GK-0044", "GK-0064", "SIM-0003", *flagged])
     app.format.value = "scenario"
     assert [v for _, v in app.queue.options] == ["SIM-0003"]
     app.format.value = "(all)"
     app.role.value = "practitioner"
-    assert [v for _, v in app.queue.options] == ["GK-0006", "GK-0044", "GK-0064"]
+    assert [v for _, v in app.queue.options] == sorted(["GK-0006", "GK-0044", "GK-0064", *flagged])
     app.role.value = "(all)"
     app.standard.value = "PR-01"
     assert "GK-0006" in [v for _, v in app.queue.options] and "SIM-0003" not in [v for _, v in app.queue.options]

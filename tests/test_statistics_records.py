@@ -42,7 +42,7 @@ PANEL = (HELEN, RUTH, "Gareth Price <gareth.price@example.org>",
          "Kwame Mensah <kwame.mensah@example.org>")
 ANALYSED = datetime(2026, 11, 2, 10, 0, 0, tzinfo=UTC)
 HASH = "sha256:" + "ab" * 32
-STATS = {"n": 412, "facility": 0.712345, "item_rest": 0.3141592, "upper_lower": 0.4, "omit_rate": 0.01}
+STATS = {"n": 412, "facility": 0.712345, "item_rest_r": 0.3141592, "upper_lower": 0.4, "omit_rate": 0.01}
 
 
 def build(item: str = "GK-0001", **kw: Any) -> dict[str, Any]:
@@ -59,8 +59,9 @@ def build(item: str = "GK-0001", **kw: Any) -> dict[str, Any]:
 
 def test_the_record_copies_named_aggregates_only_and_is_valid() -> None:
     leaky = {**STATS, "candidates": ["C0001", "C0002"], "scores": [[1, 0]], "ethnicity": ["x"],
-             "options": {"groups": ["low", "middle", "high"],
-                         "proportions": {"A": [0.5, 0.3, 0.1], "B": [0.5, 0.7, 0.9]}}}
+             "groups": ["low", "middle", "high"],
+             "options": [{"option": "A", "by_group": [0.5, 0.3, 0.1], "is_key": False},
+                         {"option": "B", "by_group": [0.5, 0.7, 0.9], "is_key": True}]}
     dif = [{"characteristic": "Age Band", "method": "mantel_haenszel", "reference": "under 40",
             "focal": "40 and over", "n_reference": 250, "n_focal": 162, "statistic": 12.44561,
             "p_value": 0.00042, "effect_size": 1.43524, "class": "B", "members": ["C0001"]}]
@@ -81,7 +82,7 @@ def test_the_record_copies_named_aggregates_only_and_is_valid() -> None:
 
 
 def test_undefined_figures_are_null_or_refused_and_rasch_b_gives_d() -> None:
-    record = build(item_stats={**STATS, "item_rest": math.nan, "upper_lower": None},
+    record = build(item_stats={**STATS, "item_rest_r": math.nan, "upper_lower": None},
                    irt={"model": "rasch", "b": -0.5})
     assert record["item_rest"] is None and record["upper_lower"] is None
     assert record["irt"] == {"model": "rasch", "a": 1.0, "b": -0.5, "d": 0.5}
@@ -124,8 +125,13 @@ def test_history_rows_are_newest_first_and_say_which_version() -> None:
 
 @pytest.fixture(scope="module")
 def delivered_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A sample bank copy with one practitioner form committed (seed 7): the repo, read-only."""
+    """A sample bank copy with one practitioner form committed (seed 7): the repo, read-only.
+    The sample's own statistics (the simulated administration) are taken out first, so these
+    tests see only the figures they save."""
     bank_path = make_repo(tmp_path_factory.mktemp("statsrec"), SAMPLE_BANK, "item_bank")
+    if (bank_path / "statistics").exists():
+        git(bank_path.parent, "rm", "-q", "-r", "item_bank/statistics")
+        git(bank_path.parent, "commit", "-q", "-m", "no statistics yet")
     open_bank(bank_path).forms.assemble(BLUEPRINT, 1, 7, author=TESTER)
     return bank_path.parent
 
@@ -139,7 +145,9 @@ def bank_path(delivered_repo: Path, tmp_path: Path) -> Path:
 
 
 def the_form(bank: Bank) -> dict[str, Any]:
-    return bank.forms.committed()[0]
+    """The form assembled in this repository (the sample's own forms record commits of the
+    project's repository, which a fresh test repository does not hold)."""
+    return next(m for m in bank.forms.committed() if m["seed"] == 7)
 
 
 def entries(form: dict[str, Any]) -> list[dict[str, Any]]:

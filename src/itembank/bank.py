@@ -130,13 +130,14 @@ class Bank:
     @cached_property
     def results(self) -> Results:
         """Delivered results: import into the results store (outside the repository), the
-        scored matrix and characteristics the statistics read. The forms room's scorer and
-        delivery ids are handed in here, as rooms do not import each other."""
+        scored matrix and characteristics the statistics read. The forms room's scorer,
+        delivery ids and PDF printer are handed in here, as rooms do not import each other."""
+        from itembank.forms.exporters.pdf import print_pdf
         from itembank.forms.manifests import delivery_id
         from itembank.forms.scoring import score
         from itembank.results.service import Results
 
-        return Results(self, score, delivery_id)
+        return Results(self, score, delivery_id, print_pdf)
 
     def __repr__(self) -> str:
         return f"Bank({str(self.path)!r})"

@@ -10,6 +10,7 @@ from typing import Any
 from itembank.bank import Bank
 from itembank.checks.reporting import to_json
 from itembank.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Handler, Parser, bank_arg
+from itembank.cli.analyse import add_analyse, analyse, report
 
 SHOWN = 20  # disagreements listed in text output (all of them with --output json)
 
@@ -32,7 +33,7 @@ def _output_arg(parser: argparse.ArgumentParser) -> None:
 def add_results(sub: Any) -> None:
     p = sub.add_parser(
         "results",
-        help="import delivered results into the results store",
+        help="import delivered results, analyse them, write the technical report",
         description="Work with results coming back from delivery. Candidate-level data lives "
         "in a results folder outside the bank's repository (Parquet files read through "
         "DuckDB); see docs/results.md. Each action says its exit codes (--help); with no "
@@ -89,6 +90,7 @@ def add_results(sub: Any) -> None:
     rm.add_argument("import_id", metavar="IMPORT", help="the import id (see results list)")
     _results_arg(rm)
     bank_arg(rm)
+    add_analyse(rsub)
     p.set_defaults(bank=None, results_command=None)
 
 
@@ -153,9 +155,18 @@ def _remove(bank: Bank, args: argparse.Namespace) -> int:
 
 
 def _results(bank: Bank, args: argparse.Namespace) -> int:
-    handlers = {"import": _import, "list": _list, "remove": _remove}
+    handlers = {
+        "import": _import,
+        "list": _list,
+        "remove": _remove,
+        "analyse": analyse,
+        "report": report,
+    }
     if args.results_command is None:
-        print("itembank results: say what to do: import, list or remove", file=sys.stderr)
+        print(
+            "itembank results: say what to do: import, list, remove, analyse or report",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     return handlers[args.results_command](bank, args)
 

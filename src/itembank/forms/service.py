@@ -5,7 +5,6 @@ bank (at the recorded commit, from git) and commits through it."""
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -24,13 +23,15 @@ from itembank.core.layout import path_for
 from itembank.core.parsing import parse_record
 from itembank.core.schemas import iter_schema_errors
 from itembank.forms.assembly import assemble
-from itembank.forms.exporters import FormBundle, ScenarioBundle, exporter, write_tree
-from itembank.forms.exporters.package_check import (
-    PackageRefusedError,
+from itembank.forms.exporters import (
+    FormBundle,
     Progress,
-    check_package,
-    unzip,
+    ScenarioBundle,
+    bank_words,
+    exporter,
+    write_tree,
 )
+from itembank.forms.exporters.package_check import PackageRefusedError, check_package, unzip
 from itembank.forms.exporters.package_report import ExportCheck, paper_lines
 from itembank.forms.manifests import (
     FormCheck,
@@ -426,17 +427,7 @@ class Forms:
 
     @staticmethod
     def _build(fmt: str, bundle: FormBundle | ScenarioBundle, progress: Progress | None) -> Files:
-        """Run the exporter, passing `progress` on if it reports its own stages."""
-        run = exporter(fmt)
-        if progress is not None and "progress" in inspect.signature(run).parameters:
-            files: Files = run(bundle, progress=progress)  # type: ignore[call-arg]
-            return files
-        if progress is not None:
-            progress("build", 0, 1)
-        files = run(bundle)
-        if progress is not None:
-            progress("build", 1, 1)
-        return files
+        return exporter(fmt)(bundle, progress=progress)
 
     def _bundle(self, form: str, as_delivered: bool) -> FormBundle | ScenarioBundle:
         """The records a form (or a scenario) is exported from, refused as export() says."""
@@ -459,7 +450,8 @@ class Forms:
                     f"{form} cannot be exported: only approved, committed scenarios are.", problems
                 )
             files.update(self._store.files_at(self._head(), [], ["standards"]))
-            return ScenarioBundle(scenario, *self._titles_at(files))
+            titles, bank_title, _language = bank_words(files)
+            return ScenarioBundle(scenario, titles, bank_title)
         check, manifest, recorded, files = self._check_form(form)
         blockers = check.export_blockers(as_delivered)
         if blockers:
@@ -473,38 +465,16 @@ class Forms:
         refs = manifest_ids(manifest)
         blueprint_path = path_for("blueprint", str(manifest["blueprint"]))
         blueprint, _ = parse_record(blueprint_path, files.get(blueprint_path, b"null"))
+        titles, bank_title, language = bank_words(files)
         return FormBundle(
             manifest,
             blueprint if isinstance(blueprint, dict) else None,
             {i: r for i, r in recorded.items() if refs[i] == "item"},
             {i: r for i, r in recorded.items() if refs[i] == "stimulus"},
-            *self._titles_at(files),
-            language=self._language_at(files),
+            titles,
+            bank_title,
+            language=language,
         )
-
-    def _titles_at(self, files: dict[str, bytes]) -> tuple[dict[tuple[str, str], str], str]:
-        """Statement titles and the bank's title from files read at one commit."""
-        titles: dict[tuple[str, str], str] = {}
-        bank_title = "Item bank"
-        for relpath, data in sorted(files.items()):
-            if relpath != "bank.json" and not relpath.startswith("standards/"):
-                continue
-            record, _ = parse_record(relpath, data)
-            if not isinstance(record, dict):
-                continue
-            if relpath == "bank.json":
-                bank_title = str(record.get("title", bank_title))
-            elif relpath.startswith("standards/"):
-                for statement in record.get("statements", []):
-                    titles[(str(record.get("id")), statement["id"])] = statement["title"]
-        return titles, bank_title
-
-    @staticmethod
-    def _language_at(files: dict[str, bytes]) -> str:
-        """bank.json's "language" at the form's commit (en-GB when it has none)."""
-        record, _ = parse_record("bank.json", files.get("bank.json", b"{}"))
-        language = record.get("language") if isinstance(record, dict) else None
-        return str(language) if isinstance(language, str) and language else "en-GB"
 
     def _protected(self) -> list[Path]:
         """Folders --force must never replace: the bank and the working tree holding it."""

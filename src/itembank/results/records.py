@@ -26,14 +26,14 @@ Record = dict[str, Any]
 #: same analysis writes the same bytes (no diff noise from the last floating-point digit).
 DECIMALS = 4
 
-#: Accepted spellings of each figure in the analysis' mappings (first match wins), so a caller
-#: passes ``to_dict()`` output as it is; the record always uses the first name.
-ALIASES: Mapping[str, tuple[str, ...]] = {
-    "n": ("n", "n_candidates", "count"),
-    "facility": ("facility", "p", "p_value_facility"),
-    "item_rest": ("item_rest", "item_rest_r", "corrected_item_total", "r_it_corrected"),
-    "upper_lower": ("upper_lower", "upper_lower_d", "discrimination_d", "d_index"),
-    "omit_rate": ("omit_rate", "omitted", "omit"),
+#: Where each figure of the record comes from in ``ItemStats.to_dict()`` (results.analysis):
+#: the record's name on the left, the analysis' on the right, so the mapping is stated once.
+FROM_ANALYSIS: Mapping[str, str] = {
+    "n": "n",
+    "facility": "facility",
+    "item_rest": "item_rest_r",
+    "upper_lower": "upper_lower",
+    "omit_rate": "omit_rate",
 }
 
 
@@ -42,12 +42,10 @@ class StatisticsInputError(ItembankError):
 
 
 def _pick(stats: Mapping[str, Any], name: str) -> Any:
-    for key in ALIASES.get(name, (name,)):
-        if key in stats:
-            return stats[key]
-    raise StatisticsInputError(
-        f"The item analysis gives no {name} (looked for {', '.join(ALIASES.get(name, (name,)))})."
-    )
+    key = FROM_ANALYSIS.get(name, name)
+    if key not in stats:
+        raise StatisticsInputError(f"The item analysis gives no {key} (for the record's {name}).")
+    return stats[key]
 
 
 def _number(value: Any, what: str, *, nullable: bool = False) -> float | None:
@@ -77,14 +75,17 @@ def _stamp(when: datetime | str) -> str:
 
 
 def _options(stats: Mapping[str, Any]) -> Record | None:
-    """Option proportions by score group (lowest first), when raw responses were known."""
-    options = stats.get("options") or stats.get("option_proportions")
+    """Option proportions by score group (lowest first), when raw responses were known: the
+    analysis' "groups" and each of its "options" entries' "option" and "by_group"."""
+    options = stats.get("options")
     if not options:
         return None
-    groups = [str(g) for g in options["groups"]]
+    groups = [str(g) for g in stats["groups"]]
     proportions = {
-        str(option): [_number(v, f"the proportion choosing {option}") for v in values]
-        for option, values in sorted(options["proportions"].items())
+        str(o["option"]): [
+            _number(v, f"the proportion choosing {o['option']}") for v in o["by_group"]
+        ]
+        for o in sorted(options, key=lambda o: str(o["option"]))
     }
     return {"groups": groups, "proportions": proportions}
 
@@ -159,8 +160,8 @@ def statistics_record(
 ) -> Record:
     """The statistics record of one item version in one administration (see the module note).
 
-    `item_stats` carries n, facility, item_rest, upper_lower, omit_rate and optionally options
-    ({"groups": [...], "proportions": {option: [per group]}}); `irt` model, a and b or d (and
+    `item_stats` is an ``ItemStats.to_dict()`` (FROM_ANALYSIS names what is read; optionally
+    "groups" and "options": [{"option": letter, "by_group": [...]}]); `irt` model, a and b or d (and
     SEs); each `dif` entry characteristic, method, reference, focal, n_reference, n_focal,
     statistic, effect_size, class (p_value optional); each flag code and reason.
     """

@@ -19,20 +19,28 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from itembank.core.errors import ItembankError
+from itembank.core.errors import ItembankError, UnknownIdError
 from itembank.core.findings import Finding
+from itembank.core.identity import check_person
+from itembank.core.ids import check_id
 from itembank.core.layout import path_for
 from itembank.core.parsing import parse_record
 from itembank.core.workflow import content_hash
+from itembank.results.administration import FormResults, analyse_matrix
 from itembank.results.columns import read_columns
 from itembank.results.importer import Format, Parsed, parse_candidates, parse_many
+from itembank.results.irt import Model
 from itembank.results.matching import DeliveryId, Scorer, entries, match, match_columns
 from itembank.results.matrix import ScoredMatrix
+from itembank.results.records import commit_message
+from itembank.results.report import technical_report
+from itembank.results.writeback import statistics_records
 from itembank.storage.resultstore import (
     ImportConflictError,
     ResultStore,
     choose_folder,
     read_sources,
+    write_files,
 )
 
 if TYPE_CHECKING:
@@ -40,6 +48,7 @@ if TYPE_CHECKING:
 
 Record = dict[str, Any]
 Progress = Callable[[str], None]
+PrintPdf = Callable[[bytes], bytes]
 PathLike = str | os.PathLike[str]
 
 
@@ -83,10 +92,17 @@ class ImportOutcome:
 class Results:
     """Results import and the store, for one bank."""
 
-    def __init__(self, bank: Bank, score: Scorer, delivery_id: DeliveryId) -> None:
+    def __init__(
+        self,
+        bank: Bank,
+        score: Scorer,
+        delivery_id: DeliveryId,
+        print_pdf: PrintPdf | None = None,
+    ) -> None:
         self._bank = bank
         self._score = score
         self._delivery_id = delivery_id
+        self._print_pdf = print_pdf
 
     def store(self, results: PathLike | None = None) -> ResultStore:
         """The results store: --results, else $ITEMBANK_RESULTS, else <repository>-results
@@ -271,6 +287,171 @@ class Results:
         form_id = str(self._bank.forms.form(form)["id"])
         rows = dict(store.rows("candidates", form_id, ["candidate", "employer"]))
         return [rows[c] for c in sorted(rows)]
+
+    def administration_id(self, form: str, results: PathLike | None = None) -> str:
+        """The default administration id: the form id and the date of its first import
+        (``<form>-YYYY-MM-DD``), so re-running the analysis, or importing a late file for the
+        same sitting, names the same administration."""
+        form_id = str(self._bank.forms.form(form)["id"])
+        dates = sorted(
+            str(r["imported_at"])[:10] for r in self.imports(results) if r["form"] == form_id
+        )
+        if not dates:
+            raise ItembankError(
+                f"No results of {form_id} are in {self.store(results).folder}: import them "
+                f"first (itembank results import ... --form {form_id})."
+            )
+        return f"{form_id}-{dates[0]}"
+
+    def pass_mark(self, form: str) -> tuple[float | None, str]:
+        """The recommended pass mark of a closed standard-setting exercise whose items are
+        exactly the form's, and where it came from; (None, "none") when there is none. Read
+        through the Bank's standard-setting section (rooms do not import each other)."""
+        manifest = self._bank.forms.form(form)
+        wanted = {str(e["id"]) for e in entries(manifest)}
+        found = []
+        for exercise in self._bank.standard_setting.exercises():
+            if exercise.get("status") != "closed" or set(exercise.get("items", [])) != wanted:
+                continue
+            outcome = self._bank.standard_setting.results(
+                exercise["id"], str(exercise["facilitator"])
+            )
+            if outcome.pass_mark is not None:
+                found.append((exercise.get("form") == manifest["id"], str(exercise["id"]), outcome))
+        if not found:
+            return None, "none"
+        _, ident, outcome = max(found, key=lambda f: (f[0], f[1]))
+        return float(outcome.pass_mark), (  # type: ignore[arg-type]
+            f"standard-setting exercise {ident} (modified Angoff, round {outcome.round})"
+        )
+
+    def analyse(
+        self,
+        form: str,
+        *,
+        results: PathLike | None = None,
+        pass_mark: float | None = None,
+        model: Model = "rasch",
+        administration: str | None = None,
+    ) -> FormResults:
+        """Analyse one administration of `form`: item and test analysis with the bank's flag
+        rules, DIF screen, IRT calibration (see results.administration). The pass mark is
+        `pass_mark` (raw marks), else a closed standard-setting exercise's on exactly the
+        form's items, else None (with a note). `administration` defaults to
+        administration_id(form)."""
+        form_id = str(self._bank.forms.form(form)["id"])
+        ident = administration or self.administration_id(form_id, results)
+        check_id("slug", ident)
+        source = "given (--pass-mark)" if pass_mark is not None else "none"
+        if pass_mark is None:
+            pass_mark, source = self.pass_mark(form_id)
+        return analyse_matrix(
+            self.matrix(form_id, results),
+            self.characteristics(form_id, results),
+            self._bank.settings,
+            pass_mark=pass_mark,
+            model=model,
+            form=form_id,
+            administration=ident,
+            pass_mark_source=source,
+        )
+
+    def write_back(
+        self, analysed: FormResults, analyst: str, *, analysed_at: datetime | None = None
+    ) -> str:
+        """Commit one statistics record per item of the analysed form (aggregates only, see
+        results.writeback) in ONE commit by `analyst`; returns its sha.
+
+        Re-running replaces the administration's records (records.py: a record is replaced
+        only once it has been read, which this does on purpose); when no figure changed the
+        records keep their analysis time, so nothing is committed and HEAD is returned. A save
+        by someone else in between is refused (ConflictError) and nothing is written."""
+        analyst = check_person(analyst)
+        manifest = self._bank.forms.form(analysed.form)
+        order = entries(manifest)
+        stamp = (analysed_at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        records = statistics_records(
+            analysed,
+            order,
+            {str(e["id"]): self._delivery_id(e) for e in order},
+            analyst,
+            self._bank.settings,
+            stamp,
+        )
+        for record in records:
+            try:
+                old = self._bank.get_record("statistics", record["item"], analysed.administration)
+            except UnknownIdError:
+                continue
+            if {**old, "analysed_at": stamp} == record:
+                record["analysed_at"] = old["analysed_at"]  # same figures: same bytes
+        message = commit_message(analysed.administration, analysed.form, len(records), analyst)
+        return self._bank.save_many(records, analyst, message, kinds=["statistics"] * len(records))
+
+    def written(self, analysed: FormResults) -> Record | None:
+        """Whether the statistics of `analysed` are in the bank as its figures say: the commit
+        that wrote them, who and when; None when any item's record is missing or differs."""
+        manifest = self._bank.forms.form(analysed.form)
+        order = entries(manifest)
+        fresh = statistics_records(
+            analysed,
+            order,
+            {str(e["id"]): self._delivery_id(e) for e in order},
+            "Nobody <nobody@example.org>",
+            self._bank.settings,
+            "2000-01-01T00:00:00Z",
+        )
+        old = []
+        for record in fresh:
+            relpath = path_for("statistics", record["item"], analysed.administration)
+            try:
+                there = self._bank.get_record("statistics", record["item"], analysed.administration)
+            except (UnknownIdError, ItembankError):
+                return None
+            ignored = ("analysed_at", "analysed_by")
+            if {k: v for k, v in there.items() if k not in ignored} != {
+                k: v for k, v in record.items() if k not in ignored
+            }:
+                return None
+            old.append((relpath, there))
+        relpath, first = old[0]
+        commits = self._bank.store.history(relpath)
+        return {
+            "commit": commits[0].sha if commits else "",
+            "analysed_by": first["analysed_by"],
+            "analysed_at": first["analysed_at"],
+        }
+
+    def report(
+        self,
+        form: str,
+        out: PathLike,
+        *,
+        results: PathLike | None = None,
+        pass_mark: float | None = None,
+        model: Model = "rasch",
+        administration: str | None = None,
+        pdf: bool = False,
+    ) -> list[Path]:
+        """Write the technical report of `form`'s administration into the folder `out`
+        (<administration>-technical-report.html, and .pdf with `pdf` through the papers'
+        chromium printer handed in by the Bank); the paths written."""
+        analysed = self.analyse(
+            form, results=results, pass_mark=pass_mark, model=model, administration=administration
+        )
+        page = technical_report(analysed.to_dict(), self.written(analysed)).encode()
+        printed = None
+        if pdf:
+            if self._print_pdf is None:
+                raise ItembankError("No PDF printer was handed to the results section.")
+            printed = self._print_pdf(page)
+        folder = Path(out)
+        base = f"{analysed.administration}-technical-report"
+        written = [folder / f"{base}.html"] + ([folder / f"{base}.pdf"] if printed else [])
+        write_files(
+            folder, {written[0].name: page, **({written[1].name: printed} if printed else {})}
+        )
+        return written
 
 
 def _kind(name: str, data: bytes) -> str:

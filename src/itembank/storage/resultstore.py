@@ -29,6 +29,7 @@ import duckdb
 import numpy as np
 
 from itembank.core.errors import ItembankError
+from itembank.storage.files import atomic_write, os_words
 
 ENV = "ITEMBANK_RESULTS"
 
@@ -107,6 +108,18 @@ def _connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     return con
+
+
+def write_files(folder: Path, files: Mapping[str, bytes]) -> None:
+    """Write each named file into `folder` (made if missing), each whole or not at all (a
+    report is aggregates only, so it may go anywhere, unlike the results)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            atomic_write(folder / name, data)
+            (folder / name).chmod(0o644)  # a report to share, not a private temporary file
+    except OSError as exc:
+        raise ItembankError(f"{folder} cannot be written: {os_words(exc)}.") from None
 
 
 def _literal(text: str) -> str:
@@ -388,4 +401,5 @@ __all__ = [
     "ResultsFolderError",
     "choose_folder",
     "read_sources",
+    "write_files",
 ]

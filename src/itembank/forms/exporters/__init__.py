@@ -17,9 +17,10 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from itembank.core.errors import ItembankError
+from itembank.core.parsing import parse_record
 
 Record = dict[str, Any]
 
@@ -47,7 +48,15 @@ class ScenarioBundle:
 
 
 Bundle = FormBundle | ScenarioBundle
-Exporter = Callable[[Bundle], dict[str, bytes]]
+#: progress(stage, done, total): what an exporter (and export around it) reports as it works
+Progress = Callable[[str, int, int], None]
+
+
+class Exporter(Protocol):
+    """Every exporter: a bundle in, its files out, progress reported on the way if asked."""
+
+    def __call__(self, bundle: Bundle, *, progress: Progress | None = None) -> dict[str, bytes]: ...
+
 
 #: format name -> module that defines export(bundle)
 EXPORTERS: dict[str, str] = {
@@ -91,7 +100,8 @@ def exporter(name: str) -> Exporter:
     if name in PAPER_VARIANTS:
         base, variant = PAPER_VARIANTS[name]
         module = importlib.import_module(f"{__name__}.{EXPORTERS[base]}")
-        return functools.partial(module.export, variant=variant)
+        variant_of: Exporter = functools.partial(module.export, variant=variant)
+        return variant_of
     if name not in EXPORTERS:
         raise ItembankError(
             f"Unknown export format {name!r}: choose one of "
@@ -202,12 +212,37 @@ def write_tree(
     return [out / rel for rel in sorted(files)]
 
 
+def bank_words(files: Mapping[str, bytes]) -> tuple[dict[tuple[str, str], str], str, str]:
+    """From the files of one commit: each standard statement's title, the bank's title, and
+    its language (bank.json "language", en-GB when it has none) -- the words every export
+    prints around the content, read at the commit the form records, not today's."""
+    titles: dict[tuple[str, str], str] = {}
+    bank_title, language = "Item bank", "en-GB"
+    for relpath, data in sorted(files.items()):
+        if relpath != "bank.json" and not relpath.startswith("standards/"):
+            continue
+        record, _ = parse_record(relpath, data)
+        if not isinstance(record, dict):
+            continue
+        if relpath == "bank.json":
+            bank_title = str(record.get("title", bank_title))
+            lang = record.get("language")
+            language = lang if isinstance(lang, str) and lang else language
+        else:
+            for statement in record.get("statements", []):
+                titles[(str(record.get("id")), statement["id"])] = statement["title"]
+    return titles, bank_title, language
+
+
 __all__ = [
     "EXPORTERS",
     "MARKER",
     "PAPER_VARIANTS",
+    "Exporter",
     "FormBundle",
+    "Progress",
     "ScenarioBundle",
+    "bank_words",
     "export",
     "exporter",
     "paper_format",

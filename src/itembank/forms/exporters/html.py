@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from itembank.core.render import instruction, markdown_html, sanitise
-from itembank.forms.exporters import Bundle, FormBundle, ScenarioBundle
+from itembank.forms.exporters import Bundle, FormBundle, Progress, ScenarioBundle
 from itembank.forms.exporters.instructions import Medium, answer_rules, numbered
 
 Record = dict[str, Any]
 #: progress(stage, done, total): called as each document is rendered (see export()).
-Progress = Callable[[str, int, int], None]
 TEMPLATES = Path(__file__).parent / "templates"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #: The candidate documents' variants: the standard paper and the reasonable adjustments.
@@ -437,7 +436,6 @@ def export(
 
 __all__ = [
     "VARIANTS",
-    "Progress",
     "candidate_paper",
     "css_string",
     "documents",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from lxml import etree
 
 from itembank.core.errors import ItembankError
 from itembank.core.findings import Finding, Severity
+from itembank.forms.exporters import Progress
 from itembank.forms.exporters.package_report import (
     HOSTILE_WORDS,
     QTI21,
@@ -46,7 +47,6 @@ from itembank.forms.manifests import NotDeliverableError
 
 E = Any  # lxml elements
 #: progress(stage, done, total): the one signature every export reports its progress through.
-Progress = Callable[[str, int, int], None]
 
 MANIFEST = "imsmanifest.xml"
 IGNORED = frozenset({MANIFEST, ".itembank-export"})  # not resources (the marker: write_tree's)
@@ -473,7 +473,7 @@ def check_package(files: Mapping[str, bytes], progress: Progress | None = None) 
     checker = _Checker(files, progress)
     if MANIFEST not in checker.files:
         checker.add("no-manifest", MANIFEST, "/")
-        return PackageReport("unknown", len(checker.files), findings=checker.findings)
+        return PackageReport(len(checker.files), checker.findings)
     checker.manifest()
     stimuli = checker.stimuli()
     items = checker.items()
@@ -482,7 +482,7 @@ def check_package(files: Mapping[str, bytes], progress: Progress | None = None) 
     version = "QTI " + " and ".join(versions) if versions else "unknown"
     if len(versions) > 1:
         checker.add("mixed-versions", MANIFEST, "/manifest/resources", versions=version)
-    return PackageReport(version, len(checker.files), items, stimuli, tests, checker.findings)
+    return PackageReport(len(checker.files), checker.findings, version, items, stimuli, tests)
 
 
-__all__ = ["MESSAGES", "PackageRefusedError", "Progress", "check_package", "unzip"]
+__all__ = ["MESSAGES", "PackageRefusedError", "check_package", "unzip"]

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from itembank.core.findings import Finding
+from itembank.core.findings import Finding, Report
 from itembank.forms.exporters import Bundle, ScenarioBundle
 from itembank.forms.exporters.package_rules import attr as _attr
 from itembank.forms.exporters.package_rules import local as _local
@@ -69,30 +69,18 @@ def _plain(obj: Any) -> Any:
 
 
 @dataclass
-class PackageReport:
-    """Everything check_package found in one package; ok when no finding is an error."""
+class PackageReport(Report):
+    """Everything check_package found in one package (a validation Report of its files, with
+    what a platform will receive); ok when no finding is an error."""
 
-    version: str
-    files: int
+    version: str = "unknown"
     items: list[PackageItem] = field(default_factory=list)
     stimuli: list[PackageStimulus] = field(default_factory=list)
     tests: list[PackageTest] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.findings = sorted(set(self.findings))
 
     @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "warning"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
+    def files(self) -> int:
+        return self.files_checked
 
     @property
     def max_score(self) -> float:

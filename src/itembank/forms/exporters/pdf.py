@@ -19,8 +19,8 @@ import tempfile
 from pathlib import Path
 
 from itembank.core.errors import ItembankError
-from itembank.forms.exporters import Bundle, FormBundle
-from itembank.forms.exporters.html import Progress, documents
+from itembank.forms.exporters import Bundle, FormBundle, Progress
+from itembank.forms.exporters.html import documents
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 FLAGS = (

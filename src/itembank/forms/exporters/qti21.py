@@ -13,7 +13,7 @@ from typing import Any
 from lxml import etree
 
 from itembank.core.errors import ItembankError
-from itembank.forms.exporters import Bundle, FormBundle
+from itembank.forms.exporters import Bundle, FormBundle, Progress
 from itembank.forms.exporters._qti import (
     CATALOG,
     _sub,
@@ -130,8 +130,14 @@ def files(bundle: FormBundle) -> dict[str, bytes]:
     return out
 
 
-def export(bundle: Bundle) -> dict[str, bytes]:
+def export(bundle: Bundle, *, progress: Progress | None = None) -> dict[str, bytes]:
+    """The form as one zip package; progress("build", 0|1, 1) around it (under a second)."""
     if not isinstance(bundle, FormBundle):
         raise ItembankError("QTI export takes a form; scenarios are exported as html or pdf.")
+    if progress:
+        progress("build", 0, 1)
     name = f"{bundle.manifest['id']}-qti21.zip"
-    return {name: zip_bytes(files(bundle), bundle.manifest["created"])}
+    package = {name: zip_bytes(files(bundle), bundle.manifest["created"])}
+    if progress:
+        progress("build", 1, 1)
+    return package

@@ -14,7 +14,7 @@ from typing import Any
 from lxml import etree
 
 from itembank.core.errors import ItembankError
-from itembank.forms.exporters import Bundle, FormBundle
+from itembank.forms.exporters import Bundle, FormBundle, Progress
 from itembank.forms.exporters._qti import (
     BODY_TAGS,
     CATALOG,
@@ -45,7 +45,7 @@ def _kebab(name: str) -> str:
 
 def to_qti3(root21: Any) -> Any:
     """Rename a QTI 2.1 tree (built by _qti/qti21) to QTI 3.0: qti-kebab-case element and
-    attribute names; XHTML stays as it is; rubric content goes in qti-content-body."""
+    attribute names; XHTML stays as it is. (No rubric blocks: a case travels as a stimulus.)"""
     old = etree.tostring(root21)
     tree = etree.fromstring(old)
     for element in list(tree.iter()):
@@ -61,11 +61,6 @@ def to_qti3(root21: Any) -> Any:
                 continue
             value = element.attrib.pop(name)
             element.set(_kebab(name), value)
-    for rubric in tree.iter(f"{{{QTI}}}qti-rubric-block"):
-        body = etree.Element(f"{{{QTI}}}qti-content-body")
-        for child in list(rubric):
-            body.append(child)
-        rubric.append(body)
     etree.cleanup_namespaces(tree, top_nsmap={None: QTI})
     clean = etree.Element(tree.tag, nsmap={None: QTI}, attrib=dict(tree.attrib))
     clean.extend(list(tree))
@@ -153,8 +148,14 @@ def files(bundle: FormBundle) -> dict[str, bytes]:
     return out
 
 
-def export(bundle: Bundle) -> dict[str, bytes]:
+def export(bundle: Bundle, *, progress: Progress | None = None) -> dict[str, bytes]:
+    """The form as one zip package; progress("build", 0|1, 1) around it (under a second)."""
     if not isinstance(bundle, FormBundle):
         raise ItembankError("QTI export takes a form; scenarios are exported as html or pdf.")
+    if progress:
+        progress("build", 0, 1)
     name = f"{bundle.manifest['id']}-qti30.zip"
-    return {name: zip_bytes(files(bundle), bundle.manifest["created"])}
+    package = {name: zip_bytes(files(bundle), bundle.manifest["created"])}
+    if progress:
+        progress("build", 1, 1)
+    return package
