@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 BANK   ?= $(CURDIR)/item_bank
 
-.PHONY: help setup serve test lint pytest chromium bench clean
+.PHONY: help setup serve sample-results test lint pytest chromium bench clean
 
 help:
 	@echo "make serve   start JupyterLab (127.0.0.1:$(PORT)) on the sample bank"
@@ -43,12 +43,27 @@ chromium:
 	  done; \
 	  DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq chromium; }
 
+# The sample administration (sample_results/, both forms, SIMULATED) in a results folder
+# OUTSIDE the repository, so the results screens have something to show. An import is keyed
+# by the hash of its files: importing the same files again stores nothing. Both forms: about
+# 45 s the first time, 20 s when already there (2 busy cores; start-up, bank, parse, match).
+RESULTS ?= $(CURDIR)-results
+SAMPLE_FORMS := practitioner-knowledge-live-2026-1 practitioner-knowledge-live-2026-2
+sample-results: setup
+	@for f in $(SAMPLE_FORMS); do \
+	  $(BIN)/itembank results import $(CURDIR)/sample_results/$$f/responses.csv.gz --form $$f \
+	    --candidates $(CURDIR)/sample_results/$$f/candidates-SIMULATED.csv.gz \
+	    --bank $(BANK) --results $(RESULTS) --quiet || exit 1; \
+	done
+
 # JupyterLab for writers and standalone Voila for the panel apps (review_apps/), both on
-# 127.0.0.1, each with its own token; the URLs are printed; Ctrl-C stops both.
+# 127.0.0.1, each with its own token; the URLs are printed; Ctrl-C stops both. Both read the
+# sample results imported above (through ITEMBANK_RESULTS).
 VOILA_PORT ?= 8866
-serve: setup
-	$(BIN)/itembank serve --bank $(BANK) --apps $(CURDIR)/review_apps --port $(VOILA_PORT) \
-	  --lab $(CURDIR)/authoring_notebooks --lab-port $(PORT) --lab-open write_items.ipynb
+serve: setup sample-results
+	ITEMBANK_RESULTS=$(RESULTS) $(BIN)/itembank serve --bank $(BANK) --apps $(CURDIR)/review_apps \
+	  --port $(VOILA_PORT) --lab $(CURDIR)/authoring_notebooks --lab-port $(PORT) \
+	  --lab-open write_items.ipynb
 
 # lint-imports checks the layer rules in pyproject.toml [tool.importlinter]
 lint: setup

@@ -326,13 +326,25 @@ def _xpath(element: etree._Element) -> str:
     return "/" + "/".join(reversed(parts))
 
 
+def _first(parent: etree._Element, tag: str, ident: str | None = None) -> etree._Element | None:
+    """The first child with this tag (and identifier): what find() gives, without lxml's
+    Python-level path machinery (it was most of the time of a 30-item document)."""
+    for child in parent:
+        if child.tag == tag and (ident is None or child.get("identifier") == ident):
+            return child
+    return None
+
+
 def _values(variable: etree._Element, ns: str) -> tuple[str, ...]:
     """The candidate's values of a responseVariable ("s1 TRUE" pairs become "s1=T")."""
-    response = variable.find(f"{{{ns}}}candidateResponse")
+    response = _first(variable, f"{{{ns}}}candidateResponse")
     if response is None:
         return ()
     out = []
-    for value in response.findall(f"{{{ns}}}value"):
+    tag = f"{{{ns}}}value"
+    for value in response:
+        if value.tag != tag:
+            continue
         text = " ".join((value.text or "").split())
         if not text:
             continue
@@ -417,31 +429,21 @@ def parse_qti(name: str, data: bytes, expected: Format | None = None) -> Parsed:
     test = root.find(f"{{{ns}}}testResult")
     form = test.get("identifier") if test is not None else None
     latest: dict[str, tuple[str, RawResponse]] = {}
-    for result in root.findall(f"{{{ns}}}itemResult"):
-        where = _xpath(result)
+    item_tag = f"{{{ns}}}itemResult"
+    results = [child for child in root if child.tag == item_tag]
+    top = f"/{qname.localname}/itemResult"  # what _xpath gives, without its sibling scans
+    for number, result in enumerate(results, 1):
+        where = f"{top}[{number}]" if len(results) > 1 else top
         item = (result.get("identifier") or "").strip()
         if not item:
             parsed.findings.append(error(name, where, "bad-row", "has no identifier"))
             continue
-        variable = next(
-            (
-                v
-                for v in result.findall(f"{{{ns}}}responseVariable")
-                if v.get("identifier") == "RESPONSE"
-            ),
-            None,
-        )
-        score_var = next(
-            (
-                v
-                for v in result.findall(f"{{{ns}}}outcomeVariable")
-                if v.get("identifier") == "SCORE"
-            ),
-            None,
-        )
+        variable = _first(result, f"{{{ns}}}responseVariable", "RESPONSE")
+        score_var = _first(result, f"{{{ns}}}outcomeVariable", "SCORE")
         score = None
         if score_var is not None:
-            texts = [(v.text or "").strip() for v in score_var.findall(f"{{{ns}}}value")]
+            value_tag = f"{{{ns}}}value"
+            texts = [(v.text or "").strip() for v in score_var if v.tag == value_tag]
             try:
                 score = _score(texts[0]) if texts else None
             except ValueError:

@@ -16,7 +16,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from itembank.core.findings import Finding, error, warning
+from itembank.results.columns import ResponseColumns
 from itembank.results.importer import CandidateRow, RawResponse
 
 LETTERS = string.ascii_uppercase
@@ -234,6 +238,104 @@ def match(
     return out
 
 
+def match_columns(
+    form_id: str,
+    manifest: Mapping[str, Any],
+    items: Mapping[str, Mapping[str, Any]],
+    rows: ResponseColumns,
+    candidates: Sequence[CandidateRow] | None,
+    score: Scorer,
+    delivery_id: DeliveryId,
+    candidates_name: str = "candidates file",
+) -> Matched | None:
+    """What match() gives for the same responses, computed over whole columns: each distinct
+    (item, response) is converted and scored once, then mapped to its rows. None when match()
+    would find an error (another form, an unknown item, a duplicate, a response naming no
+    option): the caller runs match() on the rows to name each one exactly."""
+    out = Matched()
+    form_entries = entries(manifest)
+    delivered = [delivery_id(e) for e in form_entries]
+    by_name: dict[str, int] = {}
+    for position, entry in enumerate(form_entries):
+        by_name[delivered[position]] = position
+        by_name[str(entry["id"])] = position
+    if not set(pd.unique(rows.form)) <= {form_id, None}:
+        return None
+    codes, names = pd.factorize(rows.item)
+    if any(str(n) not in by_name for n in names):
+        return None
+    position = np.array([by_name[str(n)] for n in names], dtype=np.int64)[codes]
+    people, seen = pd.factorize(rows.candidate)  # candidates in order of first response
+    k = len(form_entries)
+    if pd.Series(people * k + position).duplicated().any():
+        return None
+    answers, texts = pd.factorize(rows.response)
+    which, distinct = pd.factorize((position * 2 + rows.ids) * max(len(texts), 1) + answers)
+    text_of = np.empty(len(distinct), dtype=object)
+    ours = np.zeros(len(distinct), dtype=np.float64)
+    for u, row in enumerate(pd.Series(np.arange(len(which))).groupby(which).first()):
+        entry = form_entries[position[row]]
+        item = items[str(entry["id"])]
+        raw = RawResponse("", None, "", rows.tokens(row), rows.notation(row), None, "", "")
+        made = _convert(item, entry, raw)
+        if isinstance(made, str):
+            return None
+        text_of[u] = made[1] or None
+        ours[u] = 0.0 if not raw.values else float(score(item, made[0]))
+    scored = ours[which]
+    platform = rows.platform_score
+    with np.errstate(invalid="ignore"):
+        wrong = np.flatnonzero(~np.isnan(platform) & (np.abs(platform - scored) > TOLERANCE))
+    for row in wrong:
+        bank_id = str(form_entries[position[row]]["id"])
+        text = text_of[which[row]]
+        out.disagreements.append(
+            warning(
+                *rows.place(int(row)),
+                "score-disagreement",
+                f"candidate {rows.candidate[row]}, item {bank_id}: the "
+                f"platform scored {platform[row]:g}, the bank's "
+                f"key ({_key_text(items[bank_id])}) gives {scored[row]:g} for "
+                f"{text or 'no response'}",
+            )
+        )
+    platform_column = platform.astype(object)
+    platform_column[np.isnan(platform)] = None
+    cols: dict[str, Any] = {
+        "candidate": rows.candidate,
+        "position": position,
+        "response": text_of[which],
+        "omitted": rows.response == "",
+        "score": scored,
+        "platform_score": platform_column,
+    }
+    per_item: dict[str, list[Any]] = {
+        "item": [str(e["id"]) for e in form_entries],
+        "delivery_id": delivered,
+        "content_hash": [str(e["content_hash"]) for e in form_entries],
+        "max_score": [float(e["max_score"]) for e in form_entries],
+        "key": [_key_text(items[str(e["id"])]) for e in form_entries],
+    }
+    for name, values in per_item.items():
+        column = np.empty(k, dtype=np.float64 if name == "max_score" else object)
+        column[:] = values
+        cols[name] = column[position]
+    cols["form"] = np.full(len(position), form_id, dtype=object)
+    out.responses = cols
+    first = pd.Series(np.arange(len(people))).groupby(people).first().to_numpy()
+    wheres = (
+        rows.where[first].tolist()
+        if rows.where is not None
+        else [f"line {x}" for x in rows.line[first].tolist()]
+    )
+    sources = rows.source[first].tolist()
+    places = dict(zip(map(str, seen), zip(sources, wheres, strict=True), strict=True))
+    _candidates(form_id, places, candidates, candidates_name, out)
+    if out.errors:
+        return None
+    return out
+
+
 def _candidates(
     form_id: str,
     seen: Mapping[str, tuple[str, str]],
@@ -276,4 +378,4 @@ def _candidates(
         )
 
 
-__all__ = ["DeliveryId", "Matched", "Scorer", "entries", "match"]
+__all__ = ["DeliveryId", "Matched", "Scorer", "entries", "match", "match_columns"]

@@ -27,9 +27,10 @@ from itembank.core.layout import path_for
 from itembank.core.parsing import parse_record
 from itembank.core.workflow import content_hash
 from itembank.results.administration import FormResults, analyse_matrix
-from itembank.results.importer import Format, parse_candidates, parse_many
+from itembank.results.columns import read_columns
+from itembank.results.importer import Format, Parsed, parse_candidates, parse_many
 from itembank.results.irt import Model
-from itembank.results.matching import DeliveryId, Scorer, entries, match
+from itembank.results.matching import DeliveryId, Scorer, entries, match, match_columns
 from itembank.results.matrix import ScoredMatrix
 from itembank.results.records import commit_message
 from itembank.results.report import technical_report
@@ -148,8 +149,9 @@ class Results:
         form_id = str(manifest["id"])
         sources = read_sources(paths)
         say(f"read {len(sources)} file(s), {sum(len(d) for _, d in sources) / 1e6:.1f} MB")
-        parsed = parse_many(sources, fmt)
-        say(f"parsed {len(parsed.responses)} response(s)")
+        fast = read_columns(sources, fmt)  # None: the row-by-row parser names the problems
+        parsed = parse_many(sources, fmt) if fast is None else Parsed()
+        say(f"parsed {len(parsed.responses) if fast is None else len(fast)} response(s)")
         listed = None
         digest = hashlib.sha256(f"form:{form_id}\n".encode())
         for data in sorted(hashlib.sha256(d).hexdigest() for _, d in sources):
@@ -165,18 +167,15 @@ class Results:
             listed = cand.candidates
         if parsed.findings:
             raise ResultsImportError(self._refusal(parsed.findings), parsed.findings)
-        if not parsed.responses:
+        if not (len(fast) if fast is not None else parsed.responses):
             raise ResultsImportError("Nothing was imported: the source holds no responses.", [])
-        matched = match(
-            form_id,
-            manifest,
-            items,
-            parsed.responses,
-            listed,
-            self._score,
-            self._delivery_id,
-            cand_name,
+        context = (listed, self._score, self._delivery_id, cand_name)
+        matched = (
+            match_columns(form_id, manifest, items, fast, *context) if fast is not None else None
         )
+        if matched is None:  # the row-by-row matcher names every problem
+            rows = parsed.responses if fast is None else parse_many(sources, fmt).responses
+            matched = match(form_id, manifest, items, rows, *context)
         if matched.errors:
             raise ResultsImportError(self._refusal(matched.errors), matched.errors)
         count = len(matched.responses.get("candidate", []))
@@ -202,7 +201,7 @@ class Results:
             stored,
             len(matched.candidates),
             count,
-            sum(matched.responses["omitted"]),
+            int(sum(matched.responses["omitted"])),
             matched.disagreements,
             matched.notes,
         )

@@ -102,6 +102,14 @@ def choose_folder(explicit: str | os.PathLike[str] | None, worktree: Path) -> Pa
     return folder
 
 
+def _connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection that prints nothing: its progress bar (a long COPY of a
+    big import) would land on the command's stdout, in the middle of --output json."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def write_files(folder: Path, files: Mapping[str, bytes]) -> None:
     """Write each named file into `folder` (made if missing), each whole or not at all (a
     report is aggregates only, so it may go anywhere, unlike the results)."""
@@ -128,6 +136,16 @@ def _unmasked(values: Any) -> Any:
         data[np.ma.getmaskarray(values)] = None
         return data
     return np.ma.filled(values.astype(np.float64), np.nan)
+
+
+def _series(values: Any) -> Any:
+    """A frame column: a typed numpy array as it is (no Python object per value, a million
+    rows are quick), anything else as Python objects (DuckDB's CAST gives the table's type)."""
+    import pandas as pd
+
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        return pd.Series(values)
+    return pd.Series(values, dtype=object)
 
 
 SOURCE_SUFFIXES = (".xml", ".xml.gz", ".csv", ".csv.gz")
@@ -192,7 +210,7 @@ class ResultStore:
         parts = [p for p in parts if p.stem in listed]
         if not parts:
             return None if as_arrays else []
-        con = duckdb.connect()
+        con = _connect()
         try:
             columns = ", ".join(TABLES[table])
             files = ", ".join(_literal(str(p)) for p in parts)
@@ -279,10 +297,13 @@ class ResultStore:
         schema = {c: t for c, t in TABLES[table].items() if not (form and c == "form")}
         if isinstance(rows, Mapping):
             n = len(next(iter(rows.values()), []))
-            data = {c: ([import_id] * n if c == "import_id" else rows[c]) for c in schema}
+            data = {
+                c: (np.full(n, import_id, dtype=object) if c == "import_id" else rows[c])
+                for c in schema
+            }
         else:
             data = {c: [import_id if c == "import_id" else r.get(c) for r in rows] for c in schema}
-        frame = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in data.items()})
+        frame = pd.DataFrame({c: _series(v) for c, v in data.items()})
         con.register("incoming", frame)
         select = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in schema.items())
         tmp = self.folder / ".tmp" / f"{table}-{import_id}-{os.getpid()}.parquet"
@@ -342,7 +363,7 @@ class ResultStore:
                     "this file corrects that one, remove the earlier import first (`itembank "
                     "results remove IMPORT`); if these are other candidates, check the ids."
                 )
-            con = duckdb.connect()
+            con = _connect()
             try:
                 self._write(con, "responses", form, import_id, responses)
                 self._write(con, "candidates", form, import_id, candidates)
