@@ -344,3 +344,22 @@ def test_an_estimate_at_the_edge_of_the_search_is_reported_not_called_converged(
         for j in (1, 2, 3)
     )
     assert irt.calibrate(guttman, "rasch").notes[0].startswith("I1: slope 10 is at the edge")
+
+
+def test_newton_steps_reach_the_maximum_girth_stops_short_of() -> None:
+    """girth's one-parameter fit alternates one-dimensional searches and can stop short of the
+    maximum (the sample administration's form 1: a largest gradient of 0.004 per candidate,
+    reported as not converged); calibrate() finishes with Newton steps on the same likelihood."""
+    from itembank.results.irt import _girth_fit, _jacobian, _marginal, quadrature
+
+    rng = np.random.default_rng(5)
+    sim = irt.simulate(np.exp(rng.normal(0, 0.3, 30)), rng.normal(0, 1, 30), 2000, seed=11)
+    patterns, counts = np.unique(sim.matrix.scores, axis=0, return_counts=True)
+    a, d = _girth_fit(sim.matrix.scores, "rasch")
+    nodes, weights = quadrature()
+    girth = _marginal(patterns, counts.astype(float), a, d, nodes, weights)
+    girth_gradient = float(np.abs(_jacobian("rasch", 30).T @ girth.gradient).max()) / 2000
+    polished = irt.calibrate(sim.matrix, "rasch")
+    assert girth_gradient > 1e-4  # girth alone is not at the maximum here
+    assert polished.converged and polished.max_gradient < girth_gradient / 50
+    assert polished.log_likelihood >= girth.log_likelihood
