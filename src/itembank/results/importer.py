@@ -148,6 +148,16 @@ def _score(text: str) -> float | None:
     return value
 
 
+def _width_error(name: str, where: str, cells: int, columns: int) -> Finding:
+    """A CSV row with more or fewer cells than its header (both CSV kinds say it alike)."""
+    return error(
+        name,
+        where,
+        "bad-row",
+        f"has {cells} cells, the header has {columns}: quote any value holding a comma",
+    )
+
+
 def parse_csv(name: str, data: bytes) -> Parsed:
     """A responses CSV: one row per candidate and item, columns candidate, form, item,
     response (the letters shown on the form: "B", "A|C", "A=T|B=F") or response_id (the
@@ -183,15 +193,7 @@ def parse_csv(name: str, data: bytes) -> Parsed:
     for line, cells in rows:
         where = f"line {line}"
         if len(cells) != len(header):
-            parsed.findings.append(
-                error(
-                    name,
-                    where,
-                    "bad-row",
-                    f"has {len(cells)} cells, the header has {len(header)}: quote any value "
-                    "holding a comma",
-                )
-            )
+            parsed.findings.append(_width_error(name, where, len(cells), len(header)))
             continue
         value = {c: cells[i].strip() for c, i in col.items()}
         ident, text = value["candidate"], value["score"]
@@ -262,15 +264,7 @@ def parse_candidates(name: str, data: bytes) -> Parsed:
     for line, cells in rows:
         where = f"line {line}"
         if len(cells) != len(header):
-            parsed.findings.append(
-                error(
-                    name,
-                    where,
-                    "bad-row",
-                    f"has {len(cells)} cells, the header has {len(header)}: quote any value "
-                    "holding a comma",
-                )
-            )
+            parsed.findings.append(_width_error(name, where, len(cells), len(header)))
             continue
         ident = cells[0].strip()
         why = candidate_problem(ident) if ident else "is empty"

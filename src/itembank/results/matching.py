@@ -102,6 +102,21 @@ def _key_text(item: Mapping[str, Any]) -> str:
     return "|".join(sorted(str(k) for k in key))
 
 
+def _per_item(
+    form_entries: Sequence[Mapping[str, Any]],
+    items: Mapping[str, Mapping[str, Any]],
+    delivered: list[str],
+) -> dict[str, list[Any]]:
+    """What every response row repeats from its item's manifest entry, in the form's order."""
+    return {
+        "item": [str(e["id"]) for e in form_entries],
+        "delivery_id": delivered,
+        "content_hash": [str(e["content_hash"]) for e in form_entries],
+        "max_score": [float(e["max_score"]) for e in form_entries],
+        "key": [_key_text(items[str(e["id"])]) for e in form_entries],
+    }
+
+
 def match(
     form_id: str,
     manifest: Mapping[str, Any],
@@ -219,13 +234,7 @@ def match(
         cols["omitted"].append(not raw.values)
         cols["score"].append(ours)
         cols["platform_score"].append(raw.platform_score)
-    per_item: dict[str, list[Any]] = {
-        "item": [str(e["id"]) for e in form_entries],
-        "delivery_id": delivered,
-        "content_hash": [str(e["content_hash"]) for e in form_entries],
-        "max_score": [float(e["max_score"]) for e in form_entries],
-        "key": [_key_text(items[str(e["id"])]) for e in form_entries],
-    }
+    per_item = _per_item(form_entries, items, delivered)
     for name, values in per_item.items():
         cols[name] = [values[p] for p in cols["position"]]
     cols["form"] = [form_id] * len(cols["candidate"])
@@ -309,13 +318,7 @@ def match_columns(
         "score": scored,
         "platform_score": platform_column,
     }
-    per_item: dict[str, list[Any]] = {
-        "item": [str(e["id"]) for e in form_entries],
-        "delivery_id": delivered,
-        "content_hash": [str(e["content_hash"]) for e in form_entries],
-        "max_score": [float(e["max_score"]) for e in form_entries],
-        "key": [_key_text(items[str(e["id"])]) for e in form_entries],
-    }
+    per_item = _per_item(form_entries, items, delivered)
     for name, values in per_item.items():
         column = np.empty(k, dtype=np.float64 if name == "max_score" else object)
         column[:] = values
