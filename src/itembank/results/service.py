@@ -45,6 +45,7 @@ from itembank.storage.resultstore import (
 
 if TYPE_CHECKING:
     from itembank.bank import Bank
+    from itembank.results.feedback_service import Feedback
 
 Record = dict[str, Any]
 Progress = Callable[[str], None]
@@ -103,6 +104,14 @@ class Results:
         self._score = score
         self._delivery_id = delivery_id
         self._print_pdf = print_pdf
+
+    @property
+    def feedback(self) -> Feedback:
+        """Subscores that add value, candidates' strengths and development points, and the
+        employers' thematic reports (results.feedback_service)."""
+        from itembank.results.feedback_service import Feedback
+
+        return Feedback(self)
 
     def store(self, results: PathLike | None = None) -> ResultStore:
         """The results store: --results, else $ITEMBANK_RESULTS, else <repository>-results
