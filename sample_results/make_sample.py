@@ -9,8 +9,11 @@ For each form in the bank (forms/*/manifest.json) this writes, under <out>/<form
                              characteristics (simulated: they describe no one)
   parameters.csv             the generating 2PL parameters: a and b (normal metric, D = 1.7)
                              and the same as slope = 1.7a and intercept = -1.7ab (logistic
-                             slope-intercept, as mirt prints them), the planted DIF and the
-                             planted platform-score disagreements, to check analyses against
+                             slope-intercept, as mirt prints them), the planted DIF, the
+                             planted platform-score disagreements and the items of the planted
+                             weak group, to check analyses against
+  planted-weak-SIMULATED.csv the candidates for whom the weak group was planted (the truth a
+                             feedback check compares with; never imported)
   qti30/, qti21/             a handful of the same candidates as QTI 3.0 and 2.1
                              assessmentResult documents (examples of those formats)
 
@@ -19,6 +22,11 @@ does not earn full marks picks a distractor (single answer), swaps one key for a
 (multiple response) or gets one statement wrong (true/false statements). Uniform DIF: two
 items per form are harder by DIF_SHIFT (logits) for the focal group of DIF_TRAIT. 1% of
 responses are omitted. PLANTED_DISAGREEMENTS rows per form carry a wrong platform score.
+A planted weak area (a second dimension): for WEAK_SHARE of the candidates, drawn at random
+(so spread across employers), every item whose primary standard is in bank.json's feedback
+group WEAK_GROUP is harder by WEAK_SHIFT on the theta scale (1.7 a WEAK_SHIFT logits).
+Employers: SMALL_EMPLOYERS get exactly the candidates given (fewer than 10: the employer reports
+must suppress them); the others share the rest at random.
 Seeded: the same bank and seed give the same files.
 """
 
@@ -46,6 +54,7 @@ DIF_TRAIT, DIF_FOCAL, DIF_SHIFT = "sex", "female", 0.8
 PLANTED_DISAGREEMENTS = 7
 QTI_EXAMPLES = 5
 OMIT_RATE = 0.01
+WEAK_GROUP, WEAK_SHARE, WEAK_SHIFT = "law-and-organisation", 0.15, 2.5
 LETTERS = string.ascii_uppercase
 EMPLOYERS = [  # fictional local authorities
     "Northmere County Council",
@@ -55,6 +64,10 @@ EMPLOYERS = [  # fictional local authorities
     "Cawthorne Metropolitan Borough",
     "Saltmarsh Unitary Authority",
 ]
+SMALL_EMPLOYERS = {  # fictional; fewer than 10 candidates each, on purpose
+    "Isle of Carrow Council": 4,
+    "Fellbeck Rural Borough": 7,
+}
 TRAITS: dict[str, tuple[list[str], list[float]]] = {  # fictional, simulated distributions
     "sex": (["female", "male"], [0.8, 0.2]),
     "ethnic_group": (["asian", "black", "mixed", "white", "other"], [0.08, 0.10, 0.04, 0.75, 0.03]),
@@ -68,7 +81,11 @@ QTI = {
 
 
 def simulate_form(
-    rng: np.random.Generator, manifest: Mapping[str, Any], items: Mapping[str, Any], first: int
+    rng: np.random.Generator,
+    manifest: Mapping[str, Any],
+    items: Mapping[str, Any],
+    first: int,
+    weak_statements: frozenset[str],
 ) -> dict[str, Any]:
     """Candidates, their responses (own option ids) and the generating parameters."""
     entries = [e for s in manifest["sections"] for e in s["items"]]
@@ -78,12 +95,18 @@ def simulate_form(
     dif_items = sorted(rng.choice(k, 2, replace=False).tolist())
     people = [f"CAND-{first + i:05d}" for i in range(CANDIDATES)]
     traits = {t: rng.choice(v, CANDIDATES, p=p) for t, (v, p) in TRAITS.items()}
-    employer = rng.choice(EMPLOYERS, CANDIDATES)
+    small = [name for name, n in SMALL_EMPLOYERS.items() for _ in range(n)]
+    employer = rng.permutation(
+        np.concatenate([rng.choice(EMPLOYERS, CANDIDATES - len(small)), np.array(small)])
+    )
     theta = rng.normal(0.0, 1.0, CANDIDATES)
     shift = np.zeros((CANDIDATES, k))
+    weak = np.sort(rng.choice(CANDIDATES, round(WEAK_SHARE * CANDIDATES), replace=False))
+    weak_items = [j for j, e in enumerate(entries) if _primary(items[e["id"]]) in weak_statements]
+    shift[np.ix_(weak, weak_items)] = WEAK_SHIFT
     focal = traits[DIF_TRAIT] == DIF_FOCAL
     for j in dif_items:
-        shift[focal, j] = DIF_SHIFT
+        shift[focal, j] += DIF_SHIFT
     p = 1.0 / (1.0 + np.exp(-1.7 * a * (theta[:, None] - b - shift)))
     right = rng.random((CANDIDATES, k)) < p
     omit = rng.random((CANDIDATES, k)) < OMIT_RATE
@@ -102,8 +125,17 @@ def simulate_form(
         "a": a,
         "b": b,
         "dif_items": dif_items,
+        "weak": [people[i] for i in weak],
+        "weak_items": weak_items,
         "responses": responses,
     }
+
+
+def _primary(item: Mapping[str, Any]) -> str | None:
+    """The statement of the item's primary standard (the first marked, else the first)."""
+    listed = list(item.get("standards") or [])
+    marked = [m for m in listed if m.get("primary")] or listed
+    return str(marked[0]["statement"]) if marked else None
 
 
 def _respond(rng: np.random.Generator, item: Mapping[str, Any], right: bool) -> Any:
@@ -258,6 +290,8 @@ def write_form(
                 "dif_focal",
                 "dif_shift",
                 "planted_disagreements",
+                "weak_group",
+                "weak_shift",
             ]
         )
         for j, entry in enumerate(entries):
@@ -275,8 +309,16 @@ def write_form(
                     DIF_FOCAL if dif else "",
                     DIF_SHIFT if dif else 0,
                     sum(1 for (_, jj) in planted if jj == j),
+                    WEAK_GROUP if j in sim["weak_items"] else "",
+                    WEAK_SHIFT if j in sim["weak_items"] else 0,
                 ]
             )
+    truth = io.StringIO()
+    writer = csv.writer(truth, lineterminator="\n")
+    writer.writerow(["candidate", "weak_group", "weak_shift"])
+    for person in sim["weak"]:
+        writer.writerow([person, WEAK_GROUP, WEAK_SHIFT])
+    (folder / "planted-weak-SIMULATED.csv").write_text(truth.getvalue())
     for version in QTI:
         (folder / version).mkdir(exist_ok=True)
         for i in range(QTI_EXAMPLES):
@@ -291,6 +333,8 @@ def write_form(
         "responses": CANDIDATES * len(entries),
         "omitted": CANDIDATES * len(entries) - len(answered),
         "disagreements": PLANTED_DISAGREEMENTS,
+        "weak_candidates": len(sim["weak"]),
+        "weak_items": len(sim["weak_items"]),
     }
 
 
@@ -303,13 +347,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     bank = open_bank(args.bank)
     rng = np.random.default_rng(args.seed)
+    groups = bank.settings["results"]["feedback"]["groups"]
+    weak_statements = frozenset(next(g for g in groups if g["id"] == WEAK_GROUP)["statements"])
     for n, manifest in enumerate(bank.forms.committed()):
         items = {}
         for entry in (e for s in manifest["sections"] for e in s["items"]):
             record = bank.get(entry["id"])
             assert content_hash("item", record) == entry["content_hash"], entry["id"]
             items[entry["id"]] = record
-        sim = simulate_form(rng, manifest, items, first=1 + n * CANDIDATES)
+        sim = simulate_form(rng, manifest, items, 1 + n * CANDIDATES, weak_statements)
         counts = write_form(Path(args.out), manifest, items, sim, rng)
         print(f"{manifest['id']}: {counts}")
 
