@@ -65,7 +65,7 @@ class FeedbackSettings:
     min_items: int = MIN_ITEMS
     pointer_level: float = POINTER_LEVEL
     clear_level: float = CLEAR_LEVEL
-    theme_level: float = 0.05
+    theme_level: float = 0.01
 
     @classmethod
     def from_bank(cls, settings: Mapping[str, Any] | None) -> FeedbackSettings:
@@ -81,7 +81,7 @@ class FeedbackSettings:
             min_items=int(given.get("min_items", MIN_ITEMS)),
             pointer_level=float(given.get("pointer_level", POINTER_LEVEL)),
             clear_level=float(given.get("clear_level", CLEAR_LEVEL)),
-            theme_level=float(given.get("theme_level", 0.05)),
+            theme_level=float(given.get("theme_level", 0.01)),
         )
 
 

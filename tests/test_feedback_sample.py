@@ -1,0 +1,86 @@
+"""The planted weak area of sample_results/ (law-and-organisation, 15% of candidates) through
+bank.results.feedback: the group adds value by PRMSE on both sample administrations, it is named
+for most of the planted candidates and few others, and the employer reports suppress the two
+employers with fewer than 10 candidates."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from itembank import open_bank
+from itembank.results.subscores import candidate_points
+from tests.test_results_import import FORM1, FORM2, SAMPLE, results_bank  # noqa: F401 (fixture)
+
+WEAK = "law-and-organisation"
+
+
+@pytest.fixture(scope="module")
+def store(results_bank: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+    folder = tmp_path_factory.mktemp("feedback") / "results"
+    bank = open_bank(results_bank)
+    for form in (FORM1, FORM2):
+        bank.results.import_results(
+            [SAMPLE / form / "responses.csv.gz"],
+            form,
+            SAMPLE / form / "candidates-SIMULATED.csv.gz",
+            folder,
+        )
+    return folder
+
+
+def _planted(form: str) -> set[str]:
+    with (SAMPLE / form / "planted-weak-SIMULATED.csv").open() as handle:
+        return {r["candidate"] for r in csv.DictReader(handle)}
+
+
+@pytest.mark.parametrize(
+    ("form", "prmse", "named_planted", "named_others"),
+    [
+        # PRMSE of the law group's score against the total's; named among the 300 planted
+        # (81.0% and 71.0%) and among the other 1,700 (1.6% and 1.8%).
+        (FORM1, (0.7675, 0.6552), 243, 28),
+        (FORM2, (0.8039, 0.7692), 213, 30),
+    ],
+)
+def test_the_planted_weak_area_adds_value_and_is_named(
+    results_bank: Path,  # noqa: F811
+    store: Path,
+    form: str,
+    prmse: tuple[float, float],
+    named_planted: int,
+    named_others: int,
+) -> None:
+    bank = open_bank(results_bank)
+    feedback = bank.results.feedback
+    subscores = feedback.subscores(form, store)
+    reported = [s.group for s in subscores if s.reported]
+    assert reported == [WEAK]
+    law = next(s for s in subscores if s.group == WEAK)
+    assert (round(law.prmse_subscore or 0, 4), round(law.prmse_total or 0, 4)) == prmse
+    assert all(not s.reported for s in subscores if len(s.statements) == 1)
+    # Against the candidate's own level only (no pass mark on the sample forms yet).
+    matrix = bank.results.matrix(form, store)
+    points = candidate_points(matrix, feedback.statements(form), subscores, feedback.settings, None)
+    named = {c for c, (_, dev, _) in points.items() if any(p.group == WEAK for p in dev)}
+    planted = _planted(form)
+    assert len(planted) == 300
+    assert (len(named & planted), len(named - planted)) == (named_planted, named_others)
+
+
+def test_the_small_employers_are_suppressed(results_bank: Path, store: Path) -> None:  # noqa: F811
+    bank = open_bank(results_bank)
+    met = dict.fromkeys(bank.results.matrix(FORM1, store).candidates, True)
+    reports = {
+        r.employer: r for r in bank.results.feedback.employers(FORM1, met, store, pass_mark=18)
+    }
+    assert len(reports) == 8
+    small = {e: r for e, r in reports.items() if r.candidates is None}
+    assert sorted(small) == ["Fellbeck Rural Borough", "Isle of Carrow Council"]
+    assert all(row.suppressed and row.share_met is None for r in small.values() for row in r.rows)
+    shown = [r for r in reports.values() if r.candidates is not None]
+    assert all(r.candidates >= 300 for r in shown)  # type: ignore[operator]
+    assert sum(r.candidates for r in shown) == 1989  # type: ignore[misc]
+    assert {r.rows[0].group for r in shown} == {WEAK}
