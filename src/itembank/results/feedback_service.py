@@ -61,7 +61,9 @@ class Feedback:
             listed = list(items[str(entry["id"])].get("standards") or [])
             frameworks = [str(m["framework"]) for m in listed]
             marked = [bool(m.get("primary")) for m in listed]
-            primary = [str(listed[i]["statement"]) for i in primary_indexes(frameworks, marked).values()]
+            primary = [
+                str(listed[i]["statement"]) for i in primary_indexes(frameworks, marked).values()
+            ]
             chosen = [s for s in primary if s in grouped] or primary
             out.append(chosen[0] if chosen else None)
         return out
@@ -113,9 +115,7 @@ class Feedback:
         matrix = self._matrix(form, results)
         statements = self.statements(form)
         subs = [
-            s
-            for s in value_added(matrix, statements, self._titles(), self.settings)
-            if s.reported
+            s for s in value_added(matrix, statements, self._titles(), self.settings) if s.reported
         ]
         administration = self._results.administration_id(form, results)
         return Sitting(
@@ -123,7 +123,9 @@ class Feedback:
             date=administration[-10:],
             candidates=matrix.candidates,
             employers=tuple(self._results.employers(form, results)),
-            at_expectation={s.group: at_expectation(matrix, statements, s, expectation) for s in subs},
+            at_expectation={
+                s.group: at_expectation(matrix, statements, s, expectation) for s in subs
+            },
             titles={s.group: s.title for s in subs},
         )
 
@@ -156,9 +158,7 @@ class Feedback:
                 f"No candidate of {employer!r} sat {current.administration}: the employers "
                 f"there are {', '.join(employers_of(current))}."
             )
-        return employer_report(
-            employer, current, self._earlier(form, results), met, self.settings
-        )
+        return employer_report(employer, current, self._earlier(form, results), met, self.settings)
 
     def employers(
         self,
@@ -171,8 +171,7 @@ class Feedback:
         current = self.sitting(form, results, pass_mark)
         earlier = self._earlier(form, results)
         return [
-            employer_report(e, current, earlier, met, self.settings)
-            for e in employers_of(current)
+            employer_report(e, current, earlier, met, self.settings) for e in employers_of(current)
         ]
 
 

@@ -231,9 +231,7 @@ def gap_statistics(
     z_own = (s - predicted) / sd0
     sem = math.sqrt((1 - alpha_s) * var_s)
     z_exp = None if expectation is None else (s - expectation * max_s) / sem
-    return [
-        Gap(float(z_own[i]), None if z_exp is None else float(z_exp[i])) for i in range(len(s))
-    ]
+    return [Gap(float(z_own[i]), None if z_exp is None else float(z_exp[i])) for i in range(len(s))]
 
 
 def _words(gap: Gap, settings: FeedbackSettings, below: bool) -> str:

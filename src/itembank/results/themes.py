@@ -135,7 +135,9 @@ def employer_report(
             min_group=least,
             notes=tuple(notes),
         )
-    decided = [met[current.candidates[i]] for i in mine if met.get(current.candidates[i]) is not None]
+    decided = [
+        met[current.candidates[i]] for i in mine if met.get(current.candidates[i]) is not None
+    ]
     met_count = sum(1 for m in decided if m) if len(decided) >= least else None
     if len(decided) < len(mine):
         notes.append(f"{len(mine) - len(decided)} decision(s) are still pending.")
