@@ -30,9 +30,9 @@ def test_the_sample_results_are_imported_once(results_bank: Path, tmp_path: Path
     assert first.returncode == 0, first.stderr
     summaries = [line for line in first.stdout.splitlines() if not line.startswith("  ")]
     assert [s.split(". Import ")[0] for s in summaries] == [
-        f"Imported {FORM1}: 2000 candidate(s), 60000 response(s) (595 omitted), 7 disagreement(s) "
+        f"Imported {FORM1}: 2000 candidate(s), 60000 response(s) (596 omitted), 7 disagreement(s) "
         "with the platform's score",
-        f"Imported {FORM2}: 2000 candidate(s), 60000 response(s) (606 omitted), 7 disagreement(s) "
+        f"Imported {FORM2}: 2000 candidate(s), 60000 response(s) (616 omitted), 7 disagreement(s) "
         "with the platform's score"]
     imports = ResultStore(store).imports()
     assert sorted((i["form"], i["candidates"], i["responses"]) for i in imports) == [

@@ -91,10 +91,14 @@ def test_the_2pl_calibration_recovers_the_generating_parameters(analysed: dict[s
         assert calibration is not None and calibration.model == "2pl"
         truth = _parameters(form)
         assert sorted(p.item for p in calibration.items) == sorted(truth)
-        a = np.array([p.a for p in calibration.items])
-        d = np.array([p.d for p in calibration.items])
-        slope = np.array([float(truth[p.item]["slope"]) for p in calibration.items])
-        intercept = np.array([float(truth[p.item]["intercept"]) for p in calibration.items])
+        # The planted weak area (issue 13) makes its items two-dimensional: a one-dimensional
+        # model cannot recover their generating parameters, so they are left out here.
+        kept = [p for p in calibration.items if not truth[p.item]["weak_group"]]
+        assert len(kept) == {FORM1: 20, FORM2: 18}[form]
+        a = np.array([p.a for p in kept])
+        d = np.array([p.d for p in kept])
+        slope = np.array([float(truth[p.item]["slope"]) for p in kept])
+        intercept = np.array([float(truth[p.item]["intercept"]) for p in kept])
         assert np.corrcoef(a, slope)[0, 1] >= 0.9
         assert np.corrcoef(d, intercept)[0, 1] >= 0.9
 
@@ -131,7 +135,8 @@ def test_the_command_prints_json_and_exits_1_on_flags(imported: tuple[Path, Path
     run = _run("analyse", FORM1, "--pass-mark", "20", "--output", "json", *where)
     assert run.returncode == 1, run.stderr
     data = json.loads(run.stdout)
-    assert data["flagged_items"] == ["AK-0009", "AK-0011"] and data["commit"] is None
+    # GK-0021 (facility 0.945) has an item-rest correlation of 0.139, under the 0.15 rule.
+    assert data["flagged_items"] == ["GK-0021", "AK-0009", "AK-0011"] and data["commit"] is None
     assert [(f["item"], f["class"], f["favoured"]) for f in data["dif_findings"] if f["class"] == "C"] == [
         ("AK-0009", "C", "male"), ("AK-0011", "C", "male")]
     m = open_bank(path).results.matrix(FORM1, store)
@@ -151,7 +156,8 @@ def test_the_command_prints_json_and_exits_1_on_flags(imported: tuple[Path, Path
     assert text.returncode == 1
     assert "  sex: male against female (" in text.stdout
     assert "    AK-0009: class C, delta_MH " in text.stdout and ", favours male" in text.stdout
-    assert text.stdout.rstrip().endswith("2 item(s) flagged or with class C DIF: AK-0009, AK-0011")
+    assert text.stdout.rstrip().endswith(
+        "3 item(s) flagged or with class C DIF: GK-0021, AK-0009, AK-0011")
 
 
 def test_the_command_exits_0_without_flags_and_2_on_bad_use(imported: tuple[Path, Path],
