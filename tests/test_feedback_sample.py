@@ -84,3 +84,25 @@ def test_the_small_employers_are_suppressed(results_bank: Path, store: Path) -> 
     assert all(r.candidates >= 300 for r in shown)  # type: ignore[operator]
     assert sum(r.candidates for r in shown) == 1989  # type: ignore[misc]
     assert {r.rows[0].group for r in shown} == {WEAK}
+
+
+@pytest.mark.parametrize(("form", "top", "planted_named"), [(FORM1, 331, 279), (FORM2, 270, 284)])
+def test_no_spurious_gap_far_above_the_pass_mark(
+    results_bank: Path,  # noqa: F811
+    store: Path,
+    form: str,
+    top: int,
+    planted_named: int,
+) -> None:
+    """At a pass mark of 18 of 30: none of the 331 / 270 candidates with 27 or more who were
+    not planted weak gets any development point, while most planted candidates get one (279
+    and 284 of 300, here also for being below the expectation)."""
+    bank = open_bank(results_bank)
+    points = bank.results.feedback.points(form, store, pass_mark=18)
+    matrix = bank.results.matrix(form, store)
+    totals = dict(zip(matrix.candidates, matrix.totals, strict=True))
+    far_above = {c for c, t in totals.items() if t >= 27} - _planted(form)
+    assert len(far_above) == top
+    assert [c for c in sorted(far_above) if points[c][1]] == []
+    named = {c for c, (_, dev, _) in points.items() if dev}
+    assert len(named & _planted(form)) == planted_named
