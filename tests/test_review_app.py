@@ -73,9 +73,9 @@ def last_commit(bank_path: Path) -> str:
 
 def test_sign_in_queue_progress_and_filters(sample_bank_copy: Path) -> None:
     app = app_for(sample_bank_copy, HELEN)
-    # Helen approved GK-0006 already; 7 approved items are back, flagged by the sample's statistics
-    assert "1 of 11" in app.progress.value
-    flagged = ["AK-0009", "AK-0011", "AK-0019", "GK-0022", "GK-0032", "GK-0040", "GK-0062"]
+    # Helen approved GK-0006 already; 8 approved items are back, flagged by the sample's statistics
+    assert "1 of 12" in app.progress.value
+    flagged = ["AK-0009", "AK-0011", "AK-0014", "AK-0015", "AK-0024", "GK-0021", "GK-0022", "GK-0040"]
     assert [v for _, v in app.queue.options] == sorted(
         ["GK-0006", "GK-0044", "GK-0064", "SIM-0003", *flagged])
     app.format.value = "scenario"
