@@ -101,9 +101,14 @@ class Compromises:
             lines = "\n".join(f"  {name}: {message}" for name, message in problems)
             raise ReviewInputError(f"The ranges were not recorded:\n{lines}")
         when = datetime.now(UTC)
+        ident, n = f"{review_id(judge, when)}-ranges", 1
+        taken = {p.rsplit("/", 1)[-1][:-5] for p in self._files(exercise["id"], "ranges")}
+        while ident in taken:  # a second record in the same second never replaces the first
+            n += 1
+            ident = f"{review_id(judge, when)}-ranges-{n}"
         record: Record = {
             "schema_version": "1.0",
-            "id": f"{review_id(judge, when)}-ranges",
+            "id": ident,
             "exercise": exercise["id"],
             "panel": panel,
             "judge": judge,
