@@ -70,9 +70,7 @@ def add_standard_setting(sub: Any) -> None:
     a.add_argument("--pass-mark", required=True, type=float, metavar="X", help="raw marks")
     a.add_argument("--method", required=True, choices=("angoff", "hofstee", "beuk", "chair"))
     a.add_argument("--reason", required=True, metavar="TEXT", help="why, in a sentence or more")
-    a.add_argument(
-        "--as", dest="person", required=True, metavar="NAME <EMAIL>", help="the chair"
-    )
+    a.add_argument("--as", dest="person", required=True, metavar="NAME <EMAIL>", help="the chair")
     a.add_argument("--administration", metavar="ID", help="the administration it was set on")
 
 

@@ -214,7 +214,9 @@ class Compromises:
                 "figures cannot change after the decision."
             )
         if method not in METHODS:
-            raise ReviewInputError(f"The method must be one of {', '.join(METHODS)}, not {method!r}.")
+            raise ReviewInputError(
+                f"The method must be one of {', '.join(METHODS)}, not {method!r}."
+            )
         if not isinstance(reason, str) or len(reason.strip()) < 10:
             raise ReviewInputError(
                 "Give the reason for the decision in a sentence or more: it is recorded with it."
@@ -225,7 +227,9 @@ class Compromises:
             or pass_mark != pass_mark
             or float(pass_mark) != int(pass_mark)
         ):
-            raise ReviewInputError(f"The pass mark must be a whole number of marks, not {pass_mark!r}.")
+            raise ReviewInputError(
+                f"The pass mark must be a whole number of marks, not {pass_mark!r}."
+            )
         mark = int(pass_mark)
         form_id, top = self._form_marks(exercise, form)
         result = self.compromise(exercise["id"], form_id, scores, chair)
@@ -240,8 +244,8 @@ class Compromises:
                 )
             if figure.pass_mark != mark:
                 raise ReviewInputError(
-                    f"The {method} figure is {figure.pass_mark}, not {mark}: adopt {figure.pass_mark}"
-                    ", or give your own mark as method 'chair'."
+                    f"The {method} figure is {figure.pass_mark}, not {mark}: adopt "
+                    f"{figure.pass_mark}, or give your own mark as method 'chair'."
                 )
         elif result.acceptable is None or not (
             result.acceptable[0] <= mark <= result.acceptable[1]

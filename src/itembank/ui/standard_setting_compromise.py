@@ -43,7 +43,7 @@ def parse_percent(text: object) -> float | str:
 def ranges_values(entries: dict[str, object], rate_is: str) -> dict[str, object]:
     """The six percentages the service takes, from the form's boxes. A judge may give the
     acceptable range as pass rates: 70-90% passing is 10-30% failing."""
-    values = {k: parse_percent(v) for k, v in entries.items()}
+    values: dict[str, object] = {k: parse_percent(v) for k, v in entries.items()}
     low, high = values.pop("rate_min"), values.pop("rate_max")
     if rate_is == "pass":
         flip = [100.0 - v if isinstance(v, float) else v for v in (high, low)]
@@ -63,8 +63,11 @@ def compromise_figure(result: Compromise, adopted: float | None = None) -> Figur
     hof = result.figure("hofstee")
     if {"k_min", "k_max", "f_min", "f_max"} <= set(hof.inputs):
         k0, k1, f0, f1 = (hof.inputs[k] for k in ("k_min", "k_max", "f_min", "f_max"))
-        axes.add_patch(Rectangle((k0, f0), k1 - k0, f1 - f0, fill=False, linestyle=":",
-                                 color=COLOURS["hofstee"]))  # fmt: skip
+        axes.add_patch(
+            Rectangle(
+                (k0, f0), k1 - k0, f1 - f0, fill=False, linestyle=":", color=COLOURS["hofstee"]
+            )
+        )
         axes.plot([k0, k1], [f1, f0], color=COLOURS["hofstee"], label="Hofstee line")
     beuk = result.figure("beuk")
     if "mean_pass_mark" in beuk.inputs:
@@ -73,19 +76,31 @@ def compromise_figure(result: Compromise, adopted: float | None = None) -> Figur
         axes.plot([k], [f], marker="o", color=COLOURS["beuk"])
         if sd_k > 0:
             slope = sd_p / sd_k
-            axes.plot([0, 100], [f + slope * k, f - slope * (100 - k)], color=COLOURS["beuk"],
-                      linestyle="--", label="Beuk line")  # fmt: skip
+            axes.plot(
+                [0, 100],
+                [f + slope * k, f - slope * (100 - k)],
+                color=COLOURS["beuk"],
+                linestyle="--",
+                label="Beuk line",
+            )
         else:
             axes.axvline(k, color=COLOURS["beuk"], linestyle="--", label="Beuk line")
     for fig in result.figures:
-        if fig.pass_mark is not None:
-            axes.axvline(c.percent(fig.pass_mark), color=COLOURS[fig.method], linewidth=0.8,
-                         alpha=0.6)  # fmt: skip
-            axes.plot([c.percent(fig.pass_mark)], [fig.fail_rate], marker="s",
-                      color=COLOURS[fig.method], label=f"{fig.method}: {fig.pass_mark}")  # fmt: skip
+        if fig.pass_mark is not None and fig.fail_rate is not None:
+            axes.axvline(
+                c.percent(fig.pass_mark), color=COLOURS[fig.method], linewidth=0.8, alpha=0.6
+            )
+            axes.plot(
+                [c.percent(fig.pass_mark)],
+                [fig.fail_rate],
+                marker="s",
+                color=COLOURS[fig.method],
+                label=f"{fig.method}: {fig.pass_mark}",
+            )
     if adopted is not None:
-        axes.axvline(c.percent(adopted), color=COLOURS["adopted"], linewidth=2,
-                     label=f"adopted: {adopted:g}")  # fmt: skip
+        axes.axvline(
+            c.percent(adopted), color=COLOURS["adopted"], linewidth=2, label=f"adopted: {adopted:g}"
+        )
     axes.set_xlim(0, 100)
     axes.set_ylim(0, 100)
     axes.set_xlabel("pass mark (% of the maximum score)")
@@ -116,8 +131,7 @@ def compromise_html(result: Compromise) -> str:
         f"<p>The judges' acceptable pass marks: {result.acceptable[0]} to "
         f"{result.acceptable[1]} marks ({result.judges} judges).</p>"
         if result.acceptable
-        else "<p>No acceptable range: no judge has entered ranges, or it holds no whole mark."
-        "</p>"
+        else "<p>No acceptable range: no judge has entered ranges, or it holds no whole mark.</p>"
     )
     return (
         "<table class='ib-ss-compromise'><tr><th>method</th><th>pass mark</th>"
@@ -140,16 +154,21 @@ class RangesBox(Messages):
             for k, _ in RANGE_LABELS
         }
         self.rate_is = css(
-            w.Dropdown(options=[("fail rate", "fail"), ("pass rate", "pass")], value="fail",
-                       description="Rates are"),  # fmt: skip
+            w.Dropdown(
+                options=[("fail rate", "fail"), ("pass rate", "pass")],
+                value="fail",
+                description="Rates are",
+            ),
             "ib-ss-range-rate-is",
         )
         self.comment = css(w.Textarea(placeholder="Comment (optional)"), "ib-ss-range-comment")
         self.submit = css(button("Submit my ranges", button_style="success"), "ib-ss-ranges-submit")
         self.submit.on_click(self._safe(self._submit))
         self.saved = css(w.HTML(""), "ib-ss-ranges-saved")
-        rows = [w.HBox([w.Label(label, layout=w.Layout(width="22em")), self.inputs[k]])
-                for k, label in RANGE_LABELS]  # fmt: skip
+        rows = [
+            w.HBox([w.Label(label, layout=w.Layout(width="22em")), self.inputs[k]])
+            for k, label in RANGE_LABELS
+        ]
         self.root = css(
             w.VBox(
                 [
@@ -194,8 +213,9 @@ class RangesBox(Messages):
         if judge is None or exercise is None:
             self._say("Choose an exercise first.", "error")
             return
-        values = ranges_values({k: box.value for k, box in self.inputs.items()},
-                               str(self.rate_is.value))  # fmt: skip
+        values = ranges_values(
+            {k: box.value for k, box in self.inputs.items()}, str(self.rate_is.value)
+        )
         record = self._run(
             lambda: self.bank.standard_setting.submit_ranges(
                 exercise, judge, values, str(self.comment.value)
@@ -217,11 +237,16 @@ class ChairBox(Messages):
         self.scores: list[float] = []
         self.message = css(w.HTML(""), "ib-ss-chair-message")
         forms = sorted(str(f.get("id")) for f in bank.records("form"))
-        self.form = css(w.Dropdown(options=forms, value=forms[0] if forms else None,
-                                   description="Form"), "ib-ss-chair-form")  # fmt: skip
+        self.form = css(
+            w.Dropdown(options=forms, value=forms[0] if forms else None, description="Form"),
+            "ib-ss-chair-form",
+        )
         self.folder = css(
-            w.Text(value=os.environ.get("ITEMBANK_RESULTS", ""), description="Results",
-                   placeholder="the results folder (else $ITEMBANK_RESULTS)"),  # fmt: skip
+            w.Text(
+                value=os.environ.get("ITEMBANK_RESULTS", ""),
+                description="Results",
+                placeholder="the results folder (else $ITEMBANK_RESULTS)",
+            ),
             "ib-ss-chair-folder",
         )
         self.compare = css(button("Compare pass marks"), "ib-ss-chair-compare")
@@ -230,18 +255,22 @@ class ChairBox(Messages):
         self.chart = css(w.Image(format="png"), "ib-ss-chair-chart")
         self.chart.layout.display = "none"
         self.method = css(
-            w.Dropdown(options=["angoff", "hofstee", "beuk", "chair"], value="angoff",
-                       description="Adopt"),  # fmt: skip
+            w.Dropdown(
+                options=["angoff", "hofstee", "beuk", "chair"], value="angoff", description="Adopt"
+            ),
             "ib-ss-chair-method",
         )
-        self.mark = css(w.Text(description="Pass mark", placeholder="raw marks"), "ib-ss-chair-mark")
+        self.mark = css(
+            w.Text(description="Pass mark", placeholder="raw marks"), "ib-ss-chair-mark"
+        )
         self.method.observe(lambda _: self._fill_mark(), names="value")
         self.reason = css(
             w.Textarea(placeholder="Why this pass mark (recorded with the decision)"),
             "ib-ss-chair-reason",
         )
-        self.adopt_button = css(button("Adopt this pass mark", button_style="warning"),
-                                "ib-ss-chair-adopt")  # fmt: skip
+        self.adopt_button = css(
+            button("Adopt this pass mark", button_style="warning"), "ib-ss-chair-adopt"
+        )
         self.adopt_button.on_click(self._safe(self._adopt))
         self.current = css(w.HTML(""), "ib-ss-chair-current")
         self.root = css(
@@ -302,9 +331,14 @@ class ChairBox(Messages):
             return
         mark = parse_percent(self.mark.value)
         adopted = self.bank.standard_setting.adopt(
-            exercise, form, mark, self.method.value, str(self.reason.value), chair,
+            exercise,
+            form,
+            mark,
+            self.method.value,
+            str(self.reason.value),
+            chair,
             scores=self.scores,
-        )  # fmt: skip
+        )
         self._say(
             f"Adopted {adopted.pass_mark:g} for {adopted.form} (commit {adopted.commit[:10]}).",
             "ok",
