@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from itembank.bank import Bank
@@ -72,6 +73,7 @@ def add_standard_setting(sub: Any) -> None:
     a.add_argument("--reason", required=True, metavar="TEXT", help="why, in a sentence or more")
     a.add_argument("--as", dest="person", required=True, metavar="NAME <EMAIL>", help="the chair")
     a.add_argument("--administration", metavar="ID", help="the administration it was set on")
+    p.set_defaults(bank=None, ss_command=None)
 
 
 def _scores(bank: Bank, args: argparse.Namespace) -> list[float]:
@@ -134,7 +136,10 @@ def _adopt(bank: Bank, args: argparse.Namespace) -> int:
 
 def _dispatch(bank: Bank, args: argparse.Namespace) -> int:
     if args.ss_command is None:
-        print("itembank standard-setting: choose an action: compromise or adopt (see --help)")
+        print(
+            "itembank standard-setting: say what to do: compromise or adopt (see --help)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     handler = {"compromise": _compromise, "adopt": _adopt}[args.ss_command]
     return handler(bank, args)
