@@ -200,12 +200,15 @@ class RangesBox(Messages):
 
     @staticmethod
     def _saved_html(record: dict[str, object]) -> str:
+        def pc(key: str) -> str:
+            value = record[key]
+            return f"{float(value):g}%" if isinstance(value, (int, float)) else "?"
+
         return (
             f"<p class='ib-ss-ranges-recorded'>Recorded {html.escape(str(record['submitted']))}: "
-            f"pass mark {record['pass_mark_min']}% to {record['pass_mark_max']}%, fail rate "
-            f"{record['fail_rate_min']}% to {record['fail_rate_max']}%; your pass mark "
-            f"{record['pass_mark']}%, expected pass rate {record['pass_rate']}%. Submitting "
-            "again replaces them.</p>"
+            f"pass mark {pc('pass_mark_min')} to {pc('pass_mark_max')}, fail rate "
+            f"{pc('fail_rate_min')} to {pc('fail_rate_max')}; your pass mark {pc('pass_mark')}, "
+            f"expected pass rate {pc('pass_rate')}. Submitting again replaces them.</p>"
         )
 
     def _submit(self) -> None:
