@@ -43,9 +43,18 @@ def head(repo: Path, fmt: str = "%an <%ae>|%s") -> str:
 
 
 @pytest.fixture
-def rated(sample_bank_rw: Path) -> Path:
+def bare(sample_bank_rw: Path) -> Path:
+    """The sample bank without its own standard-setting exercises and adoptions."""
+    git(sample_bank_rw.parent, "rm", "-q", "-r", "item_bank/standard_setting")
+    git(sample_bank_rw.parent, "commit", "-q", "-m", "no standard setting yet")
+    return sample_bank_rw
+
+
+@pytest.fixture
+def rated(bare: Path) -> Path:
     """An exercise over FORM's items, one round, rated 0.6 on every item by two judges of each
     panel (Angoff pass mark 0.6 x 30 = 18)."""
+    sample_bank_rw = bare
     bank = open_bank(sample_bank_rw)
     record = bank.standard_setting.open("pk-2026-1", "Form 1", CHAIR, form=FORM, rounds=1)
     assert record["form"] == FORM and len(record["items"]) == 30
@@ -101,8 +110,8 @@ def test_bad_ranges_are_refused_and_nothing_is_recorded(rated: Path, change: dic
     assert not (rated / "standard_setting/pk-2026-1/ranges").exists()
 
 
-def test_ranges_only_after_the_last_round_by_a_judge_of_the_exercise(sample_bank_rw: Path) -> None:
-    bank = open_bank(sample_bank_rw)
+def test_ranges_only_after_the_last_round_by_a_judge_of_the_exercise(bare: Path) -> None:
+    bank = open_bank(bare)
     record = bank.standard_setting.open("two", "Two rounds", CHAIR, form=FORM, rounds=2)
     with pytest.raises(ReviewInputError, match="Rate round 1 of 2 first"):
         bank.standard_setting.submit_ranges("two", JOANNE, ranges(60, 75))
@@ -229,3 +238,21 @@ def test_validate_catches_hand_edited_records(ranged: Path) -> None:
         (adopted.record, "/decided_by", "not-the-chair"),
         (rel, "/fail_rate_min", "bad-range"),
     }
+
+
+def test_the_sample_adoptions_and_the_latest_of_two_exercises(sample_bank_rw: Path) -> None:
+    bank = open_bank(sample_bank_rw)
+    sample = bank.standard_setting.adopted(FORM)
+    assert sample is not None and (sample.pass_mark, sample.method, sample.exercise) == (18.0, "angoff", "pk-live-2026-1")
+    assert sample.decided_by == CHAIR and sample.commit == git(
+        sample_bank_rw.parent, "log", "-1", "--format=%H", "--", f"item_bank/{sample.record}").strip()
+    other = bank.standard_setting.adopted(OTHER_FORM)
+    assert other is not None and (other.pass_mark, other.method) == (19.0, "hofstee")
+    record = bank.standard_setting.open("pk-2026-1b", "Again", CHAIR, form=FORM, rounds=1)
+    for judge in (JOANNE, CLAIRE):
+        bank.standard_setting.submit_ratings("pk-2026-1b", judge, 1, dict.fromkeys(record["items"], 0.5))
+    bank.standard_setting.close("pk-2026-1b", CHAIR)
+    newer = bank.standard_setting.adopt("pk-2026-1b", FORM, 15, "angoff", REASON, CHAIR, scores=SCORES)
+    assert bank.standard_setting.adopted(FORM) == newer and newer.exercise == "pk-2026-1b"
+    assert [r["exercise"] for _, _, r in bank.standard_setting.adoption_history(FORM)] == [
+        "pk-2026-1b", "pk-live-2026-1"]

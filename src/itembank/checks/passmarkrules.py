@@ -2,9 +2,9 @@
 (standard_setting/<exercise>/ranges/<id>.json) and the chair's adopted pass mark
 (standard_setting/<exercise>/adopted/<form>.json). Their own consistency (a minimum above its
 maximum, an adopted figure that is not the method's), the facts the bank-wide rules need, and
-those rules: ranges by a judge of a panel of the exercise, an adoption of a committed form by
-the exercise's facilitator (the chair). A pass mark decides candidates' results, so a record
-that cannot be tied to its exercise, form and chair is an error."""
+those rules: an adoption of a committed form by the exercise's facilitator (the chair); a
+judge's ranges are checked like their ratings, in panelrules. A pass mark decides candidates'
+results, so a record that cannot be tied to its exercise, form and chair is an error."""
 
 from __future__ import annotations
 
@@ -134,12 +134,11 @@ def adoption_facts(record: dict[str, Any]) -> Facts:
 
 
 def passmark_links(index: BankIndex) -> Iterator[Finding]:
-    """Ranges by a judge of a panel taking part in their exercise; adoptions of a committed
-    form by the exercise's facilitator, its chair."""
-    panels = index.settings["panels"] if index.settings else {}
+    """Adoptions of a committed form by the exercise's facilitator, its chair, in an exercise
+    that exists (a judge's ranges are checked with the ratings, in panelrules)."""
     exercises = index.ids("exercise")
     for path, f in sorted(index.facts.items()):
-        if not f["valid"] or f["kind"] not in ("ranges", "adoption"):
+        if not f["valid"] or f["kind"] != "adoption":
             continue
         ex_path = exercises.get(f["exercise"])
         if ex_path is None:
@@ -151,23 +150,6 @@ def passmark_links(index: BankIndex) -> Iterator[Finding]:
             )
             continue
         exercise = index.facts[ex_path]
-        if f["kind"] == "ranges":
-            if exercise["valid"] and f["panel"] not in exercise["panels"]:
-                yield error(
-                    path,
-                    "/panel",
-                    "unknown-panel",
-                    f"The panel {f['panel']!r} does not take part in this exercise.",
-                )
-            members = {m.lower() for m in panels.get(f["panel"], {}).get("members", [])}
-            if panels and f["judge"].lower() not in members:
-                yield error(
-                    path,
-                    "/judge",
-                    "judge-not-on-panel",
-                    f"{f['judge']} is not a member of panel {f['panel']}.",
-                )
-            continue
         if f["form"] not in index.ids("form"):
             yield error(
                 path,
