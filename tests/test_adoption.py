@@ -185,6 +185,8 @@ def test_readoption_supersedes_and_history_keeps_both(ranged: Path) -> None:
     (17, "hofstee", "ok", "Give the reason"),
     (17.5, "chair", REASON, "whole number of marks"),
     ("17", "hofstee", REASON, "whole number of marks"),
+    (float("inf"), "chair", REASON, "whole number of marks"),
+    (float("nan"), "chair", REASON, "whole number of marks"),
 ])
 def test_bad_adoptions_are_refused_and_nothing_is_committed(ranged: Path, mark: object, method: str,
                                                             reason: str, words: str) -> None:

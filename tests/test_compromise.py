@@ -80,6 +80,13 @@ def test_beuk_slope_follows_the_ratio_of_the_sds() -> None:
     assert (flat.pass_mark, flat.pass_rate) == (5, 70.0)
 
 
+def test_beuk_with_agreed_pass_rates_is_a_horizontal_line() -> None:
+    # pass marks 50 and 60 (SD 7.07), pass rates both 80 (SD 0): slope 0, the line is f = 20:
+    # the lowest mark whose fail rate reaches 20% is 4 (F(3) = 10, F(4) = 20)
+    f = beuk(curve(SCORES, 10), [judge(0, 100, 0, 100, 50, 80), judge(0, 100, 0, 100, 60, 80)])
+    assert (f.pass_mark, f.fail_rate) == (4, 20.0)
+
+
 def test_hofstee_curve_above_the_box_has_no_figure_and_says_why() -> None:
     # k 50..70 (marks 5..7), f 10..20: F(5) = 30 > 20 -> above the box; nearest edge 5
     f = hofstee(curve(SCORES, 10), [judge(50, 70, 10, 20, 60, 85)])

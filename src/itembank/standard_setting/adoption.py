@@ -9,6 +9,7 @@ Who may adopt: the exercise's facilitator, who chairs it (never a judge: `open` 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -224,7 +225,7 @@ class Compromises:
         if (
             isinstance(pass_mark, bool)
             or not isinstance(pass_mark, (int, float))
-            or pass_mark != pass_mark
+            or not math.isfinite(pass_mark)
             or float(pass_mark) != int(pass_mark)
         ):
             raise ReviewInputError(
