@@ -111,6 +111,9 @@ def test_identical_judges_sd_zero() -> None:
     # Beuk: SD of pass marks 0 -> vertical line at 60% = 6 marks (pass rate 50%)
     b = beuk(curve(SCORES, 10), same)
     assert (b.pass_mark, b.pass_rate) == (6, 50.0) and "SD of the judges' pass marks is 0" in b.note
+    # 62% of 10 marks is 6.2: a pass mark is a whole mark at or above it, so 7 (pass rate 30%)
+    up = beuk(curve(SCORES, 10), [judge(50, 70, 20, 40, 62, 70)] * 2)
+    assert (up.pass_mark, up.pass_rate) == (7, 30.0)
     # Hofstee is unaffected by agreement: marks 5..7, L(c) = 40 - 20 (10c - 50) / 20
     #   L(5) = 40, F(5) = 30 < 40;  L(6) = 30, F(6) = 50 >= 30 -> 6
     assert hofstee(curve(SCORES, 10), same).pass_mark == 6
