@@ -27,6 +27,8 @@ RANGE_LABELS = (
     ("pass_rate", "The pass rate you expect (% of candidates)"),
 )
 COLOURS = {"angoff": "#1b5e20", "hofstee": "#0d47a1", "beuk": "#b71c1c", "adopted": "#000"}
+#: each figure's marker: a hollow square for Angoff around the others, which may coincide with it
+MARKERS = {"angoff": ("s", 13, "none"), "hofstee": ("D", 7, None), "beuk": ("^", 8, None)}
 
 
 def parse_percent(text: object) -> float | str:
@@ -59,7 +61,7 @@ def compromise_figure(result: Compromise, adopted: float | None = None) -> Figur
     figure = Figure(figsize=(6.4, 4.0))
     axes = figure.add_subplot()
     xs = [c.percent(m) for m in range(len(c.fail))]
-    axes.step(xs, list(c.fail), where="mid", color="#555", label="observed fail rate")
+    axes.step(xs, list(c.fail), where="pre", color="#555", label="observed fail rate")
     hof = result.figure("hofstee")
     if {"k_min", "k_max", "f_min", "f_max"} <= set(hof.inputs):
         k0, k1, f0, f1 = (hof.inputs[k] for k in ("k_min", "k_max", "f_min", "f_max"))
@@ -90,10 +92,15 @@ def compromise_figure(result: Compromise, adopted: float | None = None) -> Figur
             axes.axvline(
                 c.percent(fig.pass_mark), color=COLOURS[fig.method], linewidth=0.8, alpha=0.6
             )
+            shape, size, face = MARKERS[fig.method]
             axes.plot(
                 [c.percent(fig.pass_mark)],
                 [fig.fail_rate],
-                marker="s",
+                marker=shape,
+                markersize=size,
+                markerfacecolor=face or COLOURS[fig.method],
+                markeredgewidth=2,
+                linestyle="none",
                 color=COLOURS[fig.method],
                 label=f"{fig.method}: {fig.pass_mark}",
             )
