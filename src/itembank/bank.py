@@ -115,10 +115,12 @@ class Bank:
 
     @cached_property
     def standard_setting(self) -> StandardSetting:
-        """Modified-Angoff exercises, ratings, feedback and results."""
+        """Modified-Angoff exercises, ratings, feedback and results; the compromise review and
+        the adopted pass mark (the results room's AdoptedPassMark is handed in)."""
+        from itembank.results.outcomes import AdoptedPassMark
         from itembank.standard_setting.service import StandardSetting
 
-        return StandardSetting(self)
+        return StandardSetting(self, AdoptedPassMark)
 
     @cached_property
     def forms(self) -> Forms:

@@ -120,3 +120,34 @@ def test_judges_in_both_panels_rate_a_round_in_the_browser(server: Server, brows
         page.wait_for_selector(".ib-cov-waiting table", timeout=120_000)
         page.screenshot(path=f"{SHOTS}/coverage.png")
         page.close()
+
+
+def test_a_judge_enters_acceptable_ranges_in_the_browser(server: Server, browser: object) -> None:
+    open_bank(server.bank).standard_setting.open("pk-ranges", "Ranges", "Priya Shah <priya.shah@example.org>",
+                                                 items=["GK-0001", "GK-0002"], rounds=1)
+    page = new_page(browser, server, "standard_setting.ipynb")
+    page.wait_for_selector(".ib-ss-judge-name select", timeout=120_000)
+    page.select_option(".ib-ss-judge-name select", label="Fiona Grant")
+    page.click(".ib-ss-signin-judge")
+    page.wait_for_selector(".ib-ss-exercise select", timeout=60_000)
+    page.select_option(".ib-ss-exercise select", label="Ranges (pk-ranges)")
+    page.click(".ib-ss-start")
+    page.wait_for_selector(".ib-ss-value-GK-0002 input", timeout=60_000)
+    for item in ("GK-0001", "GK-0002"):
+        page.fill(f".ib-ss-value-{item} input", "0.55")
+        page.press(f".ib-ss-value-{item} input", "Tab")
+        expect(page.locator(f".ib-ss-value-{item} input")).to_have_value("0.55")
+    page.click(".ib-ss-submit")
+    expect(page.locator(".ib-ss-ranges")).to_be_visible(timeout=60_000)
+    for key, value in (("pass_mark_min", "50"), ("pass_mark_max", "70"), ("rate_min", "10"),
+                       ("rate_max", "30"), ("pass_mark", "60"), ("pass_rate", "78")):
+        page.fill(f".ib-ss-range-{key} input", value)
+        page.press(f".ib-ss-range-{key} input", "Tab")
+        expect(page.locator(f".ib-ss-range-{key} input")).to_have_value(value)
+    page.click(".ib-ss-ranges-submit")
+    expect(page.locator(".ib-ss-ranges-message")).to_contain_text("Recorded your ranges", timeout=60_000)
+    page.close()
+    assert git(server.bank.parent, "log", "-1", "--format=%an|%s").strip() == (
+        "Fiona Grant|standard setting pk-ranges: ranges by Fiona Grant")
+    [saved] = [json.loads(p.read_text()) for p in (server.bank / "standard_setting/pk-ranges/ranges").iterdir()]
+    assert (saved["pass_mark_min"], saved["fail_rate_max"], saved["pass_rate"]) == (50, 30, 78)

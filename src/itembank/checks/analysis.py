@@ -15,6 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from itembank.checks.currency import TermMatcher, status_on, term_findings
+from itembank.checks.passmarkrules import (
+    adoption_facts,
+    adoption_rules,
+    ranges_facts,
+    ranges_rules,
+)
 from itembank.checks.statsrules import statistics_facts, statistics_rules
 from itembank.checks.structure import structural_findings
 from itembank.core.errors import InvalidIdError
@@ -382,6 +388,8 @@ LOCAL_RULES: dict[str, Callable[[str, dict[str, Any]], Iterator[Finding]]] = {
     "bank": bank_rules,
     "blueprint": blueprint_rules,
     "statistics": statistics_rules,
+    "ranges": ranges_rules,
+    "adoption": adoption_rules,
 }
 
 
@@ -502,7 +510,11 @@ FACTS: dict[str, Callable[[dict[str, Any]], Facts]] = {
         "policy": r["review_policy"],
         "panels": {p["id"]: {"kind": p["kind"], "members": p["members"]} for p in r["panels"]},
     },
-    "exercise": lambda r: {"items": r["items"], "panels": r["panels"]},
+    "exercise": lambda r: {
+        "items": r["items"],
+        "panels": r["panels"],
+        "facilitator": r["facilitator"],
+    },
     "rating": lambda r: {
         "exercise": r["exercise"],
         "panel": r["panel"],
@@ -517,6 +529,8 @@ FACTS: dict[str, Callable[[dict[str, Any]], Facts]] = {
         "hashes": [[i["id"], i["content_hash"]] for s in r["sections"] for i in s["items"]],
     },
     "statistics": statistics_facts,
+    "ranges": ranges_facts,
+    "adoption": adoption_facts,
 }
 
 __all__ = ["FileResult", "Location", "analyse_file"]

@@ -22,6 +22,7 @@ from itembank.checks.panelrules import (
     standard_setting_links,
     workflow_states,
 )
+from itembank.checks.passmarkrules import passmark_links
 from itembank.checks.standardrules import standard_roles
 from itembank.checks.statsrules import statistics_links
 from itembank.core.findings import Finding, error, pointer
@@ -42,6 +43,7 @@ def check_bank(facts: Mapping[str, Facts | None]) -> list[Finding]:
         blind_answers,
         workflow_states,
         standard_setting_links,
+        passmark_links,
         blueprint_links,
         framework_links,
         statistics_links,

@@ -125,7 +125,8 @@ def workflow_states(index: BankIndex) -> Iterator[Finding]:
 
 
 def standard_setting_links(index: BankIndex) -> Iterator[Finding]:
-    """Exercises and ratings name items, panels and judges that exist and belong together."""
+    """Exercises, ratings and judges' ranges name items, panels and judges that exist and belong
+    together."""
     panels = index.settings["panels"] if index.settings else {}
     exercises = index.ids("exercise")
     for path, f in sorted(index.facts.items()):
@@ -148,7 +149,7 @@ def standard_setting_links(index: BankIndex) -> Iterator[Finding]:
                         "unknown-panel",
                         f"{panel!r} is not a standard-setting panel in bank.json.",
                     )
-        elif f["kind"] == "rating":
+        elif f["kind"] in ("rating", "ranges"):  # ranges: a judge's acceptable ranges
             ex_path = exercises.get(f["exercise"])
             if ex_path is None:
                 yield error(
@@ -167,7 +168,7 @@ def standard_setting_links(index: BankIndex) -> Iterator[Finding]:
                         "unknown-panel",
                         f"The panel {f['panel']!r} does not take part in this exercise.",
                     )
-                for i, item in enumerate(f["items"]):
+                for i, item in enumerate(f.get("items", [])):
                     if item not in exercise["items"]:
                         yield error(
                             path,

@@ -42,7 +42,7 @@ def format_arg(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     # imported here: the command modules import this module's helpers
-    from itembank.cli import forms, maintainers, results, serving, writers
+    from itembank.cli import forms, maintainers, results, serving, standard_setting, writers
 
     parser = Parser(
         prog="itembank",
@@ -61,15 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     maintainers.add_remap(sub)
     serving.add_serve(sub)
     results.add_results(sub)
+    standard_setting.add_standard_setting(sub)
     return parser
 
 
 def commands() -> dict[str, Handler]:
     """Every command's handler by its name."""
-    from itembank.cli import forms, maintainers, results, serving, writers
+    from itembank.cli import forms, maintainers, results, serving, standard_setting, writers
 
     return {**maintainers.COMMANDS, **writers.COMMANDS, **forms.COMMANDS, **serving.COMMANDS,
-            **results.COMMANDS}  # fmt: skip
+            **results.COMMANDS, **standard_setting.COMMANDS}  # fmt: skip
 
 
 def run(argv: Sequence[str] | None = None) -> int:

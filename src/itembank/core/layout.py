@@ -2,7 +2,8 @@
 
 A bank is a folder: bank.json, references.json, standards/, items/, stimuli/, scenarios/,
 reviews/<TARGET>/<review>.json, reviews/<TARGET>/blind/<blind answer>.json,
-standard_setting/<exercise>/(exercise.json|ratings/<id>.json), blueprints/,
+standard_setting/<exercise>/(exercise.json|ratings/<id>.json|ranges/<id>.json|adopted/<form>.json),
+blueprints/,
 forms/<form>/manifest.json, statistics/<administration>/<ITEM-ID>.json (aggregate statistics of
 one item version in one administration: not content, never reviewed, never on a form).
 """
@@ -51,6 +52,18 @@ _RULES: list[tuple[re.Pattern[str], str, str, str | None]] = [
         re.compile(r"^standard_setting/(?P<parent>[^/]+)/ratings/(?P<id>[^/]+)\.json$"),
         "rating",
         "review_id",
+        "slug",
+    ),
+    (
+        re.compile(r"^standard_setting/(?P<parent>[^/]+)/ranges/(?P<id>[^/]+)\.json$"),
+        "ranges",
+        "review_id",
+        "slug",
+    ),
+    (
+        re.compile(r"^standard_setting/(?P<parent>[^/]+)/adopted/(?P<id>[^/]+)\.json$"),
+        "adoption",
+        "slug",
         "slug",
     ),
     (re.compile(r"^blueprints/(?P<id>[^/]+)\.json$"), "blueprint", "slug", None),
@@ -109,6 +122,11 @@ def path_for(kind: str, ident: str = "", parent: str | None = None) -> str:
     if kind == "rating":
         exercise = check_id("slug", parent)
         return f"standard_setting/{exercise}/ratings/{check_id('review_id', ident)}.json"
+    if kind in ("ranges", "adoption"):
+        exercise = check_id("slug", parent)
+        if kind == "ranges":
+            return f"standard_setting/{exercise}/ranges/{check_id('review_id', ident)}.json"
+        return f"standard_setting/{exercise}/adopted/{check_id('slug', ident)}.json"
     if kind == "form":
         return f"forms/{check_id('slug', ident)}/manifest.json"
     if kind == "statistics":
@@ -132,6 +150,10 @@ def kind_of(record: dict[str, Any]) -> str:
         return "blind_answer"
     if "decision" in keys and "target" in keys:
         return "review"
+    if "pass_mark_min" in keys and "judge" in keys:
+        return "ranges"
+    if "decided_by" in keys and "figures" in keys:
+        return "adoption"
     if "judge" in keys:
         return "rating"
     if "method" in keys and "panels" in keys:
@@ -156,6 +178,8 @@ def path_of(record: dict[str, Any], kind: str | None = None) -> str:
         "review": record.get("target"),
         "blind_answer": record.get("target"),
         "rating": record.get("exercise"),
+        "ranges": record.get("exercise"),
+        "adoption": record.get("exercise"),
         "statistics": record.get("administration"),
     }.get(kind)
     ident = record.get("item" if kind == "statistics" else "id", "")

@@ -34,6 +34,8 @@ SCHEMA_FILES = {
     "blueprint": "blueprint.schema.json",
     "form": "form_manifest.schema.json",
     "statistics": "item_statistics.schema.json",
+    "ranges": "acceptable_ranges.schema.json",
+    "adoption": "adopted_pass_mark.schema.json",
 }
 
 

@@ -1,6 +1,8 @@
 """The standard-setting section of a bank (``bank.standard_setting``): modified-Angoff exercises
 opened by a facilitator, ratings committed by judges round by round, each judge's own panel's
-feedback, and the facilitator's results. The arithmetic is pure, in angoff.py."""
+feedback, and the facilitator's results. The arithmetic is pure, in angoff.py. The judges'
+acceptable ranges, the chair's compromise review and the adopted pass mark are in adoption.py
+(compromise.py is their arithmetic)."""
 
 from __future__ import annotations
 
@@ -18,20 +20,23 @@ from itembank.core.errors import (
 from itembank.core.identity import check_person, review_id, timestamp
 from itembank.core.ids import check_id
 from itembank.core.layout import path_of
+from itembank.standard_setting.adoption import Compromises
 from itembank.standard_setting.angoff import MIN_JUDGES, Results, feedback, latest, results
 
 if TYPE_CHECKING:
     from itembank.bank import Bank
+    from itembank.results.outcomes import AdoptedPassMark
 
 Record = dict[str, Any]
 
 
-class StandardSetting:
+class StandardSetting(Compromises):
     """Standard-setting exercises as the app and notebooks call them."""
 
-    def __init__(self, bank: Bank) -> None:
+    def __init__(self, bank: Bank, adopted_type: type[AdoptedPassMark]) -> None:
         self._bank = bank
         self._store = bank.store
+        self._adopted_type = adopted_type
 
     def exercise(self, exercise_id: object) -> Record:
         """A standard-setting exercise (the id is checked before it becomes a path)."""
@@ -57,10 +62,11 @@ class StandardSetting:
         items: list[str] | None = None,
         blueprint: str | None = None,
         rounds: int = 2,
+        form: str | None = None,
     ) -> Record:
         """Open a modified-Angoff exercise over items (or the approved items fitting a
-        blueprint's role and sections), rated by both standard-setting panels; one commit by the
-        facilitator, who may not be a judge."""
+        blueprint's role and sections, or exactly a committed form's items), rated by both
+        standard-setting panels; one commit by the facilitator, who may not be a judge."""
         ident = check_id("slug", exercise_id)
         facilitator = check_person(facilitator)
         if self._bank.panels.panel_of(facilitator, "standard_setting"):
@@ -77,6 +83,9 @@ class StandardSetting:
                 and plan.get("role") in i.get("roles", [])
                 and i.get("section") in sections
             ]
+        if form is not None:
+            manifest = self._bank.get_record("form", check_id("slug", form))
+            items = [str(i["id"]) for s in manifest["sections"] for i in s["items"]]
         chosen = [check_id("content_id", i) for i in items or []]
         if not chosen:
             raise ItembankError("An exercise needs at least one item: give items or a blueprint.")
@@ -96,6 +105,8 @@ class StandardSetting:
         }
         if blueprint is not None:
             record["blueprint"] = blueprint
+        if form is not None:
+            record["form"] = form
         self._bank.save(
             record, facilitator, f"standard setting {ident}: open ({len(chosen)} items)"
         )

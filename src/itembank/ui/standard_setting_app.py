@@ -1,6 +1,8 @@
 """The standard-setting app (Voila): judges rate each item, round by round, seeing only their own
-panel's spread between rounds; the facilitator opens exercises, sees both panels' results and a
-printable summary, and closes the exercise. State lives in plain Python; widgets only show it."""
+panel's spread between rounds, then enter their acceptable ranges; the facilitator opens
+exercises, sees both panels' results and a printable summary, closes the exercise and, as its
+chair after a first administration, compares the Angoff, Hofstee and Beuk pass marks and adopts
+one (standard_setting_compromise.py). State lives in plain Python; widgets only show it."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from itembank.bank import Bank
 from itembank.core.identity import member_for_login
 from itembank.core.render import reviewer_html
 from itembank.standard_setting.angoff import summary_text
+from itembank.ui.standard_setting_compromise import ChairBox, RangesBox
 from itembank.ui.widgets import Messages, button, css
 
 
@@ -87,6 +90,7 @@ class StandardSettingApp(Messages):
             button("Submit my ratings", button_style="success"), "ib-ss-submit"
         )
         self.submit_button.on_click(self._near(self.submit_message, self._submit))
+        self.ranges = RangesBox(bank)
         self.judge_box = w.VBox(
             [
                 w.HBox([self.exercise, self.start_button, self.start_message]),
@@ -95,6 +99,7 @@ class StandardSettingApp(Messages):
                 self.items_box,
                 self.submit_button,
                 self.submit_message,
+                self.ranges.root,
             ],
             layout=w.Layout(display="none"),
         )
@@ -131,6 +136,7 @@ class StandardSettingApp(Messages):
             self._near(self.results_message, lambda: self._close(self.fac_exercise.value))
         )
         self.summary = css(w.HTML(""), "ib-ss-summary")
+        self.chair = ChairBox(bank, lambda: self.fac_exercise.value)
         self.fac_box = w.VBox(
             [
                 w.HTML("<h3>Open an exercise</h3>"),
@@ -145,6 +151,7 @@ class StandardSettingApp(Messages):
                 w.HBox([self.fac_exercise, self.results_button, self.close_button]),
                 self.results_message,
                 self.summary,
+                self.chair.root,
             ],
             layout=w.Layout(display="none"),
         )
@@ -239,7 +246,10 @@ class StandardSettingApp(Messages):
             self.round_label.value = "You have rated every round of this exercise. Thank you."
             self.items_box.children = ()
             self.submit_button.layout.display = "none"
+            if exercise["status"] == "open":
+                self.ranges.show_for(person, str(exercise_id))
             return
+        self.ranges.root.layout.display = "none"
         self.submit_button.layout.display = ""
         self.round_label.value = (
             f"<strong>Round {round_no} of {exercise['rounds']}</strong>: for each item, "
@@ -339,6 +349,7 @@ class StandardSettingApp(Messages):
             self._say("Judges cannot facilitate: sign in as a judge.", "error")
             return
         self.person, self.role = person, "facilitator"
+        self.chair.chair = person
         self.signed.value = f"Facilitator: <strong>{html.escape(person)}</strong>"
         self.sign_in_box.layout.display = "none"
         self._say("")
