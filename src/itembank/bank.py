@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # the sections are imported when first used: `import itembank
     from itembank.checks.similarity import SimilarityIndex
     from itembank.forms.service import Forms
     from itembank.panels import Panels
+    from itembank.results.outcomes import LearningText
     from itembank.results.service import Results
     from itembank.review.service import Review
     from itembank.standard_setting.service import StandardSetting
@@ -328,7 +329,12 @@ class Bank:
             p: FileResult([Finding(*f) for f in fs], facts) for p, (fs, facts) in raw.items()
         }
         report = report_from(results, count)
-        report = Report(count, report.findings + self._duplicates(results, snapshot[1]))
+        report = Report(
+            count,
+            report.findings
+            + self._duplicates(results, snapshot[1])
+            + self._item_text(results, snapshot[1]),
+        )
         if signature is not None:
             self.store.write_cache(
                 {
@@ -360,6 +366,40 @@ class Bank:
         if key is not None:
             rows = [(f.path, f.pointer, f.code, f.severity, f.message) for f in found]
             self.store.write_cache({"key": key, "findings": rows}, "duplicates")
+        return found
+
+    def _item_text(self, results: dict[str, Any], blobs: dict[str, str]) -> list[Finding]:
+        """Learning points that share a run of words with live content (here, as it needs the
+        texts); reused while no item, case, scenario or learning point changed."""
+        import hashlib
+
+        from itembank.checks.learningrules import LIVE_KINDS, SHARED_WORDS, shared_item_text
+
+        kinds = {p: r.facts["kind"] for p, r in results.items() if r.facts and r.facts["valid"]}
+        points = sorted(p for p, k in kinds.items() if k == "learning_point")
+        if not points:
+            return []
+        live = sorted(p for p, k in kinds.items() if k in LIVE_KINDS)
+        key: str | None = None
+        if all(p in blobs for p in points + live):
+            digest = hashlib.sha256(f"item-text {SHARED_WORDS}\n".encode())
+            for relpath in points + live:
+                digest.update(f"{relpath}\0{blobs[relpath]}\n".encode())
+            key = digest.hexdigest()
+            cached = self.store.read_cache("itemtext")
+            if cached and cached.get("key") == key:
+                return [Finding(*f) for f in cached["findings"]]
+        records: dict[str, Record] = {}
+        for relpath in points + live:
+            with contextlib.suppress(ItembankError):
+                records[relpath] = self._load(relpath)
+        found = shared_item_text(
+            {p: records[p] for p in points if p in records},
+            [(kinds[p], records[p]) for p in live if p in records],
+        )
+        if key is not None:
+            rows = [(f.path, f.pointer, f.code, f.severity, f.message) for f in found]
+            self.store.write_cache({"key": key, "findings": rows}, "itemtext")
         return found
 
     def _signature(self, files: list[str], fingerprints: dict[str, str]) -> str | None:
@@ -427,7 +467,56 @@ class Bank:
             if linked is not None:
                 context[other] = analyse_file(other, linked, matcher).facts
         links = [f for f in check_bank(context) if f.path == relpath]
+        if kind == "learning_point":  # never live item content: checked against all of it
+            links += self._shared_with_live({relpath: record})
         return result.findings + links
+
+    def _shared_with_live(self, points: dict[str, Record]) -> list[Finding]:
+        from itembank.checks.learningrules import LIVE_KINDS, shared_item_text
+
+        live = [(kind, r) for kind in LIVE_KINDS for r in self.records(kind)]
+        return shared_item_text(points, live)
+
+    def learning_points(self, status: str | None = "approved") -> tuple[LearningText, ...]:
+        """Learning points as letters quote them, sorted by id: by default the approved ones
+        whose approval the review policy backs (approvals of the current text) and that share
+        no words with live content; `status=None` gives every readable one."""
+        from itembank.results.outcomes import LearningText
+
+        chosen = {
+            path_of(r, "learning_point"): r
+            for r in self.records("learning_point")
+            if status is None or r.get("status") == status
+        }
+        if status == "approved":
+            policy = self.settings["review_policy"]
+            from itembank.checks.analysis import FACTS
+
+            for relpath, record in list(chosen.items()):
+                reviews = [
+                    (str(r["id"]), FACTS["review"](r)) for r in self.reviews_of(record["id"])
+                ]
+                verdict = workflow.verdict_for(
+                    str(record["author"]),
+                    workflow.content_hash("learning_point", record),
+                    reviews,
+                    policy,
+                )
+                if not verdict.approved:
+                    del chosen[relpath]
+            for finding in self._shared_with_live(chosen):
+                chosen.pop(finding.path, None)
+        titles = {str(r.get("id")): str(r.get("title", r.get("id"))) for r in self.references()}
+        return tuple(
+            LearningText(
+                id=str(r["id"]),
+                title=str(r["title"]),
+                text=str(r["text"]),
+                standards=tuple(str(m["statement"]) for m in r["standards"]),
+                resources=tuple(titles.get(str(ref), str(ref)) for ref in r["references"]),
+            )
+            for r in sorted(chosen.values(), key=lambda r: str(r["id"]))
+        )
 
     def _linked_paths(self, record: Record, kind: str) -> list[str]:
         """The files a record's links are checked against (ids that are not ids are skipped:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from itembank.checks.currency import TermMatcher, status_on, term_findings
+from itembank.checks.learningrules import learning_point_facts, learning_point_rules
 from itembank.checks.statsrules import statistics_facts, statistics_rules
 from itembank.checks.structure import structural_findings
 from itembank.core.errors import InvalidIdError
@@ -377,6 +378,7 @@ def blueprint_rules(path: str, blueprint: dict[str, Any]) -> Iterator[Finding]:
 LOCAL_RULES: dict[str, Callable[[str, dict[str, Any]], Iterator[Finding]]] = {
     "item": item_rules,
     "scenario": scenario_rules,
+    "learning_point": learning_point_rules,
     "references": references_rules,
     "framework": framework_rules,
     "bank": bank_rules,
@@ -481,6 +483,7 @@ FACTS: dict[str, Callable[[dict[str, Any]], Facts]] = {
     "item": _item_facts,
     "stimulus": _stimulus_facts,
     "scenario": _scenario_facts,
+    "learning_point": learning_point_facts,
     "review": _review_facts,
     "blind_answer": lambda r: {
         "target": r["target"],
