@@ -381,9 +381,9 @@ class Bank:
             return []
         live = sorted(p for p, k in kinds.items() if k in LIVE_KINDS)
         key: str | None = None
-        if all(p in blobs for p in points + live):
+        if all(p in blobs for p in [*points, *live, "references.json"]):
             digest = hashlib.sha256(f"item-text {SHARED_WORDS}\n".encode())
-            for relpath in points + live:
+            for relpath in [*points, *live, "references.json"]:  # its titles are names
                 digest.update(f"{relpath}\0{blobs[relpath]}\n".encode())
             key = digest.hexdigest()
             cached = self.store.read_cache("itemtext")
@@ -396,6 +396,7 @@ class Bank:
         found = shared_item_text(
             {p: records[p] for p in points if p in records},
             [(kinds[p], records[p]) for p in live if p in records],
+            [str(r.get("title", "")) for r in self.references()],
         )
         if key is not None:
             rows = [(f.path, f.pointer, f.code, f.severity, f.message) for f in found]
@@ -475,7 +476,7 @@ class Bank:
         from itembank.checks.learningrules import LIVE_KINDS, shared_item_text
 
         live = [(kind, r) for kind in LIVE_KINDS for r in self.records(kind)]
-        return shared_item_text(points, live)
+        return shared_item_text(points, live, [str(r.get("title", "")) for r in self.references()])
 
     def learning_points(self, status: str | None = "approved") -> tuple[LearningText, ...]:
         """Learning points as letters quote them, sorted by id: by default the approved ones

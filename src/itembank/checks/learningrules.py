@@ -65,17 +65,47 @@ def learning_point_facts(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class _Names:
+    """Names of law and guidance (the reference catalogue's titles) as one word each: citing
+    'Working Together to Safeguard Children 2023' is naming a source, not copying an item."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.by_first: dict[str, list[list[str]]] = {}
+        for name in names:
+            parts = words(name)
+            if len(parts) > 1:
+                self.by_first.setdefault(parts[0], []).append(parts)
+        for found in self.by_first.values():
+            found.sort(key=len, reverse=True)
+
+    def words(self, text: str) -> list[str]:
+        found, out, i = words(text), [], 0
+        while i < len(found):
+            for name in self.by_first.get(found[i], ()):
+                if found[i : i + len(name)] == name:
+                    out.append(" ".join(name))
+                    i += len(name)
+                    break
+            else:
+                out.append(found[i])
+                i += 1
+        return out
+
+
 def shared_item_text(
     points: Mapping[str, Mapping[str, Any]],
     live: Iterable[tuple[str, Mapping[str, Any]]],
+    names: Iterable[str] = (),
     size: int = SHARED_WORDS,
 ) -> list[Finding]:
     """An error on each learning point (path -> record) for each live record ((kind, record):
     items, cases, scenarios) it shares a run of `size` words with: one finding per field of
-    the learning point and live record, quoting the longest shared run.
+    the learning point and live record, quoting the longest shared run. `names` (the reference
+    catalogue's titles) count as one word each.
 
     Linear in the live prose: only the learning points' runs are indexed (a bank has few), and
     each live text is read once against them."""
+    names_ = _Names(names)
     index: dict[tuple[str, ...], list[tuple[str, str, int]]] = {}
     texts: dict[tuple[str, str], list[str]] = {}
     for path, record in points.items():
@@ -83,7 +113,7 @@ def shared_item_text(
             value = record.get(field)
             if not isinstance(value, str):
                 continue
-            found = texts[(path, field)] = words(value)
+            found = texts[(path, field)] = names_.words(value)
             for i in range(len(found) - size + 1):
                 index.setdefault(tuple(found[i : i + size]), []).append((path, field, i))
     if not index:
@@ -94,7 +124,7 @@ def shared_item_text(
             continue
         ident = str(record.get("id", ""))
         for where, text in prose(record):
-            found = words(text)
+            found = names_.words(text)
             for i in range(len(found) - size + 1):
                 for path, field, at in index.get(tuple(found[i : i + size]), ()):
                     hits.setdefault((path, field, ident), (where, set()))[1].add(at)
@@ -102,12 +132,14 @@ def shared_item_text(
     for (path, field, ident), (where, starts) in sorted(hits.items()):
         start, length = _longest_run(sorted(starts))
         passage = " ".join(texts[(path, field)][start : start + length + size - 1])
+        count = len(passage.split())
         out.append(
             error(
                 path,
                 f"/{field}",
                 "item-text",
-                f'Shares {length + size - 1} words with {ident} ({where}): "{passage}". '
+                f'Shares {count} words with {ident} ({where}): "{passage}" (compared without '
+                "case or punctuation). "
                 "Letters quote learning points to candidates, so they must never contain live "
                 "item content: rewrite this in your own words, as advice, not as the question "
                 "or its answer.",
