@@ -355,3 +355,25 @@ def test_review_app_shows_a_learning_point_with_its_criteria_and_no_blind_step(
     assert "stays in review (1 of 2 approvals" in app.message.value, app.message.value
     assert git(valid_bank, "log", "-1", "--format=%an|%s").strip() == (
         "Rita Reviewer|LP-0001: approve (review by Rita Reviewer)")
+
+
+def test_a_no_on_item_content_blocks_approval_in_the_sample_bank(sample_bank_rw: Path) -> None:
+    amara, helen, ruth = ("Amara Okafor <amara.okafor@example.org>",
+                          "Helen Marsh <helen.marsh@example.org>",
+                          "Ruth Adeyemi <ruth.adeyemi@example.org>")
+    bank = open_bank(sample_bank_rw)
+    record = bank.authoring.new_learning_point(
+        amara, title="Weighing significant harm", text=TEXT, roles=["practitioner"],
+        standards=[{"framework": "pqs-practitioner-2018", "statement": "PR-08", "primary": True}],
+        references=["children-act-1989"])
+    assert record["id"] == "LP-0015"
+    bank.save(record, author=amara)
+    bank.save({**record, "status": "in_review"}, author=amara)
+    seen = bank.review.open("LP-0015", helen).seen
+    bank.review.submit("LP-0015", ReviewAnswers(seen, {**YES, "no_item_content": "no"},
+                                                "approve", comment="Too close to GK-0020."),
+                       helen, when=WHEN)
+    outcome = bank.review.submit("LP-0015", ReviewAnswers(seen, YES, "approve"), ruth,
+                                 when=WHEN.replace(minute=1))
+    assert (outcome.status, outcome.approvals) == (None, 2)  # two approvals, one blocking 'no'
+    assert bank.get("LP-0015")["status"] == "in_review"
