@@ -46,6 +46,7 @@ from itembank.storage import Commit, GitStore, Kept, UnreadableFileError
 
 if TYPE_CHECKING:  # the sections are imported when first used: `import itembank` stays light
     from itembank.authoring.service import Authoring
+    from itembank.checks.learningrules import LiveText
     from itembank.checks.similarity import SimilarityIndex
     from itembank.forms.service import Forms
     from itembank.panels import Panels
@@ -89,6 +90,7 @@ class Bank:
         #: the person's version) when the file changed since. Shared with the sections.
         self._bases: dict[str, str | None] = {}
         self._similarity: SimilarityIndex | None = None
+        self._live_text: LiveText | None = None  # live prose, for learning points' checks
 
     # Each section is made (and its room imported) when first used, so a command that only
     # validates never imports the solver, the exporters or the similarity index.
@@ -205,7 +207,7 @@ class Bank:
             relpath = path_for(kind, ident)
             if self.store.exists(relpath):
                 return self._load(relpath)
-        raise UnknownIdError(f"No item, stimulus or scenario has the id {ident}.")
+        raise UnknownIdError(f"No item, case, scenario or learning point has the id {ident}.")
 
     def get_record(self, kind: str, ident: str = "", parent: str | None = None) -> Record:
         """Any record by kind and id(s)."""
@@ -238,7 +240,7 @@ class Bank:
             relpath = path_for(kind, ident)
             if self.store.exists(relpath):
                 return self.store.history(relpath)
-        raise UnknownIdError(f"No item, stimulus or scenario has the id {ident}.")
+        raise UnknownIdError(f"No item, case, scenario or learning point has the id {ident}.")
 
     def versions(self, ident: str) -> list[tuple[Commit, Record]]:
         """Every committed version of a record, newest first."""
@@ -256,7 +258,7 @@ class Bank:
             relpath = path_for(kind, ident)
             if self.store.exists(relpath):
                 return relpath
-        raise UnknownIdError(f"No item, stimulus or scenario has the id {ident}.")
+        raise UnknownIdError(f"No item, case, scenario or learning point has the id {ident}.")
 
     def identity(self, explicit: str | None = None) -> str:
         """Who is working: explicit, else JUPYTERHUB_USER, else git config (IdentityError)."""
@@ -473,10 +475,15 @@ class Bank:
         return result.findings + links
 
     def _shared_with_live(self, points: dict[str, Record]) -> list[Finding]:
-        from itembank.checks.learningrules import LIVE_KINDS, shared_item_text
+        """Learning points that share a run of words with live content; the live prose is read
+        once per Bank and save (a writer's checks run as they type)."""
+        from itembank.checks.learningrules import LIVE_KINDS, LiveText
 
-        live = [(kind, r) for kind in LIVE_KINDS for r in self.records(kind)]
-        return shared_item_text(points, live, [str(r.get("title", "")) for r in self.references()])
+        if self._live_text is None:
+            live = [(kind, r) for kind in LIVE_KINDS for r in self.records(kind)]
+            names = [str(r.get("title", "")) for r in self.references()]
+            self._live_text = LiveText(live, names)
+        return self._live_text.findings(points)
 
     def learning_points(self, status: str | None = "approved") -> tuple[LearningText, ...]:
         """Learning points as letters quote them, sorted by id: by default the approved ones
@@ -592,6 +599,8 @@ class Bank:
             else:
                 self._bases[relpath] = canonical.git_blob_sha(written)
         self._similarity = None
+        if not all(p.startswith("learning_points/") for p in changes):  # live prose changed
+            self._live_text = None
         return sha
 
     def kept(self, ident: str | None = None) -> list[Kept]:

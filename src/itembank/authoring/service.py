@@ -338,6 +338,7 @@ class Authoring:
         for relpath, written in changes.items():
             self._bank._bases[relpath] = canonical.git_blob_sha(written)
         self._bank._similarity = None
+        self._bank._live_text = None
         return result
 
     def _check_import(
