@@ -377,3 +377,19 @@ def test_a_no_on_item_content_blocks_approval_in_the_sample_bank(sample_bank_rw:
                                  when=WHEN.replace(minute=1))
     assert (outcome.status, outcome.approvals) == (None, 2)  # two approvals, one blocking 'no'
     assert bank.get("LP-0015")["status"] == "in_review"
+
+
+def test_a_broken_learning_point_file_is_left_out_not_a_crash(valid_bank: Path) -> None:
+    bank = open_bank(valid_bank)
+    bank.save(point(), author=WENDY)
+    broken = point(id="LP-0002")
+    del broken["text"]
+    (valid_bank / "learning_points" / "LP-0002.json").write_text(json.dumps(broken))
+    (valid_bank / "learning_points" / "LP-0003.json").write_text("{not json")
+    git(valid_bank, "add", "-A")
+    git(valid_bank, "commit", "-q", "-m", "by hand")
+    bank = open_bank(valid_bank)
+    assert [t.id for t in bank.learning_points(None)] == ["LP-0001"]
+    assert {(f.path, f.code) for f in bank.validate().errors} == {
+        ("learning_points/LP-0002.json", "missing-field"),
+        ("learning_points/LP-0003.json", "malformed-json")}

@@ -488,13 +488,15 @@ class Bank:
     def learning_points(self, status: str | None = "approved") -> tuple[LearningText, ...]:
         """Learning points as letters quote them, sorted by id: by default the approved ones
         whose approval the review policy backs (approvals of the current text) and that share
-        no words with live content; `status=None` gives every readable one."""
+        no words with live content; `status=None` gives every valid one (a file with schema
+        errors is left out: validate names it)."""
         from itembank.results.outcomes import LearningText
 
+        valid = {p for p, f in self.facts().items() if f["kind"] == "learning_point" and f["valid"]}
         chosen = {
-            path_of(r, "learning_point"): r
-            for r in self.records("learning_point")
-            if status is None or r.get("status") == status
+            relpath: self._load(relpath)
+            for relpath in sorted(valid)
+            if status is None or self._load(relpath).get("status") == status
         }
         if status == "approved":
             policy = self.settings["review_policy"]
