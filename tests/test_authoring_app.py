@@ -23,8 +23,11 @@ def test_my_items_lists_status_and_comments_to_address(sample_bank_rw: Path) -> 
     row = frame[frame["id"] == "GK-0018"].iloc[0]
     assert row["status"] == "changes_requested" and "distractors" in row["comments"]
     assert set(frame["id"]) == {i for i in app.my_items.choice.options}
-    assert all(json.loads((sample_bank_rw / "items" / f"{i}.json").read_text())["author"]
+    folder = {"GK": "items", "AK": "items", "LP": "learning_points"}  # writers' learning points too
+    assert all(json.loads((sample_bank_rw / folder[i[:2]] / f"{i}.json").read_text())["author"]
                == item["author"] for i in frame["id"])
+    assert set(frame[frame["format"] == "learning_point"]["id"]) == {
+        "LP-0002", "LP-0006", "LP-0010", "LP-0014"}
     app.my_items.choice.value = "GK-0018"
     app.my_items.open_button.click()
     assert app.editor.record["id"] == "GK-0018" and app.tabs.selected_index == 0

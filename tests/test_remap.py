@@ -137,13 +137,16 @@ def test_mappings_are_not_part_of_the_approved_content() -> None:
     assert content_hash("item", {**record, "stem": record["stem"] + " "}) != before
 
 
+FOLDERS = {"GK": "items", "AK": "items", "CS": "stimuli", "LP": "learning_points"}
+
+
 def expected_additions(bank: Path) -> dict[str, list[str]]:
     """By hand from the files: each practitioner record's new ECS statements, in its own order
     (primary first), for records whose standards stay within the limit of 6."""
     pqs = json.loads((bank / "standards" / f"{PQS}.json").read_text(encoding="utf-8"))
     table = {m["from"]: m["to"] for m in pqs["crosswalk"]["mappings"]}
     out = {}
-    for folder in ("items", "stimuli", "scenarios"):
+    for folder in ("items", "stimuli", "scenarios", "learning_points"):
         for ident, r in read(bank, folder).items():
             roles = r.get("roles") or [r.get("role")]
             old = [m for m in r["standards"] if m["framework"] == PQS]
@@ -189,7 +192,7 @@ def test_remap_end_to_end_on_a_copy_of_the_sample_bank(sample_bank_rw: Path) -> 
                    "by its crosswalk"]
     changed = git(repo, "diff", "--name-only", head, "HEAD").split()
     assert sorted(changed) == sorted(
-        f"item_bank/{'items' if i[:2] in ('GK', 'AK') else 'stimuli'}/{i}.json"
+        f"item_bank/{FOLDERS[i[:2]]}/{i}.json"
         for i in expected if i != "GK-0001")
 
     items = read(sample_bank_rw, "items")

@@ -137,3 +137,20 @@ def test_blueprints_model_the_live_assessment(sample_bank_copy: Path, blueprint:
         ("general", 18, None), ("applied", 12, 1)]
     capacity = open_bank(sample_bank_copy).coverage(blueprint=blueprint).blueprint
     assert capacity is not None and capacity.forms_upper_bound >= 1
+
+
+def test_learning_points_one_per_practitioner_statement_each_approved_by_two(
+        sample_bank_copy: Path) -> None:
+    points = records("learning_points")
+    assert 12 <= len(points) <= 15
+    primary = {p["standards"][0]["statement"] for p in points}
+    assert primary == {f"PR-{n:02d}" for n in range(1, 11)}
+    approvals: dict[str, set[str]] = defaultdict(set)
+    for review in records("reviews"):
+        if review.get("decision") == "approve":
+            approvals[review["target"]].add(review["reviewer"])
+    assert all(p["status"] == "approved" for p in points)
+    assert all(len(approvals[p["id"]] - {p["author"]}) >= 2 for p in points)
+    letters = open_bank(sample_bank_copy).learning_points()
+    assert [t.id for t in letters] == [f"LP-{n:04d}" for n in range(1, len(points) + 1)]
+    assert all(t.resources and t.standards for t in letters)

@@ -46,9 +46,11 @@ from itembank.storage import Commit, GitStore, Kept, UnreadableFileError
 
 if TYPE_CHECKING:  # the sections are imported when first used: `import itembank` stays light
     from itembank.authoring.service import Authoring
+    from itembank.checks.learningrules import LiveText
     from itembank.checks.similarity import SimilarityIndex
     from itembank.forms.service import Forms
     from itembank.panels import Panels
+    from itembank.results.outcomes import LearningText
     from itembank.results.service import Results
     from itembank.review.service import Review
     from itembank.standard_setting.service import StandardSetting
@@ -88,6 +90,7 @@ class Bank:
         #: the person's version) when the file changed since. Shared with the sections.
         self._bases: dict[str, str | None] = {}
         self._similarity: SimilarityIndex | None = None
+        self._live_text: LiveText | None = None  # live prose, for learning points' checks
 
     # Each section is made (and its room imported) when first used, so a command that only
     # validates never imports the solver, the exporters or the similarity index.
@@ -206,7 +209,7 @@ class Bank:
             relpath = path_for(kind, ident)
             if self.store.exists(relpath):
                 return self._load(relpath)
-        raise UnknownIdError(f"No item, stimulus or scenario has the id {ident}.")
+        raise UnknownIdError(f"No item, case, scenario or learning point has the id {ident}.")
 
     def get_record(self, kind: str, ident: str = "", parent: str | None = None) -> Record:
         """Any record by kind and id(s)."""
@@ -239,7 +242,7 @@ class Bank:
             relpath = path_for(kind, ident)
             if self.store.exists(relpath):
                 return self.store.history(relpath)
-        raise UnknownIdError(f"No item, stimulus or scenario has the id {ident}.")
+        raise UnknownIdError(f"No item, case, scenario or learning point has the id {ident}.")
 
     def versions(self, ident: str) -> list[tuple[Commit, Record]]:
         """Every committed version of a record, newest first."""
@@ -257,7 +260,7 @@ class Bank:
             relpath = path_for(kind, ident)
             if self.store.exists(relpath):
                 return relpath
-        raise UnknownIdError(f"No item, stimulus or scenario has the id {ident}.")
+        raise UnknownIdError(f"No item, case, scenario or learning point has the id {ident}.")
 
     def identity(self, explicit: str | None = None) -> str:
         """Who is working: explicit, else JUPYTERHUB_USER, else git config (IdentityError)."""
@@ -330,7 +333,12 @@ class Bank:
             p: FileResult([Finding(*f) for f in fs], facts) for p, (fs, facts) in raw.items()
         }
         report = report_from(results, count)
-        report = Report(count, report.findings + self._duplicates(results, snapshot[1]))
+        report = Report(
+            count,
+            report.findings
+            + self._duplicates(results, snapshot[1])
+            + self._item_text(results, snapshot[1]),
+        )
         if signature is not None:
             self.store.write_cache(
                 {
@@ -362,6 +370,41 @@ class Bank:
         if key is not None:
             rows = [(f.path, f.pointer, f.code, f.severity, f.message) for f in found]
             self.store.write_cache({"key": key, "findings": rows}, "duplicates")
+        return found
+
+    def _item_text(self, results: dict[str, Any], blobs: dict[str, str]) -> list[Finding]:
+        """Learning points that share a run of words with live content (here, as it needs the
+        texts); reused while no item, case, scenario or learning point changed."""
+        import hashlib
+
+        from itembank.checks.learningrules import LIVE_KINDS, SHARED_WORDS, shared_item_text
+
+        kinds = {p: r.facts["kind"] for p, r in results.items() if r.facts and r.facts["valid"]}
+        points = sorted(p for p, k in kinds.items() if k == "learning_point")
+        if not points:
+            return []
+        live = sorted(p for p, k in kinds.items() if k in LIVE_KINDS)
+        key: str | None = None
+        if all(p in blobs for p in [*points, *live, "references.json"]):
+            digest = hashlib.sha256(f"item-text {SHARED_WORDS}\n".encode())
+            for relpath in [*points, *live, "references.json"]:  # its titles are names
+                digest.update(f"{relpath}\0{blobs[relpath]}\n".encode())
+            key = digest.hexdigest()
+            cached = self.store.read_cache("itemtext")
+            if cached and cached.get("key") == key:
+                return [Finding(*f) for f in cached["findings"]]
+        records: dict[str, Record] = {}
+        for relpath in points + live:
+            with contextlib.suppress(ItembankError):
+                records[relpath] = self._load(relpath)
+        found = shared_item_text(
+            {p: records[p] for p in points if p in records},
+            [(kinds[p], records[p]) for p in live if p in records],
+            [str(r.get("title", "")) for r in self.references()],
+        )
+        if key is not None:
+            rows = [(f.path, f.pointer, f.code, f.severity, f.message) for f in found]
+            self.store.write_cache({"key": key, "findings": rows}, "itemtext")
         return found
 
     def _signature(self, files: list[str], fingerprints: dict[str, str]) -> str | None:
@@ -429,7 +472,63 @@ class Bank:
             if linked is not None:
                 context[other] = analyse_file(other, linked, matcher).facts
         links = [f for f in check_bank(context) if f.path == relpath]
+        if kind == "learning_point":  # never live item content: checked against all of it
+            links += self._shared_with_live({relpath: record})
         return result.findings + links
+
+    def _shared_with_live(self, points: dict[str, Record]) -> list[Finding]:
+        """Learning points that share a run of words with live content; the live prose is read
+        once per Bank and save (a writer's checks run as they type)."""
+        from itembank.checks.learningrules import LIVE_KINDS, LiveText
+
+        if self._live_text is None:
+            live = [(kind, r) for kind in LIVE_KINDS for r in self.records(kind)]
+            names = [str(r.get("title", "")) for r in self.references()]
+            self._live_text = LiveText(live, names)
+        return self._live_text.findings(points)
+
+    def learning_points(self, status: str | None = "approved") -> tuple[LearningText, ...]:
+        """Learning points as letters quote them, sorted by id: by default the approved ones
+        whose approval the review policy backs (approvals of the current text) and that share
+        no words with live content; `status=None` gives every valid one (a file with schema
+        errors is left out: validate names it)."""
+        from itembank.results.outcomes import LearningText
+
+        valid = {p for p, f in self.facts().items() if f["kind"] == "learning_point" and f["valid"]}
+        chosen = {
+            relpath: self._load(relpath)
+            for relpath in sorted(valid)
+            if status is None or self._load(relpath).get("status") == status
+        }
+        if status == "approved":
+            policy = self.settings["review_policy"]
+            from itembank.checks.analysis import FACTS
+
+            for relpath, record in list(chosen.items()):
+                reviews = [
+                    (str(r["id"]), FACTS["review"](r)) for r in self.reviews_of(record["id"])
+                ]
+                verdict = workflow.verdict_for(
+                    str(record["author"]),
+                    workflow.content_hash("learning_point", record),
+                    reviews,
+                    policy,
+                )
+                if not verdict.approved:
+                    del chosen[relpath]
+            for finding in self._shared_with_live(chosen):
+                chosen.pop(finding.path, None)
+        titles = {str(r.get("id")): str(r.get("title", r.get("id"))) for r in self.references()}
+        return tuple(
+            LearningText(
+                id=str(r["id"]),
+                title=str(r["title"]),
+                text=str(r["text"]),
+                standards=tuple(str(m["statement"]) for m in r["standards"]),
+                resources=tuple(titles.get(str(ref), str(ref)) for ref in r["references"]),
+            )
+            for r in sorted(chosen.values(), key=lambda r: str(r["id"]))
+        )
 
     def _linked_paths(self, record: Record, kind: str) -> list[str]:
         """The files a record's links are checked against (ids that are not ids are skipped:
@@ -504,6 +603,8 @@ class Bank:
             else:
                 self._bases[relpath] = canonical.git_blob_sha(written)
         self._similarity = None
+        if not all(p.startswith("learning_points/") for p in changes):  # live prose changed
+            self._live_text = None
         return sha
 
     def kept(self, ident: str | None = None) -> list[Kept]:

@@ -31,7 +31,7 @@ from itembank.core.errors import (
 from itembank.core.findings import DEFERRED_CODES, Finding, error, warning
 from itembank.core.identity import check_person
 from itembank.core.ids import check_id, is_id, slugify
-from itembank.core.layout import kind_of, path_for, path_of
+from itembank.core.layout import CONTENT_FOLDERS, CONTENT_KINDS, kind_of, path_for, path_of
 from itembank.core.parsing import parse_record
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class Authoring:
             int(p.rsplit("-", 1)[1].split(".")[0])
             for p in paths
             if p.split("/")[-1].startswith(prefix + "-")
-            and p.split("/")[0] in ("items", "stimuli", "scenarios")
+            and p.split("/")[0] in CONTENT_FOLDERS.values()
             and p.rsplit("-", 1)[1].split(".")[0].isdigit()
         ]
         return f"{prefix}-{max(used, default=0) + 1:0{digits}d}"
@@ -155,11 +155,7 @@ class Authoring:
         crosswalk; with `apply`, save every accepted proposal in ONE commit by `author` (the
         maintainer). Mappings are outside the approved content hash, so approvals stay valid."""
         walk = crosswalk_between(self._bank.frameworks(), source, target)
-        records = [
-            (kind, record)
-            for kind in ("item", "stimulus", "scenario")
-            for record in self._bank.records(kind)
-        ]
+        records = [(kind, record) for kind in CONTENT_KINDS for record in self._bank.records(kind)]
         plan = plan_remap(records, walk, replace, skip)
         if typos := unknown_skips(plan, skip):
             raise RemapError(
@@ -201,15 +197,36 @@ class Authoring:
         plan.commit = self._bank.save_many(changed, author, message, kinds=kinds)
         return plan
 
+    def new_learning_point(self, author: str, **fields: Any) -> Record:
+        """A new learning point (the next free LP id) as a draft by `author`, with `fields`
+        (title, text, roles, standards, references, tags) filled in: save it with bank.save."""
+        record: Record = {
+            "schema_version": "1.0",
+            "id": self.next_id("LP", owner=author),
+            "title": "",
+            "roles": [],
+            "standards": [],
+            "text": "",
+            "references": [],
+            "author": check_person(author),
+            "status": "draft",
+            "tags": [],
+        }
+        record.update(fields)
+        return record
+
     def items_by(self, author: str) -> list[dict[str, Any]]:
-        """One row per item this person wrote: status, last change, open review comments."""
+        """One row per item and learning point this person wrote: status, last change, open
+        review comments (a learning point's 'format' is learning_point, its 'stem' the title)."""
         rows = []
         email = author.rsplit("<", 1)[-1].rstrip(">").strip().lower()
-        for item in self._bank.items():
+        points = sorted(self._bank.records("learning_point"), key=lambda r: str(r.get("id", "")))
+        for item in [*self._bank.items(), *points]:
             if str(item.get("author", "")).lower().rsplit("<", 1)[-1].rstrip(">") != email:
                 continue
             ident = str(item["id"])
-            last = self._store.history(path_for("item", ident))[:1]
+            kind = "item" if "stem" in item else "learning_point"
+            last = self._store.history(path_for(kind, ident))[:1]
             comments = [
                 f"{str(r['reviewer']).split('<')[0].strip()}: {r['comment']}"
                 for r in sorted(self._bank.reviews_of(ident), key=lambda r: str(r["submitted"]))
@@ -219,8 +236,8 @@ class Authoring:
                 {
                     "id": ident,
                     "status": item.get("status"),
-                    "format": item.get("format"),
-                    "stem": str(item.get("stem", ""))[:80],
+                    "format": item.get("format", kind),
+                    "stem": str(item.get("stem", item.get("title", "")))[:80],
                     "last_change": last[0].date[:10] if last else "",
                     "comments": " | ".join(comments[-2:]),
                 }
@@ -321,6 +338,7 @@ class Authoring:
         for relpath, written in changes.items():
             self._bank._bases[relpath] = canonical.git_blob_sha(written)
         self._bank._similarity = None
+        self._bank._live_text = None
         return result
 
     def _check_import(

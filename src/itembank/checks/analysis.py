@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from itembank.checks.currency import TermMatcher, status_on, term_findings
+from itembank.checks.learningrules import learning_point_facts, learning_point_rules
 from itembank.checks.passmarkrules import (
     adoption_facts,
     adoption_rules,
@@ -383,6 +384,7 @@ def blueprint_rules(path: str, blueprint: dict[str, Any]) -> Iterator[Finding]:
 LOCAL_RULES: dict[str, Callable[[str, dict[str, Any]], Iterator[Finding]]] = {
     "item": item_rules,
     "scenario": scenario_rules,
+    "learning_point": learning_point_rules,
     "references": references_rules,
     "framework": framework_rules,
     "bank": bank_rules,
@@ -489,6 +491,7 @@ FACTS: dict[str, Callable[[dict[str, Any]], Facts]] = {
     "item": _item_facts,
     "stimulus": _stimulus_facts,
     "scenario": _scenario_facts,
+    "learning_point": learning_point_facts,
     "review": _review_facts,
     "blind_answer": lambda r: {
         "target": r["target"],

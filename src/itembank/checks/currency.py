@@ -98,6 +98,12 @@ def _strings(value: Any, parts: tuple[object, ...] = ()) -> Iterator[tuple[str, 
             yield from _strings(sub, (*parts, index))
 
 
+def prose(record: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Every prose string of a record with its JSON pointer (ids and metadata are skipped):
+    what a candidate, actor or reviewer reads."""
+    return _strings(dict(record))
+
+
 def term_findings(relpath: str, record: Mapping[str, Any], matcher: TermMatcher) -> list[Finding]:
     """A warning for each flagged term in the record's prose, unless the record exempts it."""
     if matcher.regex is None:

@@ -82,6 +82,12 @@ def _numbers(words: list[str]) -> list[str]:
 _TENS_DIGITS = frozenset(str(n) for n in _TENS.values())
 
 
+def words(text: str) -> list[str]:
+    """A text's words, lower case, number words as digits: what two texts share however they
+    are cased, punctuated, emphasised (Markdown) or numbered."""
+    return _numbers(_WORD.findall(text.lower()))
+
+
 def _stem(word: str) -> str:
     """A crude stem (the first six letters of the word without a plural or -ing/-ed ending):
     enough for 'protected'/'protection' to meet, and cheap at 50,000 items."""

@@ -21,7 +21,12 @@ from itembank.checks.bankindex import BankIndex, Facts
 from itembank.core.findings import Finding, error, pointer
 from itembank.core.layout import CONTENT_KINDS
 
-KIND_NAMES = {"item": "item", "stimulus": "case", "scenario": "scenario"}
+KIND_NAMES = {
+    "item": "item",
+    "stimulus": "case",
+    "scenario": "scenario",
+    "learning_point": "learning point",
+}
 
 
 def standard_roles(index: BankIndex) -> Iterator[Finding]:

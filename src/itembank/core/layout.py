@@ -1,6 +1,7 @@
 """Where each kind of record lives in a bank, and which id its path implies.
 
 A bank is a folder: bank.json, references.json, standards/, items/, stimuli/, scenarios/,
+learning_points/ (reviewed development suggestions that candidate letters quote),
 reviews/<TARGET>/<review>.json, reviews/<TARGET>/blind/<blind answer>.json,
 standard_setting/<exercise>/(exercise.json|ratings/<id>.json|ranges/<id>.json|adopted/<form>.json),
 blueprints/,
@@ -35,6 +36,7 @@ _RULES: list[tuple[re.Pattern[str], str, str, str | None]] = [
     (re.compile(r"^items/(?P<id>[^/]+)\.json$"), "item", "content_id", None),
     (re.compile(r"^stimuli/(?P<id>[^/]+)\.json$"), "stimulus", "content_id", None),
     (re.compile(r"^scenarios/(?P<id>[^/]+)\.json$"), "scenario", "content_id", None),
+    (re.compile(r"^learning_points/(?P<id>[^/]+)\.json$"), "learning_point", "content_id", None),
     (
         re.compile(r"^reviews/(?P<parent>[^/]+)/blind/(?P<id>[^/]+)\.json$"),
         "blind_answer",
@@ -77,7 +79,15 @@ _RULES: list[tuple[re.Pattern[str], str, str, str | None]] = [
 ]
 
 #: Kinds whose records go through review and have a workflow status.
-CONTENT_KINDS = ("item", "stimulus", "scenario")
+CONTENT_KINDS = ("item", "stimulus", "scenario", "learning_point")
+
+#: The folder of each content kind (content ids share one namespace across them).
+CONTENT_FOLDERS = {
+    "item": "items",
+    "stimulus": "stimuli",
+    "scenario": "scenarios",
+    "learning_point": "learning_points",
+}
 
 
 def locate(relpath: str) -> Location | None:
@@ -110,8 +120,7 @@ def path_for(kind: str, ident: str = "", parent: str | None = None) -> str:
         folder = "standards" if kind == "framework" else "blueprints"
         return f"{folder}/{check_id('slug', ident)}.json"
     if kind in CONTENT_KINDS:
-        folder = {"item": "items", "stimulus": "stimuli", "scenario": "scenarios"}[kind]
-        return f"{folder}/{check_id('content_id', ident)}.json"
+        return f"{CONTENT_FOLDERS[kind]}/{check_id('content_id', ident)}.json"
     if kind == "review":
         return f"reviews/{check_id('content_id', parent)}/{check_id('review_id', ident)}.json"
     if kind == "blind_answer":
@@ -146,6 +155,8 @@ def kind_of(record: dict[str, Any]) -> str:
         return "scenario"
     if "text" in keys and "items" in keys:
         return "stimulus"
+    if "text" in keys and "standards" in keys and "references" in keys and "title" in keys:
+        return "learning_point"
     if "response" in keys and "target" in keys:
         return "blind_answer"
     if "decision" in keys and "target" in keys:

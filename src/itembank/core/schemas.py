@@ -27,6 +27,7 @@ SCHEMA_FILES = {
     "item": "item.schema.json",
     "stimulus": "stimulus.schema.json",
     "scenario": "scenario.schema.json",
+    "learning_point": "learning_point.schema.json",
     "review": "review.schema.json",
     "blind_answer": "blind_answer.schema.json",
     "exercise": "standard_setting_exercise.schema.json",

@@ -34,6 +34,9 @@ HASHED_FIELDS: Mapping[str, tuple[str, ...]] = {
         "written",
         "marking_scheme",
     ),
+    # a learning point's words reach candidates' letters: its title, text and the resources it
+    # suggests (mappings stay outside, as for items, so a remap keeps approvals)
+    "learning_point": ("title", "text", "references"),
 }
 
 #: Review criteria that apply to each kind of content.
@@ -48,6 +51,15 @@ CRITERIA: Mapping[str, tuple[str, ...]] = {
     ),
     "stimulus": ("maps_to_standard", "clear", "fair", "current", "realistic"),
     "scenario": ("maps_to_standard", "clear", "fair", "current", "realistic", "marking_scheme"),
+    # no key, so no blind answer: is the advice right, usable, fair, free of live item content?
+    "learning_point": (
+        "accurate",
+        "maps_to_standard",
+        "actionable",
+        "fair",
+        "no_item_content",
+        "plain_english",
+    ),
 }
 
 

@@ -67,6 +67,8 @@ class LearningText:
     title: str
     text: str
     standards: tuple[str, ...]  # framework statement ids it serves, e.g. ("PR-05",)
+    #: suggested learning: the titles of the references it points to (references.json)
+    resources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

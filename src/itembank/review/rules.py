@@ -30,6 +30,12 @@ CRITERION_TEXT: Mapping[str, str] = {
     "current": "It is current: law, guidance and terms are up to date",
     "realistic": "The case material is realistic for practice in England",
     "marking_scheme": "The marking scheme is clear and rewards the practice the standards describe",
+    "accurate": "The advice is accurate under current law and guidance in England",
+    "actionable": "It is specific and practical: a candidate knows what to revisit, practise or "
+    "discuss",
+    "no_item_content": "It contains no live item content (no question, option or rationale, "
+    "quoted or paraphrased)",
+    "plain_english": "It is in plain English a candidate can act on without help",
 }
 #: Where a decision sends the content (approval only once the policy is met).
 NEXT_STATUS = {"request_changes": "changes_requested", "reject": "rejected"}

@@ -56,7 +56,7 @@ class Review:
             relpath = path_for(kind, ident)
             if self._store.exists(relpath):
                 return kind, relpath
-        raise UnknownIdError(f"No item, stimulus or scenario has the id {ident}.")
+        raise UnknownIdError(f"No item, case, scenario or learning point has the id {ident}.")
 
     def queue(self, reviewer: str) -> list[QueueEntry]:
         """Content in review for this reviewer's panel (the roles the panel covers in bank.json;

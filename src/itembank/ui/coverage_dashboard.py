@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as w
 
 from itembank.bank import Bank
-from itembank.core.layout import path_for
+from itembank.core.layout import CONTENT_KINDS, path_for
 from itembank.ui.maintenance import coverage_heatmap, figure_png
 from itembank.ui.widgets import css
 
@@ -140,7 +140,7 @@ class CoverageDashboard:
     def _draw_waiting(self) -> None:
         rows = []
         for f in self.bank.facts().values():
-            if f["kind"] not in ("item", "stimulus", "scenario") or not f["valid"]:
+            if f["kind"] not in CONTENT_KINDS or not f["valid"]:
                 continue
             if f["status"] != "in_review":
                 continue

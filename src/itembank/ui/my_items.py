@@ -1,5 +1,6 @@
-"""What a writer sees of their own work: 'My items' (status, last change, review comments to
-address) and an item's history with what changed between two versions, in words."""
+"""What a writer sees of their own work: 'My items' (items and learning points: status, last
+change, review comments to address) and an item's history with what changed between two
+versions, in words."""
 
 from __future__ import annotations
 
@@ -20,8 +21,16 @@ from itembank.ui.widgets import css
 class MyItems:
     """A table of the writer's items: status, last change, review comments to address."""
 
-    def __init__(self, bank: Bank, editor: ItemEditor, go_to_editor: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        bank: Bank,
+        editor: ItemEditor,
+        go_to_editor: Callable[[], None],
+        open_learning_point: Callable[[str], None] | None = None,
+    ) -> None:
         self.bank, self.editor, self.go_to_editor = bank, editor, go_to_editor
+        self.open_learning_point = open_learning_point
+        self.kinds: dict[str, str] = {}  # id -> format ("learning_point" opens in its own tab)
         self.table = css(w.HTML(), "ib-my-items")
         self.choice = css(w.Dropdown(description="Item"), "ib-my-items-choice")
         self.open_button = css(
@@ -52,9 +61,13 @@ class MyItems:
         else:
             self.table.value = frame.to_html(index=False, escape=True, border=0)
         self.choice.options = list(frame["id"]) if not frame.empty else []
+        self.kinds = dict(zip(frame["id"], frame["format"], strict=True))
 
     def open(self) -> None:
-        if self.choice.value:
+        if self.choice.value and self.kinds.get(self.choice.value) == "learning_point":
+            if self.open_learning_point is not None:
+                self.open_learning_point(str(self.choice.value))
+        elif self.choice.value:
             self.editor.request(lambda: self.editor.open(self.choice.value))
             self.go_to_editor()
 

@@ -24,6 +24,7 @@ from itembank.review.rules import (
     answer_words,
     option_ids,
 )
+from itembank.ui.learning_editor import learning_point_html
 from itembank.ui.review_model import ALL, ReviewModel, scenario_html
 from itembank.ui.statistics_view import statistics_html
 from itembank.ui.widgets import Messages, css
@@ -37,6 +38,7 @@ FORMAT_NAMES = {
     "multiple_true_false": "multiple true/false",
     "scenario": "simulation scenario",
     "stimulus": "case",
+    "learning_point": "learning point",
 }
 
 
@@ -217,11 +219,14 @@ class ReviewApp(Messages):
                 self._show_blind(self.model.blind)
                 self._show_key(ticket, self.model.matched(), again=True)
         else:
-            body = (
-                scenario_html(ticket.record)
-                if ticket.kind == "scenario"
-                else markdown_html(ticket.record.get("text", ""))
-            )
+            if ticket.kind == "scenario":
+                body = scenario_html(ticket.record)
+            elif ticket.kind == "learning_point":  # no key: nothing to answer blind
+                refs = self.model.bank.references()
+                titles = {str(r.get("id")): str(r.get("title")) for r in refs}
+                body = learning_point_html(ticket.record, ticket.titles, titles)
+            else:
+                body = markdown_html(ticket.record.get("text", ""))
             self.content.value = body
             self.blind_box.children = ()
             self.reveal_button.layout.display = "none"
