@@ -45,6 +45,7 @@ from itembank.storage.resultstore import (
 
 if TYPE_CHECKING:
     from itembank.bank import Bank
+    from itembank.results.marks_service import Marks
 
 Record = dict[str, Any]
 Progress = Callable[[str], None]
@@ -103,6 +104,13 @@ class Results:
         self._score = score
         self._delivery_id = delivery_id
         self._print_pdf = print_pdf
+
+    @property
+    def marks(self) -> Marks:
+        """Simulated-practice marks, assessors' agreement and the decisions (marks_service)."""
+        from itembank.results.marks_service import Marks
+
+        return Marks(self._bank, self)
 
     def store(self, results: PathLike | None = None) -> ResultStore:
         """The results store: --results, else $ITEMBANK_RESULTS, else <repository>-results
