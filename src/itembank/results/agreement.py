@@ -123,7 +123,9 @@ def agreement(
             if not marks:
                 continue
             pairs = [(m[0][1], m[1][1]) for m in marks.values() if len(m) >= 2]
-            needed = [m for m in marks.values() if len(m) >= 2 and abs(m[0][1] - m[1][1]) > tolerance]
+            needed = [
+                m for m in marks.values() if len(m) >= 2 and abs(m[0][1] - m[1][1]) > tolerance
+            ]
             n = len(pairs)
             diffs = np.array([abs(a - b) for a, b in pairs], dtype=np.float64)
             categories = list(spec.bands)

@@ -16,6 +16,8 @@ Pure: marks, the bank's settings and an AdoptedPassMark in; Decision values out.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -207,12 +209,63 @@ def decide(
     return out
 
 
+DECISION_COLUMNS = (
+    "candidate",
+    "form",
+    "administration",
+    "knowledge_score",
+    "knowledge_max",
+    "pass_mark",
+    "knowledge_met",
+    "practice",
+    "decision",
+    "pending",
+)
+
+
+def outcome_word(decision: Decision) -> str:
+    """ "met", "not met" or "pending": the only words a decision has."""
+    return "pending" if decision.met is None else "met" if decision.met else "not met"
+
+
+def decisions_csv(decisions: Sequence[Decision]) -> bytes:
+    """The decisions as a CSV for the results team (candidate-level: kept out of the bank)."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(DECISION_COLUMNS)
+    for d in decisions:
+        scenarios = sorted({p.scenario for p in d.practice})
+        practice = "; ".join(
+            f"{s}: {sum(1 for p in d.practice if p.scenario == s and p.met)} of "
+            f"{sum(1 for p in d.practice if p.scenario == s)} criteria met"
+            for s in scenarios
+        )
+        writer.writerow(
+            [
+                d.candidate,
+                d.form,
+                d.administration,
+                _marks(d.knowledge_score),
+                _marks(d.knowledge_max),
+                _marks(d.pass_mark.pass_mark),
+                "yes" if d.knowledge_met else "no",
+                practice,
+                outcome_word(d),
+                "; ".join(d.pending),
+            ]
+        )
+    return text.getvalue().encode("utf-8")
+
+
 __all__ = [
+    "DECISION_COLUMNS",
     "RULES",
     "DecisionRules",
     "NoAdoptedPassMarkError",
     "agreed_band",
     "decide",
+    "decisions_csv",
+    "outcome_word",
     "practice_marks",
     "practice_met",
 ]

@@ -18,10 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from itembank.core.errors import ItembankError
 from itembank.results.agreement import CriterionAgreement, agreement
-from itembank.results.decision import DecisionRules, NoAdoptedPassMarkError, decide
+from itembank.results.decision import (
+    DecisionRules,
+    NoAdoptedPassMarkError,
+    decide,
+    decisions_csv,
+)
 from itembank.results.outcomes import AdoptedPassMark, Decision
 from itembank.results.practice import MarkRow, parse_marks, schemes_of
-from itembank.storage.resultstore import MARKS_FORMAT, file_digest, open_source
+from itembank.storage.resultstore import MARKS_FORMAT, file_digest, open_source, write_private
 
 if TYPE_CHECKING:
     from itembank.bank import Bank
@@ -63,9 +68,7 @@ class Marks:
         self._results = results
 
     def _schemes(self) -> dict[str, Any]:
-        scenarios = [
-            r for r in self._bank.records("scenario") if r.get("status") in DELIVERABLE
-        ]
+        scenarios = [r for r in self._bank.records("scenario") if r.get("status") in DELIVERABLE]
         return schemes_of(scenarios)
 
     def import_marks(
@@ -94,7 +97,7 @@ class Marks:
                 parsed.findings,
             )
         rows = parsed.rows
-        columns = {
+        columns: dict[str, list[Any]] = {
             "candidate": [r.candidate for r in rows],
             "scenario": [r.scenario for r in rows],
             "criterion": [r.criterion for r in rows],
@@ -134,19 +137,17 @@ class Marks:
             ["import_id", "candidate", "scenario", "criterion", "assessor", "band", "line"],
         )
         got.sort(key=lambda r: (order.get(str(r[0]), len(order)), int(r[6])))
-        return [MarkRow(str(c), str(s), str(k), str(a), int(b), int(n)) for _, c, s, k, a, b, n in got]
+        return [
+            MarkRow(str(c), str(s), str(k), str(a), int(b), int(n)) for _, c, s, k, a, b, n in got
+        ]
 
     def rules(self) -> DecisionRules:
         """The decision rule in force (bank.json results.decision, else the defaults)."""
         return DecisionRules.from_settings(self._bank.settings)
 
-    def agreement(
-        self, form: str, results: PathLike | None = None
-    ) -> list[CriterionAgreement]:
+    def agreement(self, form: str, results: PathLike | None = None) -> list[CriterionAgreement]:
         """The first two assessors' agreement on each criterion with marks."""
-        return agreement(
-            self.rows(form, results), self._schemes(), self.rules().assessor_tolerance
-        )
+        return agreement(self.rows(form, results), self._schemes(), self.rules().assessor_tolerance)
 
     def adopted(self, form: str) -> AdoptedPassMark | None:
         """The adopted pass mark of `form`, from the standard-setting section (None: none)."""
@@ -182,6 +183,18 @@ class Marks:
             self._bank.settings,
             mark,
         )
+
+    def write_decisions(
+        self,
+        form: str,
+        out: PathLike,
+        results: PathLike | None = None,
+        pass_mark: AdoptedPassMark | None = None,
+    ) -> tuple[Path, list[Decision]]:
+        """decisions() written as a CSV to `out`, which must be OUTSIDE the bank's repository
+        (candidate-level data); the path written and the decisions."""
+        made = self.decisions(form, results, pass_mark)
+        return write_private(out, decisions_csv(made), self._bank.store.worktree), made
 
 
 __all__ = ["Marks", "MarksOutcome"]

@@ -73,9 +73,10 @@ def schemes_of(scenarios: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Cr
         out[str(record.get("id"))] = {
             str(c["id"]): Criterion(
                 str(c.get("title", c["id"])),
-                {int(b["score"]): str(b.get("label", "")) for b in sorted(
-                    c.get("bands", []), key=lambda b: int(b["score"])
-                )},
+                {
+                    int(b["score"]): str(b.get("label", ""))
+                    for b in sorted(c.get("bands", []), key=lambda b: int(b["score"]))
+                },
             )
             for c in criteria
             if isinstance(c, dict) and "id" in c
@@ -183,8 +184,11 @@ def parse_marks(
                             f"order), not {','.join(header)}"
                             + (f"; missing {', '.join(missing)}" if missing else "")
                             + (f"; unexpected {', '.join(extra)}" if extra else "")
-                            + ("; a column is named twice" if len(set(header)) != len(header)
-                               else ""),
+                            + (
+                                "; a column is named twice"
+                                if len(set(header)) != len(header)
+                                else ""
+                            ),
                         )
                     )
                     return parsed
@@ -343,7 +347,9 @@ def _row(
                     "band",
                     "bad-band",
                     f"band {band} is not a band of {scenario}/{criterion}: its bands are "
-                    + ", ".join(f"{s} ({label})" if label else str(s) for s, label in bands.items()),
+                    + ", ".join(
+                        f"{s} ({label})" if label else str(s) for s, label in bands.items()
+                    ),
                 )
     if len(parsed.findings) + parsed.dropped != before or band is None:
         return None
@@ -365,13 +371,13 @@ def group_marks(rows: Sequence[MarkRow]) -> Grouped:
 
 
 __all__ = [
-    "Grouped",
-    "group_marks",
     "MARK_COLUMNS",
     "Criterion",
+    "Grouped",
     "MarkRow",
     "ParsedMarks",
     "Schemes",
+    "group_marks",
     "parse_marks",
     "schemes_of",
 ]

@@ -135,6 +135,25 @@ def write_files(folder: Path, files: Mapping[str, bytes]) -> None:
         raise ItembankError(f"{folder} cannot be written: {os_words(exc)}.") from None
 
 
+def write_private(target: str | os.PathLike[str], data: bytes, worktree: Path) -> Path:
+    """Write candidate-level data (e.g. decisions) to one file OUTSIDE the bank's repository,
+    whole or not at all, readable by its owner only; refused inside the repository."""
+    path = Path(target).expanduser().resolve()
+    top = worktree.resolve()
+    if path == top or top in path.parents:
+        raise ResultsFolderError(
+            f"{path} is inside the bank's git repository ({top}): candidate-level results must "
+            "stay out of the content repository. Write it elsewhere (e.g. beside the results "
+            "folder)."
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, data)  # a private temporary file (0600), renamed into place
+    except OSError as exc:
+        raise ItembankError(f"{path} cannot be written: {os_words(exc)}.") from None
+    return path
+
+
 def _literal(text: str) -> str:
     """A SQL string literal (DuckDB cannot take a file list or a COPY target as a parameter)."""
     return "'" + text.replace("'", "''") + "'"
@@ -434,7 +453,9 @@ class ResultStore:
             held = {
                 tuple(r[:4]): r[4]
                 for r in self._query(
-                    "marks", form, f"SELECT {', '.join(keys)}, import_id FROM t WHERE form = ?",
+                    "marks",
+                    form,
+                    f"SELECT {', '.join(keys)}, import_id FROM t WHERE form = ?",
                     [form],
                 )
             }
@@ -493,4 +514,5 @@ __all__ = [
     "open_source",
     "read_sources",
     "write_files",
+    "write_private",
 ]
