@@ -7,11 +7,12 @@ For each form folder under <out> (the candidates of candidates-SIMULATED.csv.gz)
 
 Model: each candidate takes one of the bank's approved scenarios (SIM-0001 or SIM-0002) and
 has a practice level p ~ N(0, 1); on each criterion the true band is p + the criterion's
-difficulty (N(0, 0.35), per form) + N(0, 0.45), cut at -2.4, -1.6, 0.3 into bands 0 to 3. Two different assessors
-(of 12, pseudonymous codes) each mark every criterion: their own band is the true band
-(88%), one band off (11.5%) or two bands off (0.5%), kept within 0 to 3. Where the two differ by
-more than one band (bank.json's tolerance) a third assessor marks it, except for
-MISSING_THIRD of those criteria per form (so some decisions are pending). Seeded: the same
+difficulty (N(0, 0.35), per form) + N(0, 0.45), cut at -2.4, -1.6, 0.3 into bands 0 to 3.
+Two different assessors (of 12, pseudonymous codes) each mark every criterion: their own
+band is the true band (88%), one band off (11.5%) or two bands off (0.5%), kept within 0 to
+3. Where the two differ by more than one band (bank.json's tolerance) a third assessor
+marks it, except for MISSING_THIRD of those criteria per form (so some decisions are
+pending). Seeded: the same
 bank and seed give the same bytes.
 """
 
@@ -54,9 +55,7 @@ def _assess(rng: np.random.Generator, true: int) -> int:
 def marks_for(form: str, candidates: list[str], criteria: dict[str, list[str]]) -> bytes:
     """The marks CSV (gzipped, fixed mtime) of one form's candidates."""
     rng = np.random.default_rng([SEED, sum(form.encode())])
-    difficulty = {
-        (s, c): float(rng.normal(0, 0.35)) for s in SCENARIOS for c in criteria[s]
-    }
+    difficulty = {(s, c): float(rng.normal(0, 0.35)) for s in SCENARIOS for c in criteria[s]}
     rows: list[list[str]] = []
     thirds: list[int] = []  # row index where a third mark would go
     for candidate in candidates:
@@ -70,8 +69,9 @@ def marks_for(form: str, candidates: list[str], criteria: dict[str, list[str]]) 
                 rows.append([candidate, scenario, criterion, ASSESSORS[who], str(band)])
             if abs(first - second) > TOLERANCE:
                 thirds.append(len(rows))
-                rows.append([candidate, scenario, criterion, ASSESSORS[pair[2]],
-                             str(_assess(rng, true))])
+                rows.append(
+                    [candidate, scenario, criterion, ASSESSORS[pair[2]], str(_assess(rng, true))]
+                )
     dropped = set(rng.choice(thirds, size=min(MISSING_THIRD, len(thirds)), replace=False).tolist())
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
