@@ -129,8 +129,8 @@ def _lines(name: str, source: bytes | IO[bytes], parsed: ParsedMarks) -> Iterato
                         name,
                         f"line {number}, byte {exc.start + 1}",
                         "unreadable",
-                        f"holds bytes that are not UTF-8 ({line[exc.start : exc.start + 4]!r}): "
-                        "save the file as CSV UTF-8",
+                        f"holds a byte that is not UTF-8 (0x{line[exc.start]:02X}): save the "
+                        "file as CSV UTF-8",
                     )
                 )
                 yield "\n"
