@@ -26,7 +26,8 @@ from itembank.results.decision import (
 )
 from itembank.results.outcomes import AdoptedPassMark, Decision
 from itembank.results.practice import MarkRow, parse_marks, schemes_of
-from itembank.storage.resultstore import MARKS_FORMAT, file_digest, open_source, write_private
+from itembank.storage.resultfiles import file_digest, open_source, outside, write_private
+from itembank.storage.resultstore import MARKS_FORMAT
 
 if TYPE_CHECKING:
     from itembank.bank import Bank
@@ -193,6 +194,7 @@ class Marks:
     ) -> tuple[Path, list[Decision]]:
         """decisions() written as a CSV to `out`, which must be OUTSIDE the bank's repository
         (candidate-level data); the path written and the decisions."""
+        outside(out, self._bank.store.worktree)  # refused before any work
         made = self.decisions(form, results, pass_mark)
         return write_private(out, decisions_csv(made), self._bank.store.worktree), made
 

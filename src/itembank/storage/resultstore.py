@@ -20,12 +20,11 @@ two importers at once cannot both pass the conflict check.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -135,25 +134,6 @@ def write_files(folder: Path, files: Mapping[str, bytes]) -> None:
         raise ItembankError(f"{folder} cannot be written: {os_words(exc)}.") from None
 
 
-def write_private(target: str | os.PathLike[str], data: bytes, worktree: Path) -> Path:
-    """Write candidate-level data (e.g. decisions) to one file OUTSIDE the bank's repository,
-    whole or not at all, readable by its owner only; refused inside the repository."""
-    path = Path(target).expanduser().resolve()
-    top = worktree.resolve()
-    if path == top or top in path.parents:
-        raise ResultsFolderError(
-            f"{path} is inside the bank's git repository ({top}): candidate-level results must "
-            "stay out of the content repository. Write it elsewhere (e.g. beside the results "
-            "folder)."
-        )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, data)  # a private temporary file (0600), renamed into place
-    except OSError as exc:
-        raise ItembankError(f"{path} cannot be written: {os_words(exc)}.") from None
-    return path
-
-
 def _literal(text: str) -> str:
     """A SQL string literal (DuckDB cannot take a file list or a COPY target as a parameter)."""
     return "'" + text.replace("'", "''") + "'"
@@ -210,33 +190,6 @@ def read_sources(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[str, byt
         except OSError as exc:
             raise ItembankError(f"{path} cannot be read ({exc.strerror or exc}).") from None
     return out
-
-
-@contextmanager
-def open_source(path: str | os.PathLike[str]) -> Iterator[tuple[str, BinaryIO]]:
-    """(name, binary stream) of one source file, read as it is consumed (a large file is
-    never held whole); a missing or unreadable file is a plain error."""
-    given = Path(path)
-    if not given.is_file():
-        raise ItembankError(f"{given} is not a file: name one marks CSV (.csv or .csv.gz).")
-    try:
-        handle = open(given, "rb")  # noqa: SIM115 (closed below)
-    except OSError as exc:
-        raise ItembankError(f"{given} cannot be read ({os_words(exc)}).") from None
-    with handle:
-        yield str(given), handle
-
-
-def file_digest(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
-            while block := handle.read(1 << 20):
-                digest.update(block)
-    except OSError as exc:
-        raise ItembankError(f"{path} cannot be read ({os_words(exc)}).") from None
-    return digest.hexdigest()
 
 
 class ResultStore:
@@ -510,9 +463,6 @@ __all__ = [
     "ResultStore",
     "ResultsFolderError",
     "choose_folder",
-    "file_digest",
-    "open_source",
     "read_sources",
     "write_files",
-    "write_private",
 ]
