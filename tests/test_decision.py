@@ -110,11 +110,11 @@ def test_a_missing_mark_makes_the_decision_pending_never_guessed() -> None:
     # K1 fails the knowledge part, yet the decision waits for the marks it is owed
     assert got[0].knowledge_met is False
     assert [(p.agreed, p.met) for p in got[0].practice] == [(None, None), (3, True)]
-    third = marks + [MarkRow("K1", "SIM-A", "C1", "ASR-9", 2, 99)]
+    third = [*marks, MarkRow("K1", "SIM-A", "C1", "ASR-9", 2, 99)]
     resolved = decide("F", "a", {"K1": (20.0, 30.0)}, third, SCHEMES, settings(), mark())
     assert (resolved[0].met, resolved[0].pending, resolved[0].practice[0].agreed) == (True, (), 2)
     moderated = decide("F", "a", {"K1": (20.0, 30.0)},
-                       marks + [MarkRow("K1", "SIM-A", "C1", "ASR-9", 1, 99)], SCHEMES,
+                       [*marks, MarkRow("K1", "SIM-A", "C1", "ASR-9", 1, 99)], SCHEMES,
                        settings(third_mark="moderator"), mark())
     assert (moderated[0].met, moderated[0].practice[0].agreed) == (False, 1)
 
@@ -171,7 +171,7 @@ def test_the_sample_bank_states_its_rule() -> None:
 
 
 def test_decisions_from_the_store_and_the_csv_outside_the_repository(
-    marks_bank: Path, with_knowledge: Path, tmp_path: Path,
+    marks_bank: Path, with_knowledge: Path, tmp_path: Path,  # noqa: F811 (fixtures)
 ) -> None:
     bank = open_bank(marks_bank)
     bank.results.marks.import_marks(_marks_file(tmp_path, "a.csv", PAIR), FORM1, with_knowledge)
@@ -194,7 +194,7 @@ def test_decisions_from_the_store_and_the_csv_outside_the_repository(
     with pytest.raises(ResultsFolderError, match="inside the bank's git repository"):
         bank.results.marks.write_decisions(FORM1, inside, with_knowledge, adopted)
     assert not inside.exists() and git(bank.store.worktree, "status", "--porcelain").strip() == ""
-    path, made = bank.results.marks.write_decisions(FORM1, tmp_path / "out" / "d.csv", with_knowledge, adopted)
+    path, _made = bank.results.marks.write_decisions(FORM1, tmp_path / "out" / "d.csv", with_knowledge, adopted)
     lines = path.read_text().splitlines()
     assert lines[0] == ("candidate,form,administration,knowledge_score,knowledge_max,pass_mark,"
                         "knowledge_met,practice,decision,pending")

@@ -195,7 +195,7 @@ def test_a_results_folder_inside_the_repository_is_refused(marks_bank: Path, tmp
 def test_refused_imports_store_nothing(marks_bank: Path, with_knowledge: Path, tmp_path: Path) -> None:
     bank = open_bank(marks_bank)
     before = _snapshot(with_knowledge)
-    bad = _marks_file(tmp_path, "bad.csv", PAIR[:3] + ["CAND-00001,SIM-0001,MC1,ASR-09,5"])
+    bad = _marks_file(tmp_path, "bad.csv", [*PAIR[:3], "CAND-00001,SIM-0001,MC1,ASR-09,5"])
     with pytest.raises(ResultsImportError) as caught:
         bank.results.marks.import_marks(bad, FORM1, with_knowledge)
     assert [(f.pointer, f.code) for f in caught.value.findings] == [
