@@ -26,7 +26,7 @@ from itembank.results.decision import (
 )
 from itembank.results.outcomes import AdoptedPassMark, Decision
 from itembank.results.practice import MarkRow, parse_marks, schemes_of
-from itembank.storage.resultfiles import file_digest, open_source, outside, write_private
+from itembank.storage.resultfiles import open_source, outside, stream_digest, write_private
 from itembank.storage.resultstore import MARKS_FORMAT
 
 if TYPE_CHECKING:
@@ -88,8 +88,8 @@ class Marks:
                 f"No results of {form_id} are in {store.folder}: import the form's results "
                 f"first (itembank results import ... --form {form_id}), then the marks."
             )
-        digest = hashlib.sha256(f"marks:{form_id}\n{file_digest(path)}".encode()).hexdigest()
         with open_source(path) as (name, stream):
+            digest = hashlib.sha256(f"marks:{form_id}\n{stream_digest(stream)}".encode())
             parsed = parse_marks(name, stream, self._schemes(), known)
         if parsed.findings:
             raise ResultsImportError(
@@ -116,9 +116,10 @@ class Marks:
             "responses": len(rows),
             "disagreements": 0,
         }
-        stored = store.add_marks(digest, meta, columns)
+        import_id = digest.hexdigest()
+        stored = store.add_marks(import_id, meta, columns)
         return MarksOutcome(
-            digest,
+            import_id,
             form_id,
             store.folder,
             stored,

@@ -31,15 +31,12 @@ def open_source(path: str | os.PathLike[str]) -> Iterator[tuple[str, BinaryIO]]:
         yield str(given), handle
 
 
-def file_digest(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file, read in blocks."""
+def stream_digest(stream: BinaryIO) -> str:
+    """SHA-256 of a seekable stream, read in blocks; the stream is left at its start."""
     digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
-            while block := handle.read(1 << 20):
-                digest.update(block)
-    except OSError as exc:
-        raise ItembankError(f"{path} cannot be read ({os_words(exc)}).") from None
+    while block := stream.read(1 << 20):
+        digest.update(block)
+    stream.seek(0)
     return digest.hexdigest()
 
 
@@ -68,4 +65,4 @@ def write_private(target: str | os.PathLike[str], data: bytes, worktree: Path) -
     return path
 
 
-__all__ = ["file_digest", "open_source", "outside", "write_private"]
+__all__ = ["open_source", "outside", "stream_digest", "write_private"]
