@@ -239,3 +239,34 @@ def test_marks_for_a_candidate_without_results_of_the_form_are_refused(
     assert [(f.pointer, f.code) for f in caught.value.findings] == [
         ("line 2, column 1 (candidate)", "unknown-candidate")]
     assert ResultStore(with_knowledge).rows("marks", FORM1, ["candidate"]) == []
+
+
+# ---- the simulated sample -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("form", "marks", "third"), [
+    (FORM1, 32218, 221), ("practitioner-knowledge-live-2026-2", 32190, 193)])
+def test_the_sample_marks_are_reproducible_and_as_the_readme_says(
+    schemes: dict, form: str, marks: int, third: int,
+) -> None:
+    import importlib.util
+
+    from itembank.results.agreement import agreement
+
+    spec = importlib.util.spec_from_file_location("make_practice_marks",
+                                                  SAMPLE / "make_practice_marks.py")
+    assert spec is not None and spec.loader is not None
+    maker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(maker)
+    committed = (SAMPLE / form / "practice-marks-SIMULATED.csv.gz").read_bytes()
+    with gzip.open(SAMPLE / form / "candidates-SIMULATED.csv.gz", "rt") as handle:
+        people = [line.split(",")[0] for line in handle.read().splitlines()[1:]]
+    criteria = {s: list(schemes[s]) for s in maker.SCENARIOS}
+    assert maker.marks_for(form, people, criteria) == committed  # byte-identical
+    parsed = parse_marks("sample", committed, schemes, set(people))
+    assert (len(parsed.rows), parsed.findings) == (marks, [])
+    table = agreement(parsed.rows, schemes, 1)
+    assert len(table) == 16 and {r.n for r in table} <= set(range(900, 1100))
+    assert sum(r.third_needed for r in table) == third
+    assert sum(r.third_missing for r in table) == 3
+    assert all(0.55 <= r.kappa_linear <= 0.75 for r in table)
