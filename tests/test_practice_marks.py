@@ -270,3 +270,14 @@ def test_the_sample_marks_are_reproducible_and_as_the_readme_says(
     assert sum(r.third_needed for r in table) == third
     assert sum(r.third_missing for r in table) == 3
     assert all(0.55 <= r.kappa_linear <= 0.75 for r in table)
+
+
+def test_the_results_app_counts_candidates_once_when_marks_are_imported(
+    marks_bank: Path, with_knowledge: Path, tmp_path: Path,
+) -> None:
+    from tests.test_results_app import signed_in
+
+    open_bank(marks_bank).results.marks.import_marks(
+        _marks_file(tmp_path, "a.csv", PAIR), FORM1, with_knowledge)
+    app = signed_in(marks_bank, with_knowledge)
+    assert app.form.options[0][0] == f"{FORM1} (3 candidates, 2 import(s))"
