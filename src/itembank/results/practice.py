@@ -22,7 +22,7 @@ from itembank.results.importer import candidate_problem
 
 MARK_COLUMNS = ("candidate", "scenario", "criterion", "assessor", "band")
 MAX_LINE = 64 * 1024  # bytes: a marks row is a few dozen; longer is not a marks file
-MAX_ROWS = 2_000_000  # marks in one file (a national sitting is well under 500,000)
+MAX_ROWS = 1_000_000  # marks in one file (~350 MB to check; a national sitting: ~200,000)
 MAX_FINDINGS = 500  # listed; the rest are counted in one last finding
 MAX_MARKS = 3  # two assessors, and a third where they differ by more than the tolerance
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -162,8 +162,9 @@ def parse_marks(
     reader = csv.reader(_lines(name, source, parsed))
     header: list[str] = []
     col: dict[str, int] = {}
-    seen: dict[tuple[str, str, str, str], int] = {}
-    count: dict[tuple[str, str, str], int] = {}
+    # (candidate, scenario, criterion) -> [(assessor, line)] of the marks kept: at most three
+    given: dict[tuple[str, str, str], list[tuple[str, int]]] = {}
+    pool: dict[str, str] = {}  # one copy of each id: a million rows share a few thousand
     known = sorted(schemes)
     try:
         for cells in reader:
@@ -218,26 +219,24 @@ def parse_marks(
                     )
                 )
                 return parsed
-            row = _row(name, line, cells, header, col, schemes, known, candidates, parsed)
+            row = _row(name, line, cells, header, col, schemes, known, candidates, parsed, pool)
             if row is None:
                 continue
-            key = (row.candidate, row.scenario, row.criterion, row.assessor)
-            if key in seen:
+            marks = given.setdefault((row.candidate, row.scenario, row.criterion), [])
+            earlier = next((n for a, n in marks if a == row.assessor), None)
+            if earlier is not None:
                 parsed.problem(
                     error(
                         name,
                         f"line {line}",
                         "duplicate-mark",
-                        f"repeats line {seen[key]}: assessor {row.assessor} already marked "
+                        f"repeats line {earlier}: assessor {row.assessor} already marked "
                         f"{row.scenario}/{row.criterion} for candidate {row.candidate}. Keep "
                         "one mark per candidate, criterion and assessor",
                     )
                 )
                 continue
-            seen[key] = line
-            triple = key[:3]
-            count[triple] = count.get(triple, 0) + 1
-            if count[triple] > MAX_MARKS:
+            if len(marks) >= MAX_MARKS:
                 parsed.problem(
                     error(
                         name,
@@ -249,6 +248,7 @@ def parse_marks(
                     )
                 )
                 continue
+            marks.append((row.assessor, line))
             parsed.rows.append(row)
     except csv.Error as exc:
         parsed.problem(
@@ -283,9 +283,13 @@ def _row(
     known: Sequence[str],
     candidates: Collection[str] | None,
     parsed: ParsedMarks,
+    pool: dict[str, str],
 ) -> MarkRow | None:
     """One row checked: a MarkRow, or None with its problems added to `parsed`."""
-    value = {c: cells[i].strip() for c, i in col.items()}
+    value: dict[str, str] = {}
+    for column, index in col.items():
+        text = cells[index].strip()
+        value[column] = pool.setdefault(text, text)
     before = len(parsed.findings) + parsed.dropped
 
     def bad(column: str, code: str, message: str) -> None:
