@@ -22,7 +22,14 @@ from itembank.results.outcomes import AdoptedPassMark
 from itembank.results.practice import Criterion, MarkRow
 from itembank.storage.resultstore import ResultsFolderError
 from tests.conftest import git
-from tests.test_practice_marks import FORM1, PAIR, _marks_file, marks_bank, with_knowledge  # noqa: F401 (fixtures)
+from tests.test_practice_marks import (  # noqa: F401 (fixtures)
+    FORM1,
+    PAIR,
+    _marks_file,
+    knowledge_store,
+    marks_bank,
+    with_knowledge,
+)
 
 BANDS = {0: "Not demonstrated", 1: "Limited", 2: "Competent", 3: "Strong"}
 SCHEMES = {"SIM-A": {"C1": Criterion("First", BANDS), "C2": Criterion("Second", BANDS)},

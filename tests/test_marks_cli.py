@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import git
-from tests.test_practice_marks import FORM1, PAIR, _marks_file, marks_bank, with_knowledge  # noqa: F401 (fixtures)
+from tests.test_practice_marks import (  # noqa: F401 (fixtures)
+    FORM1,
+    PAIR,
+    _marks_file,
+    knowledge_store,
+    marks_bank,
+    with_knowledge,
+)
 
 ITEMBANK = Path(sys.executable).parent / "itembank"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -54,13 +55,20 @@ def marks_bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def with_knowledge(marks_bank: Path, tmp_path: Path) -> Path:
+@pytest.fixture(scope="session")
+def knowledge_store(marks_bank: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A results folder holding the knowledge results of candidates 1 to 3 of form 1."""
-    responses, candidates = knowledge_subset(tmp_path, 3)
-    store = tmp_path / "store"
+    tmp = tmp_path_factory.mktemp("knowledge")
+    responses, candidates = knowledge_subset(tmp, 3)
+    store = tmp / "store"
     open_bank(marks_bank).results.import_results([responses], FORM1, candidates, store)
     return store
+
+
+@pytest.fixture
+def with_knowledge(knowledge_store: Path, tmp_path: Path) -> Path:
+    """A fresh copy of knowledge_store for one test (the import is the slow part)."""
+    return Path(shutil.copytree(knowledge_store, tmp_path / "store"))
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
