@@ -289,3 +289,15 @@ def test_the_results_app_counts_candidates_once_when_marks_are_imported(
         _marks_file(tmp_path, "a.csv", PAIR), FORM1, with_knowledge)
     app = signed_in(marks_bank, with_knowledge)
     assert app.form.options[0][0] == f"{FORM1} (3 candidates, 2 import(s))"
+
+
+def test_an_unreadable_header_stops_there_and_blank_lines_are_capped(
+    schemes: dict, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    utf16 = (HEADER + "CAND-00001,SIM-0001,MC1,ASR-01,2\n").encode("utf-16")
+    parsed = parse_marks("m.csv", utf16, schemes, PEOPLE)
+    assert [(f.pointer, f.code, f.message) for f in parsed.findings] == [
+        ("line 1, byte 1", "unreadable", "holds a byte that is not UTF-8 (0xFF): save the file as CSV UTF-8")]
+    monkeypatch.setattr(practice, "MAX_LINES", 50)
+    parsed = parse_marks("m.csv", gzip.compress((HEADER + "\n" * 10_000).encode()), schemes)
+    assert [(f.pointer, f.code) for f in parsed.findings] == [("line 51", "too-large")]

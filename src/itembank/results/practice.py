@@ -23,6 +23,7 @@ from itembank.results.importer import candidate_problem
 MARK_COLUMNS = ("candidate", "scenario", "criterion", "assessor", "band")
 MAX_LINE = 64 * 1024  # bytes: a marks row is a few dozen; longer is not a marks file
 MAX_ROWS = 1_000_000  # marks in one file (~350 MB to check; a national sitting: ~200,000)
+MAX_LINES = 2 * MAX_ROWS  # blank lines included: a file of nothing but newlines ends here
 MAX_FINDINGS = 500  # listed; the rest are counted in one last finding
 MAX_MARKS = 3  # two assessors, and a third where they differ by more than the tolerance
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -105,6 +106,16 @@ def _lines(name: str, source: bytes | IO[bytes], parsed: ParsedMarks) -> Iterato
             if not line:
                 return
             number += 1
+            if number > MAX_LINES:
+                parsed.problem(
+                    error(
+                        name,
+                        f"line {number}",
+                        "too-large",
+                        f"has more than {MAX_LINES:,} lines: split the file and import each part",
+                    )
+                )
+                return
             if len(line) > MAX_LINE and not line.endswith(b"\n"):
                 while (rest := stream.readline(MAX_LINE)) and not rest.endswith(b"\n"):
                     pass
@@ -170,8 +181,10 @@ def parse_marks(
         for cells in reader:
             line = reader.line_num
             if not header:
+                if parsed.findings:
+                    return parsed  # the header line is unreadable: the rest cannot be placed
                 if not cells or not "".join(cells).strip():
-                    continue  # a blank first line, or an unreadable one already reported
+                    continue  # blank lines before the header
                 header = [c.strip().lower() for c in cells]
                 missing = [c for c in MARK_COLUMNS if c not in header]
                 extra = [c for c in header if c not in MARK_COLUMNS]
