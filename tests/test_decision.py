@@ -117,6 +117,10 @@ def test_a_missing_mark_makes_the_decision_pending_never_guessed() -> None:
     # K1 fails the knowledge part, yet the decision waits for the marks it is owed
     assert got[0].knowledge_met is False
     assert [(p.agreed, p.met) for p in got[0].practice] == [(None, None), (3, True)]
+    gone = decide("F", "a", {"K5": (20.0, 30.0)}, rows({("K5", "SIM-X", "C1"): (2, 2)}),
+                  SCHEMES, settings(), mark())
+    assert (gone[0].met, gone[0].pending) == (
+        None, ("SIM-X is no longer an approved scenario: no marking scheme",))
     third = [*marks, MarkRow("K1", "SIM-A", "C1", "ASR-9", 2, 99)]
     resolved = decide("F", "a", {"K1": (20.0, 30.0)}, third, SCHEMES, settings(), mark())
     assert (resolved[0].met, resolved[0].pending, resolved[0].practice[0].agreed) == (True, (), 2)

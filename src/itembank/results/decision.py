@@ -122,6 +122,8 @@ def practice_marks(
     out: list[PracticeMark] = []
     pending: list[str] = []
     for scenario in sorted({s for s, _ in marks}):
+        if scenario not in schemes:
+            pending.append(f"{scenario} is no longer an approved scenario: no marking scheme")
         for criterion, spec in schemes.get(scenario, {}).items():
             given = list(marks.get((scenario, criterion), []))
             bands = tuple(b for _, b in given)
