@@ -54,6 +54,8 @@ sample-results: setup
 	  $(BIN)/itembank results import $(CURDIR)/sample_results/$$f/responses.csv.gz --form $$f \
 	    --candidates $(CURDIR)/sample_results/$$f/candidates-SIMULATED.csv.gz \
 	    --bank $(BANK) --results $(RESULTS) --quiet || exit 1; \
+	  $(BIN)/itembank results import-marks $(CURDIR)/sample_results/$$f/practice-marks-SIMULATED.csv.gz \
+	    --form $$f --bank $(BANK) --results $(RESULTS) >/dev/null || exit 1; \
 	done
 
 # JupyterLab for writers and standalone Voila for the panel apps (review_apps/), both on

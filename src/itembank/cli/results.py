@@ -11,6 +11,8 @@ from itembank.bank import Bank
 from itembank.checks.reporting import to_json
 from itembank.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Handler, Parser, bank_arg
 from itembank.cli.analyse import add_analyse, analyse, report
+from itembank.cli.marks import COMMANDS as MARKS_COMMANDS
+from itembank.cli.marks import add_marks
 
 SHOWN = 20  # disagreements listed in text output (all of them with --output json)
 
@@ -91,6 +93,7 @@ def add_results(sub: Any) -> None:
     _results_arg(rm)
     bank_arg(rm)
     add_analyse(rsub)
+    add_marks(rsub)
     p.set_defaults(bank=None, results_command=None)
 
 
@@ -140,6 +143,12 @@ def _list(bank: Bank, args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"Results folder {bank.results.store(args.results).folder}: {len(rows)} import(s).")
     for r in rows:
+        if r["format"] == "marks":  # a marks import: `responses` counts its marks
+            print(
+                f"  {r['import_id'][:12]}  {r['form']}  {r['imported_at']}  marks  "
+                f"{r['responses']} marks of {r['candidates']} candidates  ({r['source']})"
+            )
+            continue
         print(
             f"  {r['import_id'][:12]}  {r['form']}  {r['imported_at']}  {r['format']}  "
             f"{r['candidates']} candidates, {r['responses']} responses, {r['disagreements']} "
@@ -161,10 +170,12 @@ def _results(bank: Bank, args: argparse.Namespace) -> int:
         "remove": _remove,
         "analyse": analyse,
         "report": report,
+        **MARKS_COMMANDS,
     }
     if args.results_command is None:
         print(
-            "itembank results: say what to do: import, list, remove, analyse or report",
+            "itembank results: say what to do: import, list, remove, analyse, report, "
+            "import-marks, agreement or decisions",
             file=sys.stderr,
         )
         return EXIT_USAGE

@@ -46,6 +46,7 @@ from itembank.storage.resultstore import (
 if TYPE_CHECKING:
     from itembank.bank import Bank
     from itembank.results.feedback_service import Feedback
+    from itembank.results.marks_service import Marks
 
 Record = dict[str, Any]
 Progress = Callable[[str], None]
@@ -112,6 +113,13 @@ class Results:
         from itembank.results.feedback_service import Feedback
 
         return Feedback(self)
+
+    @property
+    def marks(self) -> Marks:
+        """Simulated-practice marks, assessors' agreement and the decisions (marks_service)."""
+        from itembank.results.marks_service import Marks
+
+        return Marks(self._bank, self)
 
     def store(self, results: PathLike | None = None) -> ResultStore:
         """The results store: --results, else $ITEMBANK_RESULTS, else <repository>-results

@@ -7,6 +7,7 @@ Layout (hive-partitioned, so Spark, Trino or DuckDB on a cluster read the same f
     RESULTS/responses/form=<FORM>/<import>.parquet        one row per candidate and item
     RESULTS/candidates/form=<FORM>/<import>.parquet       pseudonymous id and employer
     RESULTS/characteristics/form=<FORM>/<import>.parquet  equality characteristics, kept apart
+    RESULTS/marks/form=<FORM>/<import>.parquet            simulated-practice marks (assessors')
     RESULTS/.lock  RESULTS/.tmp/                          the writers' lock and scratch space
 
 <import> is the SHA-256 of the source, so the same source always lands in the same files.
@@ -73,7 +74,18 @@ TABLES: dict[str, dict[str, str]] = {
         "name": "VARCHAR",
         "value": "VARCHAR",
     },
+    "marks": {
+        "import_id": "VARCHAR",
+        "form": "VARCHAR",
+        "candidate": "VARCHAR",
+        "scenario": "VARCHAR",
+        "criterion": "VARCHAR",
+        "assessor": "VARCHAR",
+        "band": "INTEGER",
+        "line": "BIGINT",
+    },
 }
+MARKS_FORMAT = "marks"  # the imports row of a marks import: `responses` counts its marks
 
 
 class ResultsFolderError(ItembankError):
@@ -319,7 +331,7 @@ class ResultStore:
 
     def _sweep(self, listed: set[str]) -> None:
         """Remove parts of imports that never completed (a crash between renames)."""
-        for table in ("responses", "candidates", "characteristics"):
+        for table in ("responses", "candidates", "characteristics", "marks"):
             for part in self._parts(table):
                 if part.stem not in listed:
                     part.unlink(missing_ok=True)
@@ -378,6 +390,56 @@ class ResultStore:
                 con.close()
         return True
 
+    def add_marks(
+        self, import_id: str, meta: Mapping[str, Any], marks: Mapping[str, Sequence[Any]]
+    ) -> bool:
+        """Store one import of simulated-practice marks (columns of the marks table);
+        False when that very source is already stored. Raises ImportConflictError when an
+        earlier import holds a mark of the same candidate, criterion and assessor."""
+        form = str(meta["form"])
+        with self._locked():
+            listed = {p.stem for p in self._parts("imports")}
+            if import_id in listed:
+                return False
+            self._sweep(listed)
+            keys = ("candidate", "scenario", "criterion", "assessor")
+            held = {
+                tuple(r[:4]): r[4]
+                for r in self._query(
+                    "marks",
+                    form,
+                    f"SELECT {', '.join(keys)}, import_id FROM t WHERE form = ?",
+                    [form],
+                )
+            }
+            clash = sorted(
+                {held[k] for k in zip(*(marks[c] for c in keys), strict=True) if k in held}
+            )
+            if clash:
+                raise ImportConflictError(
+                    f"Form {form} already has some of these marks (the same candidate, "
+                    f"criterion and assessor) from import(s) {', '.join(i[:12] for i in clash)}. "
+                    "A mark comes from one import: if this file corrects that one, remove the "
+                    "earlier import first (`itembank results remove IMPORT`); a third mark goes "
+                    "in a file of its own, holding only the third marks."
+                )
+            con = _connect()
+            try:
+                self._write(con, "marks", form, import_id, marks)
+                self._write(con, "imports", None, import_id, [dict(meta)])  # the commit point
+            except (duckdb.Error, OSError) as exc:
+                self._sweep(listed)
+                raise ResultsFolderError(
+                    f"Could not write the marks to {self.folder} ({exc}); nothing was stored."
+                ) from None
+            finally:
+                con.close()
+        return True
+
+    def import_order(self) -> dict[str, int]:
+        """Each import's place in time (oldest 0): the order in which marks were given."""
+        return {r["import_id"]: i for i, r in enumerate(self.imports())}
+
     def remove(self, import_id: str) -> dict[str, Any]:
         """Take one import out (its imports row first, so readers never see half of it)."""
         with self._locked():
@@ -396,6 +458,7 @@ class ResultStore:
 
 __all__ = [
     "ENV",
+    "MARKS_FORMAT",
     "ImportConflictError",
     "ResultStore",
     "ResultsFolderError",

@@ -138,7 +138,7 @@ class ResultsModel:
             per_form.setdefault(str(row["form"]), []).append(row)
         out = []
         for form, rows in sorted(per_form.items()):
-            people = sum(int(r.get("candidates") or 0) for r in rows)
+            people = sum(int(r.get("candidates") or 0) for r in rows if r["format"] != "marks")
             out.append((f"{form} ({people} candidates, {len(rows)} import(s))", form))
         return out
 
