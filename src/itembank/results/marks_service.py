@@ -10,7 +10,6 @@ and the adopted pass mark (bank.standard_setting), and writes through storage.re
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -153,10 +152,7 @@ class Marks:
 
     def adopted(self, form: str) -> AdoptedPassMark | None:
         """The adopted pass mark of `form`, from the standard-setting section (None: none)."""
-        finder: Callable[[str], AdoptedPassMark | None] | None = getattr(
-            self._bank.standard_setting, "adopted", None
-        )
-        return finder(form) if finder is not None else None
+        return self._bank.standard_setting.adopted(form)
 
     def decisions(
         self,

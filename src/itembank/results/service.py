@@ -321,9 +321,15 @@ class Results:
         return f"{form_id}-{dates[0]}"
 
     def pass_mark(self, form: str) -> tuple[float | None, str]:
-        """The recommended pass mark of a closed standard-setting exercise whose items are
-        exactly the form's, and where it came from; (None, "none") when there is none. Read
-        through the Bank's standard-setting section (rooms do not import each other)."""
+        """The pass mark the chair adopted for the form, else the recommended pass mark of a
+        closed standard-setting exercise whose items are exactly the form's, and where it came
+        from; (None, "none") when there is neither. Read through the Bank's standard-setting
+        section (rooms do not import each other)."""
+        adopted = self._bank.standard_setting.adopted(form)
+        if adopted is not None:
+            return adopted.pass_mark, (
+                f"adopted by {adopted.decided_by} ({adopted.method}, exercise {adopted.exercise})"
+            )
         manifest = self._bank.forms.form(form)
         wanted = {str(e["id"]) for e in entries(manifest)}
         found = []
