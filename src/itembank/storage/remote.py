@@ -1,0 +1,637 @@
+"""Sharing a bank through a git remote: every save is committed locally (saving.py) and then
+pushed to the remote and branch that bank.json's `sync` names. A push refused because others
+pushed first is followed by a fetch and a replay of the local commits onto theirs when they
+touch other files; a local commit whose files changed remotely is undone, its version kept as
+for a local conflict, and the clone left on the remote's version. An unreachable remote keeps
+the commits "ahead" until the next save or `itembank sync` pushes them.
+
+No `git rebase`, `merge` or force-push is ever run: the replay is made with plumbing (a
+temporary index, write-tree, commit-tree) and the branch moves only after the working tree,
+with a journal in the git folder that the next save finishes if the process is killed in
+between. So a killed sync leaves no rebase in progress, and a commit is either on the local
+branch or not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import re
+import subprocess
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from itembank.core.errors import (
+    ConflictError,
+    ItembankError,
+    RemoteUnreachableError,
+    SyncRefusedError,
+)
+from itembank.core.parsing import parse_record
+from itembank.storage.files import atomic_write
+from itembank.storage.saving import Saving
+
+#: ITEMBANK_SYNC=off (or 0/no/false) turns pushing and fetching off: tests and offline use.
+SYNC_ENV = "ITEMBANK_SYNC"
+#: How often a save retries a push refused because others keep pushing first.
+PUSH_ATTEMPTS = 20
+#: Seconds any one network command (fetch, push) may take before the remote counts as down.
+NETWORK_TIMEOUT = float(os.environ.get("ITEMBANK_SYNC_TIMEOUT", "120"))
+ZERO = "0" * 40
+#: A remote or branch name safe to hand to git (never an option, never a path outside refs).
+_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
+
+SyncProgress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    """bank.json's `sync`: the git remote (its URL is in each clone's git config) and branch."""
+
+    remote: str
+    branch: str
+
+    @property
+    def tracking(self) -> str:
+        return f"refs/remotes/{self.remote}/{self.branch}"
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A local commit undone because the remote changed the same records; kept versions."""
+
+    commit: str
+    message: str
+    records: tuple[str, ...]
+    kept: tuple[str, ...]
+
+
+@dataclass
+class SyncOutcome:
+    """What a push or sync did: commits pushed and received, commits dropped, and why the
+    remote could not be reached (None when it was)."""
+
+    pushed: int = 0
+    received: int = 0
+    dropped: list[Dropped] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """Where the clone stands against the remote as last fetched."""
+
+    configured: bool
+    remote: str | None
+    branch: str | None
+    ahead: int
+    behind: int
+    last_fetch: str | None
+    problem: str | None
+
+
+class Syncing(Saving):
+    """Pushing every save, replaying on refusal, and `sync`."""
+
+    sync_note: str | None = None
+
+    # ---- configuration and status -----------------------------------------------------------
+
+    def sync_config(self) -> SyncConfig | None:
+        """bank.json's `sync`, or None (no remote; or ITEMBANK_SYNC=off)."""
+        if os.environ.get(SYNC_ENV, "").strip().lower() in ("off", "0", "no", "false"):
+            return None
+        with contextlib.suppress(OSError, ItembankError):
+            settings, _ = parse_record("bank.json", self.read("bank.json"))
+            value = (settings or {}).get("sync")
+            if isinstance(value, dict) and isinstance(value.get("remote"), str):
+                branch = value.get("branch", "main")
+                remote = value["remote"]
+                if _SAFE.fullmatch(remote) and isinstance(branch, str) and _SAFE.fullmatch(branch):
+                    return SyncConfig(remote, branch)
+                # otherwise not a usable setting: validate reports it against the schema
+        return None
+
+    def sync_status(self, fetch: bool = False) -> SyncStatus:
+        """Ahead/behind counts against the remote branch as last fetched (fetch=True fetches
+        first; an unreachable remote is reported in `problem`, not raised)."""
+        config = self.sync_config()
+        state = self._read_state()
+        if config is None:
+            return SyncStatus(False, None, None, 0, 0, None, None)
+        problem = state.get("problem")
+        if fetch:
+            try:
+                with self.lock():
+                    self._fetch(config)
+                problem = None
+            except ItembankError as exc:
+                problem = str(exc)
+            state = self._read_state()
+        tip = self._rev(config.tracking)
+        ahead = behind = 0
+        if tip is None:
+            ahead = int(self._git("rev-list", "--count", "HEAD").stdout.strip() or 0)
+        else:
+            counts = self._git("rev-list", "--left-right", "--count", f"HEAD...{tip}").stdout
+            ahead, behind = (int(n) for n in counts.split())
+        return SyncStatus(
+            True, config.remote, config.branch, ahead, behind, state.get("last_fetch"), problem
+        )
+
+    # ---- the hooks into saving ---------------------------------------------------------------
+
+    def _save_locked(
+        self,
+        changes: Mapping[str, bytes | None],
+        expected: Mapping[str, str | None],
+        author: str,
+        message: str,
+    ) -> str:
+        before = self.head()
+        sha = super()._save_locked(changes, expected, author, message)
+        return self._after_commit(sha if sha != before else None, sha, keep=True)
+
+    def _bulk_locked(
+        self,
+        changes: Mapping[str, bytes],
+        expected: Mapping[str, str | None],
+        message: str,
+        progress: Callable[[int, int], None] | None,
+        progress_every: int,
+        run: Callable[..., str],
+    ) -> str:
+        before = self.head()
+        sha = super()._bulk_locked(changes, expected, message, progress, progress_every, run)
+        # an import's rows stay in its CSV: a refused import keeps no copies of 1,000s of files
+        return self._after_commit(sha if sha != before else None, sha, keep=False)
+
+    def _after_commit(self, own: str | None, sha: str, keep: bool) -> str:
+        """Push after a commit; raise the ordinary conflict error when the remote changed the
+        same records (the commit is undone, the clone on the remote's version, the person's
+        version kept). An unreachable remote only leaves a note: the commit is made."""
+        config = self.sync_config()
+        self.sync_note = None
+        if config is None:
+            return sha
+        outcome = self._publish(config, keep=keep)
+        mine = [d for d in outcome.dropped if d.commit == own]
+        others = [d for d in outcome.dropped if d.commit != own]
+        notes = [self._dropped_words(d) for d in others]
+        if outcome.problem:
+            notes.append(outcome.problem)
+        self.sync_note = " ".join(notes) or None
+        if mine:
+            dropped = mine[0]
+            relpath = dropped.records[0] if dropped.records else "the record"
+            last = self.history(relpath)[:1] if dropped.records else []
+            by = f" (last change {last[0].sha[:8]} by {last[0].author})" if last else ""
+            where = ", ".join(dropped.kept) or "nowhere: it could not be kept"
+            raise ConflictError(
+                f"{relpath} was changed by someone else on the shared remote{by} since you "
+                f"opened it. Your version was not saved over it and is kept at {where}. The "
+                "bank now shows their version: open the record again, apply your changes, and "
+                "save.",
+                kept_at=dropped.kept[0] if dropped.kept else None,
+            )
+        return outcome.renamed.get(sha, sha) if own else (self.head() or sha)
+
+    # ---- sync ---------------------------------------------------------------------------------
+
+    def sync(self, progress: SyncProgress | None = None) -> SyncOutcome:
+        """Fetch, replay local commits not yet on the remote (dropping and keeping those whose
+        records changed there), fast-forward to others' work, push. Raises
+        RemoteUnreachableError / SyncRefusedError; dropped commits are in the outcome."""
+        config = self.sync_config()
+        if config is None:
+            raise SyncRefusedError(
+                "This bank has no remote to sync with: add \"sync\": {\"remote\": \"origin\", "
+                "\"branch\": \"main\"} to bank.json and 'git remote add origin URL' in this "
+                f"clone{' (or unset ITEMBANK_SYNC=off)' if os.environ.get(SYNC_ENV) else ''}."
+            )
+        show = progress or (lambda stage, done, total: None)
+        with self.lock():
+            problem = self._git_state_problem()
+            if problem is not None:
+                raise SyncRefusedError(f"Nothing was synced: {problem[1]}")
+            owned = self._own_record is None
+            if owned:
+                self._record_owner()
+            try:
+                show("fetch", 0, 1)
+                self._fetch(config)
+                show("fetch", 1, 1)
+                outcome = SyncOutcome()
+                self._integrate(config, outcome, show, keep=True)
+                for attempt in range(PUSH_ATTEMPTS):
+                    show("push", attempt, 1)
+                    if self._push(config, outcome):
+                        show("push", 1, 1)
+                        return outcome
+                    self._fetch(config)
+                    self._integrate(config, outcome, show, keep=True)
+                raise RemoteUnreachableError(
+                    f"Others kept pushing first: {PUSH_ATTEMPTS} pushes were refused. Your "
+                    "commits are kept here; run 'itembank sync' again."
+                )
+            finally:
+                if owned:
+                    self._clear_owner()
+
+    def _publish(self, config: SyncConfig, keep: bool) -> SyncOutcome:
+        """Push what is ahead; on refusal fetch, replay and push again (bounded). Never
+        raises: failures become the outcome's `problem` (the commit stays local)."""
+        outcome = SyncOutcome()
+        owned = self._own_record is None
+        try:
+            if owned:
+                self._record_owner()
+            for attempt in range(PUSH_ATTEMPTS):
+                if self._push(config, outcome):
+                    return outcome
+                time.sleep(random.uniform(0, 0.02 * attempt))  # others are pushing: stagger
+                self._fetch(config)
+                self._integrate(config, outcome, None, keep=keep)
+            outcome.problem = (
+                f"Saved here, not yet shared: others kept pushing first ({PUSH_ATTEMPTS} "
+                "attempts). It will be pushed by the next save or 'itembank sync'."
+            )
+        except (RemoteUnreachableError, SyncRefusedError) as exc:
+            outcome.problem = f"Saved here, not yet shared: {exc}"
+        except (OSError, subprocess.SubprocessError, ItembankError) as exc:
+            outcome.problem = f"Saved here, not yet shared: {exc}"
+        finally:
+            if owned:
+                self._clear_owner()
+        self._write_state(problem=outcome.problem)
+        return outcome
+
+    # ---- the parts: push, fetch, integrate ------------------------------------------------------
+
+    def _push(self, config: SyncConfig, outcome: SyncOutcome) -> bool:
+        """Push HEAD to the remote branch (never forced). True when the remote has it; False
+        when refused because the remote moved on; RemoteUnreachableError otherwise."""
+        head = self.head()
+        tip = self._rev(config.tracking)
+        if head is None or head == tip:
+            return True
+        if tip is not None and self._is_ancestor(head, tip):
+            return True  # nothing of ours to push
+        ahead = int(
+            self._git("rev-list", "--count", head, *([f"^{tip}"] if tip else [])).stdout.strip()
+        )
+        done = self._net(
+            "push", "--porcelain", "--no-verify", config.remote,
+            f"{head}:refs/heads/{config.branch}",
+        )  # fmt: skip
+        text = done.stdout + done.stderr
+        if done.returncode == 0:
+            self._git("update-ref", config.tracking, head)
+            outcome.pushed += ahead
+            self._write_state(problem=None)
+            return True
+        if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text:
+            return False
+        raise RemoteUnreachableError(self._network_words(config, "push to", text))
+
+    def _fetch(self, config: SyncConfig) -> str | None:
+        """Fetch the remote branch; refuse a rewritten (force-pushed) one. Returns its tip."""
+        done = self._net(
+            "fetch", "--no-tags", "--quiet", config.remote,
+            f"+refs/heads/{config.branch}:refs/itembank/fetched",
+        )  # fmt: skip
+        text = done.stdout + done.stderr
+        if done.returncode != 0:
+            if "couldn't find remote ref" in text:
+                self._write_state(last_fetch=_now(), problem=None)
+                return None  # an empty remote: the first push makes the branch
+            raise RemoteUnreachableError(self._network_words(config, "fetch from", text))
+        new = self._rev("refs/itembank/fetched")
+        old = self._rev(config.tracking)
+        if old is not None and new is not None and not self._is_ancestor(old, new):
+            raise SyncRefusedError(
+                f"The branch {config.branch} on the remote '{config.remote}' was rewritten "
+                f"(force-pushed): it no longer contains {old[:8]}, which it held when last "
+                "fetched. Nothing was changed here, and itembank never force-pushes. Ask whoever "
+                "manages the remote to restore the branch; if the rewrite was intended, accept "
+                f"it with: git -C '{self.worktree}' update-ref {config.tracking} {new[:12]} , "
+                "then run 'itembank sync' (your commits not on it are replayed, not lost)."
+            )
+        if new is not None:
+            self._git("update-ref", config.tracking, new)
+        self._write_state(last_fetch=_now(), problem=None)
+        return new
+
+    def _integrate(
+        self,
+        config: SyncConfig,
+        outcome: SyncOutcome,
+        show: SyncProgress | None,
+        keep: bool,
+    ) -> None:
+        """Bring HEAD onto the fetched remote tip: fast-forward, or replay the local commits
+        on top of it, dropping (and keeping) those whose files the remote changed."""
+        tip = self._rev(config.tracking)
+        head = self.head()
+        if tip is None or head is None or self._is_ancestor(tip, head):
+            return
+        if self._is_ancestor(head, tip):
+            outcome.received += self._count(head, tip)
+            self._move(head, tip)
+            return
+        base = self._git("merge-base", head, tip).stdout.strip()
+        if not base:
+            raise SyncRefusedError(
+                f"The remote branch {config.branch} shares no history with this clone, so "
+                "nothing was changed. Clone the bank again from the remote, then copy in your "
+                "work (itembank never mixes unrelated histories)."
+            )
+        theirs = set(_names(self._git("diff", "--name-only", "-z", base, tip).stdout))
+        local = self._git("rev-list", "--reverse", "--topo-order", head, f"^{tip}").stdout.split()
+        new = tip
+        dropped: list[tuple[str, list[tuple[str, str, str, str]]]] = []
+        for number, commit in enumerate(local, 1):
+            if show is not None:
+                show("replay", number, len(local))
+            entries = self._changes(commit)
+            if any(path in theirs for _, _, _, path in entries):
+                dropped.append((commit, entries))
+                continue
+            if entries:
+                new = self._replay(commit, new, entries)
+                outcome.renamed[commit] = new
+        for commit, entries in dropped:
+            outcome.dropped.append(self._keep_dropped(commit, entries, theirs, keep))
+        outcome.received += self._count(head, tip)
+        self._move(head, new)
+
+    def _changes(self, commit: str) -> list[tuple[str, str, str, str]]:
+        """(mode, blob, status, path) of each file a commit changed against its first parent."""
+        raw = self._git(
+            "diff-tree", "-r", "-z", "--no-commit-id", "--no-renames", f"{commit}^", commit
+        ).stdout
+        parts = raw.split("\0")
+        out = []
+        for meta, path in zip(parts[0::2], parts[1::2], strict=False):
+            if meta.startswith(":"):
+                fields = meta[1:].split()
+                out.append((fields[1], fields[3], fields[4], path))
+        return out
+
+    def _replay(self, commit: str, onto: str, entries: list[tuple[str, str, str, str]]) -> str:
+        """The same change as `commit`, by the same author, as a child of `onto`."""
+        index = str(self.state_dir / f"sync-{os.getpid()}.index")
+        info = "".join(
+            f"0 {ZERO}\t{path}\0" if status == "D" else f"{mode} {blob}\t{path}\0"
+            for mode, blob, status, path in entries
+        )
+        try:
+            self._git("read-tree", onto, index=index)
+            self._git("update-index", "-z", "--index-info", stdin=info, index=index)
+            tree = self._git("write-tree", index=index).stdout.strip()
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(index)
+        meta = self._git("log", "-1", "--date=raw", "--format=%an%x00%ae%x00%ad%x00%B", commit)
+        name, email, date, message = meta.stdout.split("\0", 3)
+        env = {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_AUTHOR_DATE": date,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+        }
+        made = self._git("commit-tree", tree, "-p", onto, "-F", "-", stdin=message, env=env)
+        return made.stdout.strip()
+
+    def _keep_dropped(
+        self,
+        commit: str,
+        entries: list[tuple[str, str, str, str]],
+        theirs: set[str],
+        keep: bool,
+    ) -> Dropped:
+        """Keep every file version of a commit being undone, as a local conflict keeps it."""
+        meta = self._git("log", "-1", "--format=%an <%ae>%x00%s", commit).stdout
+        author, subject = meta.rstrip("\n").split("\0", 1)
+        size = len(self.prefix)
+        records, kept = [], []
+        clashing = [e for e in entries if e[3] in theirs] + [e for e in entries if e[3] not in theirs]
+        for _, blob, status, path in clashing:
+            relpath = path[size:] if path.startswith(self.prefix) else path
+            records.append(relpath)
+            if keep and status != "D":
+                data = self._git_bytes("cat-file", "blob", blob)
+                where, _ = self._keep(relpath, data, author, "conflict")
+                if where is not None:
+                    kept.append(str(where))
+        return Dropped(commit, subject, tuple(records), tuple(kept))
+
+    def _dropped_words(self, dropped: Dropped) -> str:
+        where = ", ".join(dropped.kept) or "in its commit only"
+        return (
+            f"An earlier save not yet shared ({dropped.message}) was undone: "
+            f"{', '.join(dropped.records)} changed on the shared remote meanwhile. Your "
+            f"version is kept at {where}."
+        )
+
+    # ---- moving the branch: working tree first, then the ref, with a journal ----------------
+
+    def _move(self, old: str, new: str) -> None:
+        """Move the working tree and the current branch from `old` to `new`, refusing (with the
+        fix) when a file to update has uncommitted changes; finish a killed move first."""
+        if old == new:
+            return
+        paths = _names(self._git("diff", "--name-only", "-z", old, new).stdout)
+        size = len(self.prefix)
+        dirty = set(self.uncommitted())
+        for path in paths:
+            rel = path[size:]
+            if path.startswith(self.prefix) and rel in dirty:
+                raise SyncRefusedError(
+                    "Others' changes could not be brought in, as a file they changed differs "
+                    "here from the last commit. Nothing was lost or changed. "
+                    + self.uncommitted_words(rel)
+                )
+        journal = self.state_dir / "sync-move.json"
+        atomic_write(journal, json.dumps({"old": old, "new": new}).encode())
+        try:
+            self._git("read-tree", "-m", "-u", old, new)
+        except ItembankError as exc:
+            journal.unlink(missing_ok=True)
+            raise SyncRefusedError(
+                f"Others' changes could not be brought into the working tree: {exc} Nothing "
+                "was changed; commit or discard the files named, then run 'itembank sync'."
+            ) from None
+        self._git("update-ref", "-m", "itembank sync", "HEAD", new, old)
+        journal.unlink(missing_ok=True)
+
+    def _tidy(self) -> None:
+        """Also finish a move a killed sync left between the working tree and the branch."""
+        super()._tidy()
+        journal = self.state_dir / "sync-move.json"
+        try:
+            move = json.loads(journal.read_bytes())
+        except (OSError, ValueError):
+            return
+        old, new = str(move.get("old")), str(move.get("new"))
+        if self.head() == old and self._rev(new) == new:
+            paths = _names(self._git("diff", "--name-only", "-z", old, new).stdout)
+            wanted: dict[str, bytes | None] = {}
+            for path in paths:  # each file must be as before or as after the move
+                target = self.worktree / path
+                blob = self._rev(f"{new}:{path}")
+                wanted[path] = self._git_bytes("cat-file", "blob", blob) if blob else None
+                before = self._rev(f"{old}:{path}")
+                was = self._git_bytes("cat-file", "blob", before) if before else None
+                now = target.read_bytes() if target.is_file() else None
+                if now not in (was, wanted[path]):
+                    return  # edited by hand meanwhile: the save's own checks say what to do
+            for path, data in wanted.items():
+                target = self.worktree / path
+                if data is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    atomic_write(target, data)
+            self._git("read-tree", new)
+            self._git("update-index", "-q", "--refresh", check=False)
+            self._git("update-ref", "-m", "itembank sync (finished)", "HEAD", new, old)
+        journal.unlink(missing_ok=True)
+
+    # ---- git helpers ------------------------------------------------------------------------
+
+    def _git(
+        self,
+        *args: str,
+        stdin: str = "",
+        index: str | None = None,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[str]:
+        extra = {"GIT_INDEX_FILE": index} if index else {}
+        done = subprocess.run(
+            ["git", *args],
+            cwd=self.worktree,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **extra, **(env or {})},
+            check=False,
+        )
+        if check and done.returncode != 0:
+            raise ItembankError(f"git {args[0]} failed: {done.stderr.strip()}")
+        return done
+
+    def _git_bytes(self, *args: str) -> bytes:
+        return subprocess.run(
+            ["git", *args], cwd=self.worktree, capture_output=True, check=True
+        ).stdout
+
+    def _net(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """A command that reaches the remote: no prompt for a password, bounded in time."""
+        env = {
+            **os.environ,
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_SSH_COMMAND": os.environ.get(
+                "GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=20"
+            ),
+        }
+        try:
+            return subprocess.run(
+                ["git", *args],
+                cwd=self.worktree,
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=NETWORK_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return subprocess.CompletedProcess(args, 124, "", f"timed out after {NETWORK_TIMEOUT}s")
+
+    def _rev(self, name: str) -> str | None:
+        done = self._git("rev-parse", "--verify", "-q", f"{name}^{{object}}", check=False)
+        return done.stdout.strip() or None if done.returncode == 0 else None
+
+    def _is_ancestor(self, older: str, newer: str) -> bool:
+        return self._git("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+
+    def _count(self, old: str, new: str) -> int:
+        return int(self._git("rev-list", "--count", new, f"^{old}").stdout.strip() or 0)
+
+    def _network_words(self, config: SyncConfig, verb: str, text: str) -> str:
+        said = " ".join(
+            line.strip().removeprefix("fatal:").removeprefix("error:").strip()
+            for line in text.splitlines()
+            if line.strip() and not line.startswith(("To ", "Done"))
+        )
+        url = self._git("remote", "get-url", config.remote, check=False).stdout.strip()
+        if not url:
+            return (
+                f"this clone has no git remote named '{config.remote}' (bank.json's sync "
+                f"names it): add it with git -C '{self.worktree}' remote add {config.remote} URL."
+            )
+        if "remote rejected" in text or "hook declined" in text:
+            why = f"the remote refused the push ({said})"
+        elif "not a git repository" in text or "does not appear to be a git repository" in text:
+            why = f"{url} is not a git repository, or cannot be reached ({said})"
+        else:
+            why = f"could not {verb} {url} ({said or 'no answer'})"
+        return (
+            f"{why}. Your saves are kept in this clone and will be pushed by the next save or "
+            "'itembank sync'."
+        )
+
+    # ---- what the last fetch and push said, kept in the git folder ---------------------------
+
+    def _read_state(self) -> dict[str, str | None]:
+        try:
+            data = json.loads((self.state_dir / "sync.json").read_bytes())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _write_state(self, **values: str | None) -> None:
+        state = {**self._read_state(), **values}
+        with contextlib.suppress(OSError):
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.state_dir / "sync.json", json.dumps(state).encode())
+
+
+class RemoteSync:
+    """bank.sync: where the clone stands against its remote, and syncing it (what the CLI and
+    the apps call; the Bank and the rooms never run git themselves)."""
+
+    def __init__(self, store: Syncing) -> None:
+        self._store = store
+
+    @property
+    def configured(self) -> bool:
+        return self._store.sync_config() is not None
+
+    def status(self, fetch: bool = False) -> SyncStatus:
+        """Ahead and behind counts, the last fetch and the last problem (fetch=True fetches
+        first; an unreachable remote is reported in `problem`, never raised)."""
+        return self._store.sync_status(fetch)
+
+    def sync(self, progress: SyncProgress | None = None) -> SyncOutcome:
+        """Pull others' work and push one's own (see Syncing.sync)."""
+        return self._store.sync(progress)
+
+    @property
+    def note(self) -> str | None:
+        """What the last save said about sharing (e.g. the remote was unreachable), or None."""
+        return self._store.sync_note
+
+
+def _names(text: str) -> list[str]:
+    return [name for name in text.split("\0") if name]
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
