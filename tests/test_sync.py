@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ def remote_file(remote: Path, path: str) -> dict[str, object]:
 
 
 def fsck(repo: Path) -> str:
-    done = subprocess.run(["git", "fsck", "--strict", "--no-progress"], cwd=repo,
+    done = subprocess.run(["git", "fsck", "--strict", "--no-dangling", "--no-progress"], cwd=repo,
                           capture_output=True, text=True, check=False)
     return f"{done.returncode}:{done.stdout}{done.stderr}"
 
@@ -68,7 +69,7 @@ def _writer(bank_path: str, number: int, barrier: object, out: object) -> None:
         record = item(bank_path, ident, stem) if round_ == 0 else {**bank.get(ident), "stem": stem}
         try:
             bank.save(record, who)
-            out.put(("saved", number, ident, stem, ""))  # type: ignore[attr-defined]
+            out.put(("saved", number, ident, stem, bank.sync.note or ""))  # type: ignore[attr-defined]
         except Exception as exc:  # the test asserts on every outcome
             out.put(("error", number, ident, stem, f"{type(exc).__name__}: {exc}"))  # type: ignore[attr-defined]
 
@@ -79,7 +80,7 @@ def _same_record(bank_path: str, number: int, barrier: object, out: object) -> N
     barrier.wait()  # type: ignore[attr-defined]
     try:
         bank.save(record, f"Writer {number} <writer{number}@example.org>")
-        out.put(("saved", number, "", "", ""))  # type: ignore[attr-defined]
+        out.put(("saved", number, "", "", bank.sync.note or ""))  # type: ignore[attr-defined]
     except ConflictError as exc:
         out.put(("conflict", number, str(exc.kept_at), str(exc), ""))  # type: ignore[attr-defined]
     except Exception as exc:
@@ -104,7 +105,7 @@ def test_eight_writers_in_three_clones_lose_nothing(tmp_path: Path) -> None:
     remote, banks = shared_bank(tmp_path)
     start = int(git(remote, "rev-list", "--count", "main"))
     results = _race(_writer, [(str(banks[n % 3]), n) for n in range(8)])
-    assert [r for r in results if r[0] != "saved"] == []
+    assert [r for r in results if r[0] != "saved" or r[4]] == []  # saved, and no note
     # every commit of a different record reached the remote: 8 writers x ROUNDS saves
     assert int(git(remote, "rev-list", "--count", "main")) == start + 8 * ROUNDS
     for n in range(8):
@@ -112,7 +113,7 @@ def test_eight_writers_in_three_clones_lose_nothing(tmp_path: Path) -> None:
             f"Writer {n}, round {ROUNDS - 1}")
         subjects = git(remote, "log", "--format=%s", f"--author=writer{n}@", "main").splitlines()
         assert sorted(subjects) == sorted(
-            [f"TS-{1000 + n}: create item (draft)"] + [f"TS-{1000 + n}: edit"] * (ROUNDS - 1))
+            [f"TS-{1000 + n}: create item (draft)"] + [f"TS-{1000 + n}: update stem"] * (ROUNDS - 1))
 
     # rounds where two clones save the SAME record at once: one wins, the other is refused
     # with the ordinary conflict error and its version kept; the loser's clone shows the winner's
@@ -123,6 +124,7 @@ def test_eight_writers_in_three_clones_lose_nothing(tmp_path: Path) -> None:
         outcomes = sorted(_race(_same_record, [(str(banks[a]), 10 * round_ + a),
                                                (str(banks[b]), 10 * round_ + b)]))
         assert [o[0] for o in outcomes] == ["conflict", "saved"], outcomes
+        assert outcomes[1][4] == "", outcomes  # the winner's save was shared
         loser, winner = outcomes[0][1], outcomes[1][1]
         assert "changed by someone else on the shared remote" in outcomes[0][3]
         assert json.loads(Path(outcomes[0][2]).read_text())["stem"] == (
@@ -199,7 +201,7 @@ def test_a_save_killed_during_its_push_loses_nothing(tmp_path: Path) -> None:
     code = ("import sys; from itembank import open_bank; b = open_bank(sys.argv[1]); "
             "r = b.get('TS-0003'); r['id'] = 'TS-2004'; r['stem'] = 'Pushed when killed'; "
             "b.save(r, 'Ann One <ann@example.org>')")
-    saver = subprocess.Popen(["python", "-c", code, str(north)], start_new_session=True)
+    saver = subprocess.Popen([sys.executable, "-c", code, str(north)], start_new_session=True)
     for _ in range(6000):  # wait for the state (the push has reached the server), capped
         if started.exists() or saver.poll() is not None:
             break
@@ -232,7 +234,7 @@ def test_sync_replays_other_records_and_refuses_the_same_record(
     assert run(["sync", "--progress", "--bank", str(south)]) == 1
     err = capsys.readouterr().err
     assert "sync: fetch 1/1" in err and "sync: replay 2/2" in err
-    assert "conflict: items/TS-0004.json changed on the remote; your commit 'TS-0004: edit'" in err
+    assert "conflict: items/TS-0004.json changed on the remote; your commit 'TS-0004: update stem'" in err
     kept = open_bank(south).kept("TS-0004")
     assert len(kept) == 1 and json.loads(kept[0].path.read_text())["stem"] == "South's stem"
     assert kept[0].why == "conflict" and kept[0].who == "Ben Two <ben@example.org>"

@@ -44,6 +44,17 @@ ZERO = "0" * 40
 #: A remote or branch name safe to hand to git (never an option, never a path outside refs).
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
 
+#: What git says when a push is refused because the remote branch moved on (others pushed
+#: first, or at the same moment: the remote's ref lock): fetch, replay and push again.
+_MOVED_ON = (
+    "[rejected]",
+    "non-fast-forward",
+    "fetch first",
+    "cannot lock ref",
+    "failed to update ref",
+    "incorrect old value",
+)
+
 SyncProgress = Callable[[str, int, int], None]
 
 
@@ -294,14 +305,15 @@ class Syncing(Saving):
             outcome.pushed += ahead
             self._write_state(problem=None)
             return True
-        if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text:
+        if any(sign in text for sign in _MOVED_ON):
             return False
         raise RemoteUnreachableError(self._network_words(config, "push to", text))
 
     def _fetch(self, config: SyncConfig) -> str | None:
         """Fetch the remote branch; refuse a rewritten (force-pushed) one. Returns its tip."""
         done = self._net(
-            "fetch", "--no-tags", "--quiet", config.remote,
+            # --refmap= : git must not move the tracking ref itself before it is checked
+            "fetch", "--no-tags", "--quiet", "--refmap=", config.remote,
             f"+refs/heads/{config.branch}:refs/itembank/fetched",
         )  # fmt: skip
         text = done.stdout + done.stderr
