@@ -47,8 +47,13 @@ def remote_file(remote: Path, path: str) -> dict[str, object]:
 
 
 def fsck(repo: Path) -> str:
-    done = subprocess.run(["git", "fsck", "--strict", "--no-dangling", "--no-progress"], cwd=repo,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["git", "fsck", "--strict", "--no-dangling", "--no-progress"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return f"{done.returncode}:{done.stdout}{done.stderr}"
 
 
@@ -110,10 +115,12 @@ def test_eight_writers_in_three_clones_lose_nothing(tmp_path: Path) -> None:
     assert int(git(remote, "rev-list", "--count", "main")) == start + 8 * ROUNDS
     for n in range(8):
         assert remote_file(remote, f"bank/items/TS-{1000 + n}.json")["stem"] == (
-            f"Writer {n}, round {ROUNDS - 1}")
+            f"Writer {n}, round {ROUNDS - 1}"
+        )
         subjects = git(remote, "log", "--format=%s", f"--author=writer{n}@", "main").splitlines()
         assert sorted(subjects) == sorted(
-            [f"TS-{1000 + n}: create item (draft)"] + [f"TS-{1000 + n}: update stem"] * (ROUNDS - 1))
+            [f"TS-{1000 + n}: create item (draft)"] + [f"TS-{1000 + n}: update stem"] * (ROUNDS - 1)
+        )
 
     # rounds where two clones save the SAME record at once: one wins, the other is refused
     # with the ordinary conflict error and its version kept; the loser's clone shows the winner's
@@ -121,19 +128,25 @@ def test_eight_writers_in_three_clones_lose_nothing(tmp_path: Path) -> None:
         before = int(git(remote, "rev-list", "--count", "main"))
         for bank in banks:
             assert run(["sync", "--quiet", "--bank", str(bank)]) == 0
-        outcomes = sorted(_race(_same_record, [(str(banks[a]), 10 * round_ + a),
-                                               (str(banks[b]), 10 * round_ + b)]))
+        outcomes = sorted(
+            _race(
+                _same_record, [(str(banks[a]), 10 * round_ + a), (str(banks[b]), 10 * round_ + b)]
+            )
+        )
         assert [o[0] for o in outcomes] == ["conflict", "saved"], outcomes
         assert outcomes[1][4] == "", outcomes  # the winner's save was shared
         loser, winner = outcomes[0][1], outcomes[1][1]
         assert "changed by someone else on the shared remote" in outcomes[0][3]
         assert json.loads(Path(outcomes[0][2]).read_text())["stem"] == (
-            f"Same record, from writer {loser}")
+            f"Same record, from writer {loser}"
+        )
         assert remote_file(remote, "bank/items/TS-0004.json")["stem"] == (
-            f"Same record, from writer {winner}")
+            f"Same record, from writer {winner}"
+        )
         loser_bank = banks[a] if loser == 10 * round_ + a else banks[b]
         assert json.loads((loser_bank / "items/TS-0004.json").read_text())["stem"] == (
-            f"Same record, from writer {winner}")
+            f"Same record, from writer {winner}"
+        )
         assert int(git(remote, "rev-list", "--count", "main")) == before + 1
 
     for bank in banks:
@@ -142,25 +155,32 @@ def test_eight_writers_in_three_clones_lose_nothing(tmp_path: Path) -> None:
         assert git(bank, "status", "--porcelain") == ""
         assert fsck(bank.parent) == "0:"
     assert fsck(remote) == "0:"
-    assert len(open_bank(banks[0]).kept("TS-0004")) + len(open_bank(banks[1]).kept("TS-0004")) \
-        + len(open_bank(banks[2]).kept("TS-0004")) == 3
+    assert (
+        len(open_bank(banks[0]).kept("TS-0004"))
+        + len(open_bank(banks[1]).kept("TS-0004"))
+        + len(open_bank(banks[2]).kept("TS-0004"))
+        == 3
+    )
     assert open_bank(banks[0]).validate().ok
 
 
 # ---- offline: the save is kept and pushed later -----------------------------------------------
 
 
-def test_an_unreachable_remote_keeps_the_save_for_the_next_sync(tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]
-                                                               ) -> None:
+def test_an_unreachable_remote_keeps_the_save_for_the_next_sync(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     remote, (north, south) = shared_bank(tmp_path, 2)
     away = remote.with_name("away.git")
     remote.rename(away)  # the server is down between the commit and the push
     bank = open_bank(north)
     sha = bank.save(item(north, "TS-2001", "Written offline"), "Ann One <ann@example.org>")
     assert git(north, "rev-parse", "HEAD").strip() == sha  # committed here
-    assert bank.sync.note is not None and "is not a git repository, or cannot be reached" in (
-        bank.sync.note) and "will be pushed by the next save or 'itembank sync'" in bank.sync.note
+    assert (
+        bank.sync.note is not None
+        and "is not a git repository, or cannot be reached" in (bank.sync.note)
+        and "will be pushed by the next save or 'itembank sync'" in bank.sync.note
+    )
     status = bank.sync.status()
     assert (status.ahead, status.behind) == (1, 0)
     assert run(["sync", "--bank", str(north)]) == 2
@@ -179,8 +199,10 @@ def test_a_push_refused_once_by_the_server_is_pushed_by_the_next_save(tmp_path: 
     flag = tmp_path / "refuse-once"
     flag.write_text("x")
     hook = remote / "hooks" / "pre-receive"
-    hook.write_text(f"#!/bin/sh\nif [ -e '{flag}' ]; then rm '{flag}'; echo 'maintenance' >&2; "
-                    "exit 1; fi\nexit 0\n")
+    hook.write_text(
+        f"#!/bin/sh\nif [ -e '{flag}' ]; then rm '{flag}'; echo 'maintenance' >&2; "
+        "exit 1; fi\nexit 0\n"
+    )
     hook.chmod(0o755)
     bank = open_bank(north)
     first = bank.save(item(north, "TS-2002", "First"), "Ann One <ann@example.org>")
@@ -195,12 +217,15 @@ def test_a_save_killed_during_its_push_loses_nothing(tmp_path: Path) -> None:
     remote, (north,) = shared_bank(tmp_path, 1)
     started, release = tmp_path / "push-started", tmp_path / "release"
     hook = remote / "hooks" / "pre-receive"
-    hook.write_text(f"#!/bin/sh\ntouch '{started}'\nwhile [ ! -e '{release}' ]; do sleep 0.05; "
-                    "done\nexit 0\n")
+    hook.write_text(
+        f"#!/bin/sh\ntouch '{started}'\nwhile [ ! -e '{release}' ]; do sleep 0.05; done\nexit 0\n"
+    )
     hook.chmod(0o755)
-    code = ("import sys; from itembank import open_bank; b = open_bank(sys.argv[1]); "
-            "r = b.get('TS-0003'); r['id'] = 'TS-2004'; r['stem'] = 'Pushed when killed'; "
-            "b.save(r, 'Ann One <ann@example.org>')")
+    code = (
+        "import sys; from itembank import open_bank; b = open_bank(sys.argv[1]); "
+        "r = b.get('TS-0003'); r['id'] = 'TS-2004'; r['stem'] = 'Pushed when killed'; "
+        "b.save(r, 'Ann One <ann@example.org>')"
+    )
     saver = subprocess.Popen([sys.executable, "-c", code, str(north)], start_new_session=True)
     for _ in range(6000):  # wait for the state (the push has reached the server), capped
         if started.exists() or saver.poll() is not None:
@@ -221,7 +246,7 @@ def test_a_save_killed_during_its_push_loses_nothing(tmp_path: Path) -> None:
 
 
 def test_sync_replays_other_records_and_refuses_the_same_record(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     remote, (north, south) = shared_bank(tmp_path, 2)
     theirs = open_bank(north)
@@ -234,7 +259,10 @@ def test_sync_replays_other_records_and_refuses_the_same_record(
     assert run(["sync", "--progress", "--bank", str(south)]) == 1
     err = capsys.readouterr().err
     assert "sync: fetch 1/1" in err and "sync: replay 2/2" in err
-    assert "conflict: items/TS-0004.json changed on the remote; your commit 'TS-0004: update stem'" in err
+    assert (
+        "conflict: items/TS-0004.json changed on the remote; your commit 'TS-0004: update stem'"
+        in err
+    )
     kept = open_bank(south).kept("TS-0004")
     assert len(kept) == 1 and json.loads(kept[0].path.read_text())["stem"] == "South's stem"
     assert kept[0].why == "conflict" and kept[0].who == "Ben Two <ben@example.org>"
@@ -242,12 +270,14 @@ def test_sync_replays_other_records_and_refuses_the_same_record(
     assert remote_file(remote, "bank/items/TS-2005.json")["stem"] == "South's new item"
     assert git(south, "rev-parse", "HEAD") == git(remote, "rev-parse", "main")
     assert git(remote, "log", "-1", "--format=%an|%s", "main").strip() == (
-        "Ben Two|TS-2005: create item (draft)")
+        "Ben Two|TS-2005: create item (draft)"
+    )
     assert run(["sync", "--quiet", "--bank", str(south)]) == 0
 
 
-def test_sync_without_a_remote_is_a_usage_error(valid_bank: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_sync_without_a_remote_is_a_usage_error(
+    valid_bank: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(["sync", "--bank", str(valid_bank)]) == 2
     assert "This bank has no remote to sync with" in capsys.readouterr().err
 
@@ -257,8 +287,9 @@ def _sync_err(bank: Path, capsys: pytest.CaptureFixture[str]) -> str:
     return capsys.readouterr().err
 
 
-def test_hostile_states_are_refused_with_the_fix(tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_hostile_states_are_refused_with_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     remote, (north, south) = shared_bank(tmp_path, 2)
     # a remote that is not a git repository
     empty = tmp_path / "not-a-repo"

@@ -30,19 +30,23 @@ def add_sync(sub: Any) -> None:
     bank_arg(p)
     shown = p.add_mutually_exclusive_group()
     shown.add_argument(
-        "--progress", action="store_true", help="report every stage (default: when stderr is a terminal)"
+        "--progress",
+        action="store_true",
+        help="report every stage (default: when stderr is a terminal)",
     )
     shown.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
 
 def _progress(every: float = 0.5) -> Callable[[str, int, int], None]:
-    last = [0.0, ""]
+    """Stage, done and total to stderr: each new stage, its end, and at most every `every` s."""
+    last_time, last_stage = 0.0, ""
 
     def show(stage: str, done: int, total: int) -> None:
+        nonlocal last_time, last_stage
         now = time.monotonic()
-        if stage != last[1] or done >= total or now - float(last[0]) >= every:
+        if stage != last_stage or done >= total or now - last_time >= every:
             print(f"sync: {stage} {done}/{total}", file=sys.stderr, flush=True)
-            last[0], last[1] = now, stage
+            last_time, last_stage = now, stage
 
     return show
 
@@ -55,9 +59,7 @@ def _sync(bank: Bank, args: argparse.Namespace) -> int:
         print(f"itembank sync: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not args.quiet:
-        print(
-            f"Pushed {outcome.pushed} commit(s); received {outcome.received} from the remote."
-        )
+        print(f"Pushed {outcome.pushed} commit(s); received {outcome.received} from the remote.")
     if outcome.dropped:
         for dropped in outcome.dropped:
             kept = ", ".join(dropped.kept) or "in its commit only"

@@ -14,8 +14,8 @@ from __future__ import annotations
 from itembank.storage.guards import Guards
 from itembank.storage.history import History
 from itembank.storage.kept import Keeping
-from itembank.storage.repo import Reading
 from itembank.storage.remote import Syncing
+from itembank.storage.repo import Reading
 
 
 class GitStore(Syncing, Keeping, Guards, History, Reading):

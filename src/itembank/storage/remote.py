@@ -22,7 +22,7 @@ import re
 import subprocess
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from itembank.core.errors import (
     ConflictError,
@@ -32,7 +32,13 @@ from itembank.core.errors import (
 )
 from itembank.core.parsing import parse_record
 from itembank.storage.files import atomic_write
-from itembank.storage.saving import Saving
+from itembank.storage.replay import (
+    Dropped,
+    Replaying,
+    SyncConfig,
+    SyncOutcome,
+    SyncProgress,
+)
 
 #: ITEMBANK_SYNC=off (or 0/no/false) turns pushing and fetching off: tests and offline use.
 SYNC_ENV = "ITEMBANK_SYNC"
@@ -40,7 +46,6 @@ SYNC_ENV = "ITEMBANK_SYNC"
 PUSH_ATTEMPTS = 20
 #: Seconds any one network command (fetch, push) may take before the remote counts as down.
 NETWORK_TIMEOUT = float(os.environ.get("ITEMBANK_SYNC_TIMEOUT", "120"))
-ZERO = "0" * 40
 #: A remote or branch name safe to hand to git (never an option, never a path outside refs).
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
 
@@ -54,42 +59,6 @@ _MOVED_ON = (
     "failed to update ref",
     "incorrect old value",
 )
-
-SyncProgress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class SyncConfig:
-    """bank.json's `sync`: the git remote (its URL is in each clone's git config) and branch."""
-
-    remote: str
-    branch: str
-
-    @property
-    def tracking(self) -> str:
-        return f"refs/remotes/{self.remote}/{self.branch}"
-
-
-@dataclass(frozen=True)
-class Dropped:
-    """A local commit undone because the remote changed the same records; kept versions."""
-
-    commit: str
-    message: str
-    records: tuple[str, ...]
-    kept: tuple[str, ...]
-
-
-@dataclass
-class SyncOutcome:
-    """What a push or sync did: commits pushed and received, commits dropped, and why the
-    remote could not be reached (None when it was)."""
-
-    pushed: int = 0
-    received: int = 0
-    dropped: list[Dropped] = field(default_factory=list)
-    renamed: dict[str, str] = field(default_factory=dict)
-    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +74,7 @@ class SyncStatus:
     problem: str | None
 
 
-class Syncing(Saving):
+class Syncing(Replaying):
     """Pushing every save, replaying on refusal, and `sync`."""
 
     sync_note: str | None = None
@@ -220,8 +189,8 @@ class Syncing(Saving):
         config = self.sync_config()
         if config is None:
             raise SyncRefusedError(
-                "This bank has no remote to sync with: add \"sync\": {\"remote\": \"origin\", "
-                "\"branch\": \"main\"} to bank.json and 'git remote add origin URL' in this "
+                'This bank has no remote to sync with: add "sync": {"remote": "origin", '
+                '"branch": "main"} to bank.json and \'git remote add origin URL\' in this '
                 f"clone{' (or unset ITEMBANK_SYNC=off)' if os.environ.get(SYNC_ENV) else ''}."
             )
         show = progress or (lambda stage, done, total: None)
@@ -338,111 +307,6 @@ class Syncing(Saving):
         self._write_state(last_fetch=_now(), problem=None)
         return new
 
-    def _integrate(
-        self,
-        config: SyncConfig,
-        outcome: SyncOutcome,
-        show: SyncProgress | None,
-        keep: bool,
-    ) -> None:
-        """Bring HEAD onto the fetched remote tip: fast-forward, or replay the local commits
-        on top of it, dropping (and keeping) those whose files the remote changed."""
-        tip = self._rev(config.tracking)
-        head = self.head()
-        if tip is None or head is None or self._is_ancestor(tip, head):
-            return
-        if self._is_ancestor(head, tip):
-            outcome.received += self._count(head, tip)
-            self._move(head, tip)
-            return
-        base = self._git("merge-base", head, tip).stdout.strip()
-        if not base:
-            raise SyncRefusedError(
-                f"The remote branch {config.branch} shares no history with this clone, so "
-                "nothing was changed. Clone the bank again from the remote, then copy in your "
-                "work (itembank never mixes unrelated histories)."
-            )
-        theirs = set(_names(self._git("diff", "--name-only", "-z", base, tip).stdout))
-        local = self._git("rev-list", "--reverse", "--topo-order", head, f"^{tip}").stdout.split()
-        new = tip
-        dropped: list[tuple[str, list[tuple[str, str, str, str]]]] = []
-        for number, commit in enumerate(local, 1):
-            if show is not None:
-                show("replay", number, len(local))
-            entries = self._changes(commit)
-            if any(path in theirs for _, _, _, path in entries):
-                dropped.append((commit, entries))
-                continue
-            if entries:
-                new = self._replay(commit, new, entries)
-                outcome.renamed[commit] = new
-        for commit, entries in dropped:
-            outcome.dropped.append(self._keep_dropped(commit, entries, theirs, keep))
-        outcome.received += self._count(head, tip)
-        self._move(head, new)
-
-    def _changes(self, commit: str) -> list[tuple[str, str, str, str]]:
-        """(mode, blob, status, path) of each file a commit changed against its first parent."""
-        raw = self._git(
-            "diff-tree", "-r", "-z", "--no-commit-id", "--no-renames", f"{commit}^", commit
-        ).stdout
-        parts = raw.split("\0")
-        out = []
-        for meta, path in zip(parts[0::2], parts[1::2], strict=False):
-            if meta.startswith(":"):
-                fields = meta[1:].split()
-                out.append((fields[1], fields[3], fields[4], path))
-        return out
-
-    def _replay(self, commit: str, onto: str, entries: list[tuple[str, str, str, str]]) -> str:
-        """The same change as `commit`, by the same author, as a child of `onto`."""
-        index = str(self.state_dir / f"sync-{os.getpid()}.index")
-        info = "".join(
-            f"0 {ZERO}\t{path}\0" if status == "D" else f"{mode} {blob}\t{path}\0"
-            for mode, blob, status, path in entries
-        )
-        try:
-            self._git("read-tree", onto, index=index)
-            self._git("update-index", "-z", "--index-info", stdin=info, index=index)
-            tree = self._git("write-tree", index=index).stdout.strip()
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(index)
-        meta = self._git("log", "-1", "--date=raw", "--format=%an%x00%ae%x00%ad%x00%B", commit)
-        name, email, date, message = meta.stdout.split("\0", 3)
-        env = {
-            "GIT_AUTHOR_NAME": name,
-            "GIT_AUTHOR_EMAIL": email,
-            "GIT_AUTHOR_DATE": date,
-            "GIT_COMMITTER_NAME": name,
-            "GIT_COMMITTER_EMAIL": email,
-        }
-        made = self._git("commit-tree", tree, "-p", onto, "-F", "-", stdin=message, env=env)
-        return made.stdout.strip()
-
-    def _keep_dropped(
-        self,
-        commit: str,
-        entries: list[tuple[str, str, str, str]],
-        theirs: set[str],
-        keep: bool,
-    ) -> Dropped:
-        """Keep every file version of a commit being undone, as a local conflict keeps it."""
-        meta = self._git("log", "-1", "--format=%an <%ae>%x00%s", commit).stdout
-        author, subject = meta.rstrip("\n").split("\0", 1)
-        size = len(self.prefix)
-        records, kept = [], []
-        clashing = [e for e in entries if e[3] in theirs] + [e for e in entries if e[3] not in theirs]
-        for _, blob, status, path in clashing:
-            relpath = path[size:] if path.startswith(self.prefix) else path
-            records.append(relpath)
-            if keep and status != "D":
-                data = self._git_bytes("cat-file", "blob", blob)
-                where, _ = self._keep(relpath, data, author, "conflict")
-                if where is not None:
-                    kept.append(str(where))
-        return Dropped(commit, subject, tuple(records), tuple(kept))
-
     def _dropped_words(self, dropped: Dropped) -> str:
         where = ", ".join(dropped.kept) or "in its commit only"
         return (
@@ -450,99 +314,6 @@ class Syncing(Saving):
             f"{', '.join(dropped.records)} changed on the shared remote meanwhile. Your "
             f"version is kept at {where}."
         )
-
-    # ---- moving the branch: working tree first, then the ref, with a journal ----------------
-
-    def _move(self, old: str, new: str) -> None:
-        """Move the working tree and the current branch from `old` to `new`, refusing (with the
-        fix) when a file to update has uncommitted changes; finish a killed move first."""
-        if old == new:
-            return
-        paths = _names(self._git("diff", "--name-only", "-z", old, new).stdout)
-        size = len(self.prefix)
-        dirty = set(self.uncommitted())
-        for path in paths:
-            rel = path[size:]
-            if path.startswith(self.prefix) and rel in dirty:
-                raise SyncRefusedError(
-                    "Others' changes could not be brought in, as a file they changed differs "
-                    "here from the last commit. Nothing was lost or changed. "
-                    + self.uncommitted_words(rel)
-                )
-        journal = self.state_dir / "sync-move.json"
-        atomic_write(journal, json.dumps({"old": old, "new": new}).encode())
-        try:
-            self._git("read-tree", "-m", "-u", old, new)
-        except ItembankError as exc:
-            journal.unlink(missing_ok=True)
-            raise SyncRefusedError(
-                f"Others' changes could not be brought into the working tree: {exc} Nothing "
-                "was changed; commit or discard the files named, then run 'itembank sync'."
-            ) from None
-        self._git("update-ref", "-m", "itembank sync", "HEAD", new, old)
-        journal.unlink(missing_ok=True)
-
-    def _tidy(self) -> None:
-        """Also finish a move a killed sync left between the working tree and the branch."""
-        super()._tidy()
-        journal = self.state_dir / "sync-move.json"
-        try:
-            move = json.loads(journal.read_bytes())
-        except (OSError, ValueError):
-            return
-        old, new = str(move.get("old")), str(move.get("new"))
-        if self.head() == old and self._rev(new) == new:
-            paths = _names(self._git("diff", "--name-only", "-z", old, new).stdout)
-            wanted: dict[str, bytes | None] = {}
-            for path in paths:  # each file must be as before or as after the move
-                target = self.worktree / path
-                blob = self._rev(f"{new}:{path}")
-                wanted[path] = self._git_bytes("cat-file", "blob", blob) if blob else None
-                before = self._rev(f"{old}:{path}")
-                was = self._git_bytes("cat-file", "blob", before) if before else None
-                now = target.read_bytes() if target.is_file() else None
-                if now not in (was, wanted[path]):
-                    return  # edited by hand meanwhile: the save's own checks say what to do
-            for path, data in wanted.items():
-                target = self.worktree / path
-                if data is None:
-                    target.unlink(missing_ok=True)
-                else:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    atomic_write(target, data)
-            self._git("read-tree", new)
-            self._git("update-index", "-q", "--refresh", check=False)
-            self._git("update-ref", "-m", "itembank sync (finished)", "HEAD", new, old)
-        journal.unlink(missing_ok=True)
-
-    # ---- git helpers ------------------------------------------------------------------------
-
-    def _git(
-        self,
-        *args: str,
-        stdin: str = "",
-        index: str | None = None,
-        env: Mapping[str, str] | None = None,
-        check: bool = True,
-    ) -> subprocess.CompletedProcess[str]:
-        extra = {"GIT_INDEX_FILE": index} if index else {}
-        done = subprocess.run(
-            ["git", *args],
-            cwd=self.worktree,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env={**os.environ, **extra, **(env or {})},
-            check=False,
-        )
-        if check and done.returncode != 0:
-            raise ItembankError(f"git {args[0]} failed: {done.stderr.strip()}")
-        return done
-
-    def _git_bytes(self, *args: str) -> bytes:
-        return subprocess.run(
-            ["git", *args], cwd=self.worktree, capture_output=True, check=True
-        ).stdout
 
     def _net(self, *args: str) -> subprocess.CompletedProcess[str]:
         """A command that reaches the remote: no prompt for a password, bounded in time."""
@@ -565,16 +336,6 @@ class Syncing(Saving):
             )
         except subprocess.TimeoutExpired:
             return subprocess.CompletedProcess(args, 124, "", f"timed out after {NETWORK_TIMEOUT}s")
-
-    def _rev(self, name: str) -> str | None:
-        done = self._git("rev-parse", "--verify", "-q", f"{name}^{{object}}", check=False)
-        return done.stdout.strip() or None if done.returncode == 0 else None
-
-    def _is_ancestor(self, older: str, newer: str) -> bool:
-        return self._git("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
-
-    def _count(self, old: str, new: str) -> int:
-        return int(self._git("rev-list", "--count", new, f"^{old}").stdout.strip() or 0)
 
     def _network_words(self, config: SyncConfig, verb: str, text: str) -> str:
         said = " ".join(
@@ -639,10 +400,6 @@ class RemoteSync:
     def note(self) -> str | None:
         """What the last save said about sharing (e.g. the remote was unreachable), or None."""
         return self._store.sync_note
-
-
-def _names(text: str) -> list[str]:
-    return [name for name in text.split("\0") if name]
 
 
 def _now() -> str:
