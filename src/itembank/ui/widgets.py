@@ -85,9 +85,12 @@ class SyncBanner:
     def __init__(self, bank: Bank, background: bool = True) -> None:
         self.bank = bank
         self.widget = css(w.HTML(""), "ib-sync-banner")
+        #: the background fetch (tests wait for it to end: state, never time)
+        self.fetching: threading.Thread | None = None
         if bank.sync.configured:
             if background:
-                threading.Thread(target=self.refresh, args=(True,), daemon=True).start()
+                self.fetching = threading.Thread(target=self.refresh, args=(True,), daemon=True)
+                self.fetching.start()
             else:
                 self.refresh(fetch=True)
 
