@@ -336,3 +336,38 @@ def test_sync_off_keeps_todays_behaviour(tmp_path: Path, monkeypatch: pytest.Mon
     bank.save(item(north, "TS-2006", "Local only"), "Ann One <ann@example.org>")
     assert git(remote, "rev-parse", "main") == before
     assert not bank.sync.configured
+
+
+def test_a_sync_killed_between_the_files_and_the_branch_is_finished(tmp_path: Path) -> None:
+    """The state a sync killed after updating the working tree but before moving the branch
+    leaves (its journal, new files, old branch): the next save finishes the move first."""
+    remote, (north, south) = shared_bank(tmp_path, 2)
+    other = open_bank(south)
+    other.save({**other.get("TS-0003"), "stem": "From south"}, "Ben Two <ben@example.org>")
+    git(north, "fetch", "-q", "origin")
+    old, new = git(north, "rev-parse", "HEAD").strip(), git(north, "rev-parse", "origin/main").strip()
+    journal = north.parent / ".git" / "itembank" / "sync-move.json"
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    journal.write_text(json.dumps({"old": old, "new": new}))
+    git(north, "read-tree", "-m", "-u", old, new)  # killed here: HEAD still at `old`
+    assert git(north, "rev-parse", "HEAD").strip() == old
+    bank = open_bank(north)
+    sha = bank.save(item(north, "TS-2007", "After the killed sync"), "Ann One <ann@example.org>")
+    assert bank.sync.note is None
+    assert git(north, "rev-parse", "HEAD~1").strip() == new
+    assert git(remote, "rev-parse", "main").strip() == sha
+    assert not journal.exists()
+    assert git(north, "status", "--porcelain") == ""
+    assert json.loads((north / "items/TS-0003.json").read_text())["stem"] == "From south"
+    assert fsck(north.parent) == "0:"
+
+
+def test_sync_help_documents_the_exit_codes() -> None:
+    done = subprocess.run([str(Path(sys.executable).with_name("itembank")), "sync", "--help"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    assert text.startswith("usage: itembank sync [-h] [--bank PATH] [--progress | --quiet]")
+    assert "Exit codes: 0 in sync; 1 conflict" in text and "2 bad invocation, no remote" in text
+    assert subprocess.run([str(Path(sys.executable).with_name("itembank")), "sync", "--bogus"],
+                          capture_output=True, check=False).returncode == 2

@@ -213,12 +213,9 @@ class Replaying(Saving):
             wanted: dict[str, bytes | None] = {}
             for path in paths:  # each file must be as before or as after the move
                 target = self.worktree / path
-                blob = self._rev(f"{new}:{path}")
-                wanted[path] = self._git_bytes("cat-file", "blob", blob) if blob else None
-                before = self._rev(f"{old}:{path}")
-                was = self._git_bytes("cat-file", "blob", before) if before else None
+                wanted[path] = self._file_at(new, path)
                 now = target.read_bytes() if target.is_file() else None
-                if now not in (was, wanted[path]):
+                if now not in (self._file_at(old, path), wanted[path]):
                     return  # edited by hand meanwhile: the save's own checks say what to do
             for path, data in wanted.items():
                 target = self.worktree / path
@@ -255,6 +252,16 @@ class Replaying(Saving):
         if check and done.returncode != 0:
             raise ItembankError(f"git {args[0]} failed: {done.stderr.strip()}")
         return done
+
+    def _file_at(self, commit: str, path: str) -> bytes | None:
+        """A file's bytes at a commit (path from the top of the repository), or None."""
+        done = subprocess.run(
+            ["git", "cat-file", "blob", f"{commit}:{path}"],
+            cwd=self.worktree,
+            capture_output=True,
+            check=False,
+        )
+        return done.stdout if done.returncode == 0 else None
 
     def _git_bytes(self, *args: str) -> bytes:
         return subprocess.run(
