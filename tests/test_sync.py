@@ -371,3 +371,29 @@ def test_sync_help_documents_the_exit_codes() -> None:
     assert "Exit codes: 0 in sync; 1 conflict" in text and "2 bad invocation, no remote" in text
     assert subprocess.run([str(Path(sys.executable).with_name("itembank")), "sync", "--bogus"],
                           capture_output=True, check=False).returncode == 2
+
+
+def test_remote_commits_dated_in_the_past_are_not_replayed_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commits from a machine whose clock was years behind: a date-ordered walk (rev-list
+    HEAD ^tip) stops early and lists the shared history as local; the sync must not."""
+    remote, (north, south) = shared_bank(tmp_path, 2)
+    for number in range(20):
+        (south.parent / f"note-{number}.txt").write_text(f"note {number}\n")
+        git(south, "add", "-A")
+        subprocess.run(["git", "commit", "-qm", f"note {number}"], cwd=south, check=True,
+                       env={**os.environ, "GIT_AUTHOR_NAME": "Old Clock", "GIT_AUTHOR_EMAIL":
+                            "old@example.org", "GIT_COMMITTER_NAME": "Old Clock",
+                            "GIT_COMMITTER_EMAIL": "old@example.org",
+                            "GIT_AUTHOR_DATE": f"2001-01-01T00:00:{number:02d}Z",
+                            "GIT_COMMITTER_DATE": f"2001-01-01T00:00:{number:02d}Z"})
+    git(south, "push", "-q", "origin", "main")
+    tip = git(remote, "rev-parse", "main").strip()
+    monkeypatch.setenv("ITEMBANK_SYNC", "off")
+    bank = open_bank(north)
+    bank.save(item(north, "TS-2008", "Mine"), "Ann One <ann@example.org>")
+    monkeypatch.delenv("ITEMBANK_SYNC")
+    outcome = open_bank(north).sync.sync()
+    assert (outcome.pushed, outcome.received, outcome.dropped) == (1, 20, [])
+    assert git(remote, "rev-parse", "main~1").strip() == tip
+    assert git(remote, "log", "-1", "--format=%s", "main").strip() == "TS-2008: create item (draft)"

@@ -115,10 +115,9 @@ class Syncing(Replaying):
         tip = self._rev(config.tracking)
         ahead = behind = 0
         if tip is None:
-            ahead = int(self._git("rev-list", "--count", "HEAD").stdout.strip() or 0)
+            ahead = len(self._since(None, "HEAD"))
         else:
-            counts = self._git("rev-list", "--left-right", "--count", f"HEAD...{tip}").stdout
-            ahead, behind = (int(n) for n in counts.split())
+            ahead, behind = self._count(tip, "HEAD"), self._count("HEAD", tip)
         return SyncStatus(
             True, config.remote, config.branch, ahead, behind, state.get("last_fetch"), problem
         )
@@ -261,9 +260,7 @@ class Syncing(Replaying):
             return True
         if tip is not None and self._is_ancestor(head, tip):
             return True  # nothing of ours to push
-        ahead = int(
-            self._git("rev-list", "--count", head, *([f"^{tip}"] if tip else [])).stdout.strip()
-        )
+        ahead = self._count(tip, head) if tip else len(self._since(None, head))
         done = self._net(
             "push", "--porcelain", "--no-verify", config.remote,
             f"{head}:refs/heads/{config.branch}",

@@ -86,7 +86,7 @@ class Replaying(Saving):
                 "work (itembank never mixes unrelated histories)."
             )
         theirs = set(_names(self._git("diff", "--name-only", "-z", base, tip).stdout))
-        local = self._git("rev-list", "--reverse", "--topo-order", head, f"^{tip}").stdout.split()
+        local = self._since(base, head)[::-1]
         new = tip
         dropped: list[tuple[str, list[tuple[str, str, str, str]]]] = []
         for number, commit in enumerate(local, 1):
@@ -276,7 +276,38 @@ class Replaying(Saving):
         return self._git("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
 
     def _count(self, old: str, new: str) -> int:
-        return int(self._git("rev-list", "--count", new, f"^{old}").stdout.strip() or 0)
+        """How many commits `new` has that `old` lacks."""
+        base = self._git("merge-base", old, new, check=False).stdout.strip() or None
+        return len(self._since(base, new))
+
+    def _since(self, base: str | None, tip: str) -> list[str]:
+        """The commits from `tip` back to `base` (excluded), newest first, along first parents.
+
+        Not `git rev-list tip ^base`: with commit dates out of order (a clock set wrong on one
+        machine) that walk can stop early and list commits `base` already has, so a sync would
+        replay the whole history. Walking back from `tip` to `base` does not depend on dates."""
+        walk = subprocess.Popen(
+            ["git", "rev-list", "--first-parent", tip],
+            cwd=self.worktree,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        out: list[str] = []
+        found = base is None
+        assert walk.stdout is not None
+        with walk:
+            for line in walk.stdout:
+                if line.strip() == base:
+                    found = True
+                    break
+                out.append(line.strip())
+            walk.kill()
+        if found:
+            return out
+        # base reached only through a merge made by hand: git's own walk (dates in order)
+        listed = self._git("rev-list", "--topo-order", tip, f"^{base}").stdout
+        return listed.split()
 
 
 def _names(text: str) -> list[str]:
