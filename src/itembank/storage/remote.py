@@ -44,6 +44,8 @@ from itembank.storage.replay import (
 SYNC_ENV = "ITEMBANK_SYNC"
 #: How often a save retries a push refused because others keep pushing first.
 PUSH_ATTEMPTS = 20
+#: How often a review (save_with) is decided again when others keep recording the same item.
+REBUILD_ATTEMPTS = 5
 #: Seconds any one network command (fetch, push) may take before the remote counts as down.
 NETWORK_TIMEOUT = float(os.environ.get("ITEMBANK_SYNC_TIMEOUT", "120"))
 #: A remote or branch name safe to hand to git (never an option, never a path outside refs).
@@ -74,10 +76,15 @@ class SyncStatus:
     problem: str | None
 
 
+class _Rebuild(Exception):
+    """A save_with commit was undone by a remote change to the same content: build again."""
+
+
 class Syncing(Replaying):
     """Pushing every save, replaying on refusal, and `sync`."""
 
     sync_note: str | None = None
+    _rebuilding = False
 
     # ---- configuration and status -----------------------------------------------------------
 
@@ -149,6 +156,28 @@ class Syncing(Replaying):
         # an import's rows stay in its CSV: a refused import keeps no copies of 1,000s of files
         return self._after_commit(sha if sha != before else None, sha, keep=False)
 
+    def save_with(
+        self,
+        build: Callable[[], tuple[Mapping[str, bytes | None], Mapping[str, str | None], str]],
+        author: str,
+    ) -> str:
+        """As Saving.save_with; and when the remote recorded anything about the same content
+        meanwhile (e.g. another panel member's review of the item), the local commit is undone
+        and `build` decides again on the bank as it is now (so the review policy counts both
+        reviews), a bounded number of times."""
+        for _ in range(REBUILD_ATTEMPTS):
+            self._rebuilding = True
+            try:
+                return super().save_with(build, author)
+            except _Rebuild:
+                continue
+            finally:
+                self._rebuilding = False
+        raise ConflictError(
+            f"Others kept recording changes to the same content ({REBUILD_ATTEMPTS} attempts), "
+            "so nothing was recorded. Open it again and submit again."
+        )
+
     def _after_commit(self, own: str | None, sha: str, keep: bool) -> str:
         """Push after a commit; raise the ordinary conflict error when the remote changed the
         same records (the commit is undone, the clone on the remote's version, the person's
@@ -157,8 +186,11 @@ class Syncing(Replaying):
         self.sync_note = None
         if config is None:
             return sha
-        outcome = self._publish(config, keep=keep)
+        rebuild = self._rebuilding and own is not None
+        outcome = self._publish(config, keep=keep and not rebuild, wide=own if rebuild else None)
         mine = [d for d in outcome.dropped if d.commit == own]
+        if mine and rebuild:
+            raise _Rebuild
         others = [d for d in outcome.dropped if d.commit != own]
         notes = [self._dropped_words(d) for d in others]
         if outcome.problem:
@@ -221,10 +253,10 @@ class Syncing(Replaying):
                 if owned:
                     self._clear_owner()
 
-    def _publish(self, config: SyncConfig, keep: bool) -> SyncOutcome:
+    def _publish(self, config: SyncConfig, keep: bool, wide: str | None = None) -> SyncOutcome:
         """Push what is ahead; on refusal fetch, replay and push again (bounded). Never
         raises: failures become the outcome's `problem` (the commit stays local)."""
-        outcome = SyncOutcome()
+        outcome = SyncOutcome(wide=wide)
         owned = self._own_record is None
         try:
             if owned:

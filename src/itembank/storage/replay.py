@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from itembank.core.errors import ItembankError, SyncRefusedError
 from itembank.storage.files import atomic_write
@@ -56,6 +56,11 @@ class SyncOutcome:
     dropped: list[Dropped] = field(default_factory=list)
     renamed: dict[str, str] = field(default_factory=dict)
     problem: str | None = None
+    #: each replayed commit's original sha (a commit may be replayed more than once)
+    origin: dict[str, str] = field(default_factory=dict)
+    #: the original sha of a commit that conflicts by record, not only by file (a review:
+    #: anything else recorded about the same item means it must be decided again)
+    wide: str | None = None
 
 
 class Replaying(Saving):
@@ -86,6 +91,7 @@ class Replaying(Saving):
                 "work (itembank never mixes unrelated histories)."
             )
         theirs = set(_names(self._git("diff", "--name-only", "-z", base, tip).stdout))
+        theirs_records = {self._record_of(path) for path in theirs}
         local = self._since(base, head)[::-1]
         new = tip
         dropped: list[tuple[str, list[tuple[str, str, str, str]]]] = []
@@ -93,16 +99,34 @@ class Replaying(Saving):
             if show is not None:
                 show("replay", number, len(local))
             entries = self._changes(commit)
-            if any(path in theirs for _, _, _, path in entries):
+            first = outcome.origin.get(commit, commit)
+            if first == outcome.wide:
+                clash = bool({self._record_of(e[3]) for e in entries} & theirs_records)
+            else:
+                clash = any(path in theirs for _, _, _, path in entries)
+            if clash:
                 dropped.append((commit, entries))
                 continue
             if entries:
                 new = self._replay(commit, new, entries)
-                outcome.renamed[commit] = new
+                outcome.renamed[first] = new
+                outcome.origin[new] = first
         for commit, entries in dropped:
-            outcome.dropped.append(self._keep_dropped(commit, entries, theirs, keep))
+            kept = self._keep_dropped(commit, entries, theirs, keep)
+            outcome.dropped.append(replace(kept, commit=outcome.origin.get(commit, commit)))
         outcome.received += self._count(head, tip)
         self._move(head, new)
+
+    def _record_of(self, path: str) -> str:
+        """The content a file is about, for a review's conflicts: the id for items/ID.json,
+        stimuli/ID.json, scenarios/ID.json and everything under reviews/ID/; else the path."""
+        rel = path[len(self.prefix) :] if path.startswith(self.prefix) else path
+        parts = rel.split("/")
+        if parts[0] == "reviews" and len(parts) >= 3:
+            return "content:" + parts[1]
+        if parts[0] in ("items", "stimuli", "scenarios") and len(parts) == 2:
+            return "content:" + parts[1].removesuffix(".json")
+        return path
 
     def _changes(self, commit: str) -> list[tuple[str, str, str, str]]:
         """(mode, blob, status, path) of each file a commit changed against its first parent."""
