@@ -397,3 +397,20 @@ def test_remote_commits_dated_in_the_past_are_not_replayed_again(
     assert (outcome.pushed, outcome.received, outcome.dropped) == (1, 20, [])
     assert git(remote, "rev-parse", "main~1").strip() == tip
     assert git(remote, "log", "-1", "--format=%s", "main").strip() == "TS-2008: create item (draft)"
+
+
+def test_an_import_is_pushed_and_replayed_like_a_save(tmp_path: Path) -> None:
+    from .test_csv_import import row, write_csv
+
+    remote, (north, south) = shared_bank(tmp_path, 2)
+    other = open_bank(south)
+    other.save({**other.get("TS-0004"), "stem": "From south"}, "Ben Two <ben@example.org>")
+    data = write_csv(tmp_path / "items.csv", [row(), row(stem="Which duty applies here?")])
+    bank = open_bank(north)
+    result = bank.authoring.import_items(data.read_bytes(), "items.csv", "Ann One <ann@example.org>")
+    assert bank.sync.note is None
+    assert git(remote, "log", "-2", "--format=%an|%s", "main").splitlines() == [
+        "Ann One|Import 2 draft item(s) from items.csv", "Ben Two|TS-0004: update stem"]
+    assert git(remote, "rev-parse", "main").strip() == result.commit
+    assert remote_file(remote, "bank/items/GK-0002.json")["stem"] == "Which duty applies here?"
+    assert json.loads((north / "items/TS-0004.json").read_text())["stem"] == "From south"

@@ -346,13 +346,11 @@ class Syncing(Replaying):
 
     def _net(self, *args: str) -> subprocess.CompletedProcess[str]:
         """A command that reaches the remote: no prompt for a password, bounded in time."""
-        env = {
-            **os.environ,
-            "GIT_TERMINAL_PROMPT": "0",
-            "GIT_SSH_COMMAND": os.environ.get(
-                "GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=20"
-            ),
-        }
+        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+        chosen = "GIT_SSH_COMMAND" in env or "GIT_SSH" in env
+        if not chosen and not self._git("config", "core.sshCommand", check=False).stdout.strip():
+            # ssh must not ask for a password either (a person's own ssh set-up is kept)
+            env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o ConnectTimeout=20"
         try:
             return subprocess.run(
                 ["git", *args],
