@@ -42,7 +42,7 @@ from itembank.core.identity import check_person, resolve_identity
 from itembank.core.ids import check_id, is_id
 from itembank.core.layout import CONTENT_KINDS, kind_of, locate, path_for, path_of
 from itembank.core.parsing import parse_record
-from itembank.storage import Commit, GitStore, Kept, UnreadableFileError
+from itembank.storage import Commit, GitStore, Kept, RemoteSync, UnreadableFileError
 
 if TYPE_CHECKING:  # the sections are imported when first used: `import itembank` stays light
     from itembank.authoring.service import Authoring
@@ -143,6 +143,12 @@ class Bank:
         from itembank.results.service import Results
 
         return Results(self, score, delivery_id, print_pdf)
+
+    @cached_property
+    def sync(self) -> RemoteSync:
+        """Sharing through the git remote bank.json's `sync` names: status (ahead, behind,
+        last fetch) and sync(); every save already pushes (storage/remote.py)."""
+        return RemoteSync(self.store)
 
     def __repr__(self) -> str:
         return f"Bank({str(self.path)!r})"

@@ -42,7 +42,7 @@ def format_arg(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     # imported here: the command modules import this module's helpers
-    from itembank.cli import forms, maintainers, results, serving, standard_setting, writers
+    from itembank.cli import forms, maintainers, results, serving, standard_setting, sync, writers
 
     parser = Parser(
         prog="itembank",
@@ -62,15 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_serve(sub)
     results.add_results(sub)
     standard_setting.add_standard_setting(sub)
+    sync.add_sync(sub)
     return parser
 
 
 def commands() -> dict[str, Handler]:
     """Every command's handler by its name."""
-    from itembank.cli import forms, maintainers, results, serving, standard_setting, writers
+    from itembank.cli import forms, maintainers, results, serving, standard_setting, sync, writers
 
     return {**maintainers.COMMANDS, **writers.COMMANDS, **forms.COMMANDS, **serving.COMMANDS,
-            **results.COMMANDS, **standard_setting.COMMANDS}  # fmt: skip
+            **results.COMMANDS, **standard_setting.COMMANDS, **sync.COMMANDS}  # fmt: skip
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -81,7 +82,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         bank = open_bank(args.bank)
-        return commands()[args.command](bank, args)
+        code = commands()[args.command](bank, args)
+        if bank.sync.note:  # a save was made here but could not be shared (e.g. offline)
+            print(f"itembank: note: {bank.sync.note}", file=sys.stderr)
+        return code
     except ItembankError as exc:
         print(f"itembank: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -60,6 +60,17 @@ class ConflictError(SaveRefusedError):
         super().__init__(message, kept_at, why)
 
 
+class RemoteUnreachableError(ItembankError):
+    """The bank's git remote could not be reached or refused the push; local commits are kept
+    and pushed by the next save or sync (the message says why and how to fix it)."""
+
+
+class SyncRefusedError(ItembankError):
+    """A sync that cannot be made safely (no remote configured, a rewritten remote branch, a
+    detached HEAD, an unfinished git operation, uncommitted files in the way); nothing was
+    changed and the message names the fix."""
+
+
 class StorageError(ItembankError):
     """git, the disk or the operating system failed; the message says what happened in plain
     words (never a traceback)."""

@@ -10,6 +10,8 @@ from itembank.storage.files import (
 from itembank.storage.gitstore import GitStore
 from itembank.storage.history import Commit
 from itembank.storage.kept import Kept
+from itembank.storage.remote import RemoteSync, SyncStatus
+from itembank.storage.replay import SyncOutcome
 
 __all__ = [
     "DEFAULT_MAX_RECORD_BYTES",
@@ -18,5 +20,8 @@ __all__ = [
     "Commit",
     "GitStore",
     "Kept",
+    "RemoteSync",
+    "SyncOutcome",
+    "SyncStatus",
     "UnreadableFileError",
 ]

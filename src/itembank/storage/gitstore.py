@@ -5,7 +5,8 @@ commit of exactly those files, by the person who made the change, under a lock. 
 that each file is still the version the person loaded; if not, it refuses and keeps their
 version in the repository's git folder, so nothing is lost. The class is composed of one part
 per concern, each in its own module: reading (repo), history, kept versions (kept), the guards
-against odd git states and foreign locks (guards), and saving.
+against odd git states and foreign locks (guards), saving, and pushing every save to the
+bank's git remote when bank.json names one (remote).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from __future__ import annotations
 from itembank.storage.guards import Guards
 from itembank.storage.history import History
 from itembank.storage.kept import Keeping
+from itembank.storage.remote import Syncing
 from itembank.storage.repo import Reading
-from itembank.storage.saving import Saving
 
 
-class GitStore(Saving, Keeping, Guards, History, Reading):
+class GitStore(Syncing, Keeping, Guards, History, Reading):
     """A bank folder inside a git working tree."""

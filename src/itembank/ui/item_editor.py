@@ -24,7 +24,7 @@ from itembank.ui.item_model import (
     statement_titles,
 )
 from itembank.ui.statistics_view import statistics_html, statistics_rows
-from itembank.ui.widgets import button, css
+from itembank.ui.widgets import SyncBanner, button, css
 
 __all__ = ["FORMATS", "LETTERS", "ItemEditor", "OptionRow"]
 
@@ -36,6 +36,7 @@ class ItemEditor(ItemForm):
     def __init__(self, bank: Bank, author: str | None = None) -> None:
         self.bank = bank
         self.model = ItemModel(bank, author)
+        self.sync_banner = SyncBanner(bank)
         self._pending: Callable[[], None] | None = None
         self.on_open: list[Callable[[str], None]] = []  # called with the id on open and save
 
@@ -104,6 +105,7 @@ class ItemEditor(ItemForm):
         self.widget = css(
             w.VBox(
                 [
+                    self.sync_banner.widget,
                     w.HBox([self.filter]),
                     w.HBox([self.picker, self.open_button, self.prefix, self.new_button]),
                     self.identity_row,
@@ -284,6 +286,7 @@ class ItemEditor(ItemForm):
                 "Choose an item in the list first (type part of its id or stem in Find).", "error"
             )
             return
+        self.sync_banner.before_opening()  # edit the latest version of the shared bank
         try:
             record = self.model.fetch(ident)
         except ItembankError as exc:
@@ -421,5 +424,9 @@ class ItemEditor(ItemForm):
         for callback in self.on_open:
             callback(ident)
         action = "Submitted" if submit else "Saved"
-        self._say(f"{action} {ident} (commit {sha[:8]}, status {self.record.get('status')}).", "ok")
+        shared = f" {self.bank.sync.note}" if self.bank.sync.note else ""
+        self._say(
+            f"{action} {ident} (commit {sha[:8]}, status {self.record.get('status')}).{shared}",
+            "ok",
+        )
         return True

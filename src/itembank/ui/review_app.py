@@ -27,7 +27,7 @@ from itembank.review.rules import (
 from itembank.ui.learning_editor import learning_point_html
 from itembank.ui.review_model import ALL, ReviewModel, scenario_html
 from itembank.ui.statistics_view import statistics_html
-from itembank.ui.widgets import Messages, css
+from itembank.ui.widgets import Messages, SyncBanner, css
 
 __all__ = ["ALL", "FORMAT_NAMES", "ReviewApp", "ReviewModel", "scenario_html"]
 
@@ -47,6 +47,7 @@ class ReviewApp(Messages):
 
     def __init__(self, bank: Bank) -> None:
         self.model = ReviewModel(bank)
+        self.sync_banner = SyncBanner(bank)
         self.message = css(w.HTML(""), "ib-message")
         hub = os.environ.get("JUPYTERHUB_USER", "").strip()
         members = bank.panels.members("review")
@@ -140,6 +141,7 @@ class ReviewApp(Messages):
             w.VBox(
                 [
                     w.HTML("<h2>Item review</h2>"),
+                    self.sync_banner.widget,
                     self.sign_in_box,
                     self.signed,
                     self.message,
@@ -200,6 +202,7 @@ class ReviewApp(Messages):
         return f"{e.id} · {what} · {', '.join(e.standards)} · {state}{flagged}"
 
     def _open(self, target: object) -> None:
+        self.sync_banner.before_opening()  # review the latest version of the shared bank
         ticket = self._run(lambda: self.model.open(target))
         if ticket is None:
             return

@@ -7,6 +7,7 @@ import html
 import logging
 import secrets
 import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -73,6 +74,66 @@ def server_log() -> logging.Logger:
         log.addHandler(handler)
         log.setLevel(logging.INFO)
     return log
+
+
+class SyncBanner:
+    """A line saying when the bank is behind its shared remote, or holds saves not yet shared,
+    and the step that brings others' work in before a record is opened (so a writer edits, and
+    a reviewer reviews, the latest version). Nothing shows for a bank without a remote. The
+    first fetch runs in the background, so opening an app never waits for the network."""
+
+    def __init__(self, bank: Bank, background: bool = True) -> None:
+        self.bank = bank
+        self.widget = css(w.HTML(""), "ib-sync-banner")
+        #: the background fetch (tests wait for it to end: state, never time)
+        self.fetching: threading.Thread | None = None
+        if bank.sync.configured:
+            if background:
+                self.fetching = threading.Thread(target=self.refresh, args=(True,), daemon=True)
+                self.fetching.start()
+            else:
+                self.refresh(fetch=True)
+
+    def refresh(self, fetch: bool = False, note: str = "") -> None:
+        """Show where the bank stands (fetch=True asks the remote first)."""
+        try:
+            status = self.bank.sync.status(fetch)
+        except Exception as exc:  # a banner never breaks the app; the server log has it
+            server_log().warning("sync status failed: %s", exc)
+            return
+        parts = [note] if note else []
+        if status.behind:
+            parts.append(
+                f"The shared bank has {status.behind} newer change(s) by others; they are "
+                "brought in when you open a record."
+            )
+        if status.ahead:
+            parts.append(f"{status.ahead} of your saves are not yet shared.")
+        if status.problem and (status.ahead or fetch):
+            parts.append(status.problem)
+        text = " ".join(parts)
+        self.widget.value = (
+            f'<div class="ib-sync-behind" style="color:#8a5a00">{html.escape(text)}</div>'
+            if text
+            else ""
+        )
+
+    def before_opening(self) -> None:
+        """Sync before a record is opened; a failure is shown on the banner, never blocks."""
+        if not self.bank.sync.configured:
+            return
+        note = ""
+        try:
+            outcome = self.bank.sync.sync()
+            for dropped in outcome.dropped:
+                note += (
+                    f"Your earlier save '{dropped.message}' was undone: "
+                    f"{', '.join(dropped.records)} changed in the shared bank. Your version is "
+                    f"kept at {', '.join(dropped.kept) or 'its commit'}. "
+                )
+        except ItembankError as exc:
+            note = f"Others' latest changes could not be brought in: {exc}"
+        self.refresh(fetch=False, note=note.strip())
 
 
 def css(widget: w.Widget, *classes: str) -> w.Widget:
