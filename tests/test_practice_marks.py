@@ -52,6 +52,11 @@ def marks_bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     items and option orders as the committed sample, as in test_results_import)."""
     path = make_repo(tmp_path_factory.mktemp("marks"), SAMPLE_BANK, "item_bank")
     open_bank(path).forms.assemble("practitioner-knowledge-live", 2, 2026, force=True, author=TESTER)
+    # these tests pass their pass mark in, and check the refusal when none is adopted: the
+    # sample's adoptions are removed here (the sample's own are used in test_letters_sample)
+    git(path.parent, "rm", "-q", "-r", "item_bank/standard_setting/pk-live-2026-1/adopted",
+        "item_bank/standard_setting/pk-live-2026-2/adopted")
+    git(path.parent, "commit", "-q", "-m", "tests: no pass mark adopted")
     return path
 
 
