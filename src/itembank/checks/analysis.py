@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from itembank.checks.currency import TermMatcher, status_on, term_findings
+from itembank.checks.releaserules import release_facts, release_rules
 from itembank.checks.statsrules import statistics_facts, statistics_rules
 from itembank.checks.structure import structural_findings
 from itembank.core.errors import InvalidIdError
@@ -382,6 +383,7 @@ LOCAL_RULES: dict[str, Callable[[str, dict[str, Any]], Iterator[Finding]]] = {
     "bank": bank_rules,
     "blueprint": blueprint_rules,
     "statistics": statistics_rules,
+    "release": release_rules,
 }
 
 
@@ -517,6 +519,7 @@ FACTS: dict[str, Callable[[dict[str, Any]], Facts]] = {
         "hashes": [[i["id"], i["content_hash"]] for s in r["sections"] for i in s["items"]],
     },
     "statistics": statistics_facts,
+    "release": release_facts,
 }
 
 __all__ = ["FileResult", "Location", "analyse_file"]

@@ -22,6 +22,7 @@ from itembank.checks.panelrules import (
     standard_setting_links,
     workflow_states,
 )
+from itembank.checks.releaserules import release_links
 from itembank.checks.standardrules import standard_roles
 from itembank.checks.statsrules import statistics_links
 from itembank.core.findings import Finding, error, pointer
@@ -45,6 +46,7 @@ def check_bank(facts: Mapping[str, Facts | None]) -> list[Finding]:
         blueprint_links,
         framework_links,
         statistics_links,
+        release_links,
         citations,
     ):
         out.extend(rule(index))

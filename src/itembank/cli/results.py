@@ -11,6 +11,7 @@ from itembank.bank import Bank
 from itembank.checks.reporting import to_json
 from itembank.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Handler, Parser, bank_arg
 from itembank.cli.analyse import add_analyse, analyse, report
+from itembank.cli.letters import add_letters, employer_report, letters, release
 
 SHOWN = 20  # disagreements listed in text output (all of them with --output json)
 
@@ -91,6 +92,7 @@ def add_results(sub: Any) -> None:
     _results_arg(rm)
     bank_arg(rm)
     add_analyse(rsub)
+    add_letters(rsub)
     p.set_defaults(bank=None, results_command=None)
 
 
@@ -161,6 +163,9 @@ def _results(bank: Bank, args: argparse.Namespace) -> int:
         "remove": _remove,
         "analyse": analyse,
         "report": report,
+        "letters": letters,
+        "employer-report": employer_report,
+        "release": release,
     }
     if args.results_command is None:
         print(

@@ -34,6 +34,7 @@ SCHEMA_FILES = {
     "blueprint": "blueprint.schema.json",
     "form": "form_manifest.schema.json",
     "statistics": "item_statistics.schema.json",
+    "release": "release.schema.json",
 }
 
 
