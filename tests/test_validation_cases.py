@@ -64,5 +64,5 @@ def check_case(folder: Path, tmp_path: Path) -> None:
 
 
 def test_every_case_is_exercised() -> None:
-    assert len(CASES) == 45
+    assert len(CASES) == 46
     assert VALID_CASES == ["standards-match-roles"]

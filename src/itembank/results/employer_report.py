@@ -103,6 +103,7 @@ def chart_svg(report: EmployerReport) -> str:
     SVG (svg.hashsalt fixed, no date metadata, text as text)."""
     import matplotlib
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
     rows = list(report.rows)
     height = max(2.2, 0.45 * len(rows) + 1.2)
@@ -123,9 +124,10 @@ def chart_svg(report: EmployerReport) -> str:
         axes.set_xlim(0, 1)
         axes.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0%", "25%", "50%", "75%", "100%"])
         axes.set_xlabel("share of candidates at or above the expectation")
-        axes.barh([], [], color=EMPLOYER_BAR, label=report.employer)
-        axes.barh([], [], color=NATIONAL_BAR, label="national")
-        axes.legend(loc="lower right", fontsize=8)
+        handles = [Patch(color=EMPLOYER_BAR, label=report.employer),
+                   Patch(color=NATIONAL_BAR, label="national")]  # fmt: skip
+        axes.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2,
+                    fontsize=8, frameon=False)  # fmt: skip
         figure.tight_layout()
         out = io.StringIO()
         figure.savefig(out, format="svg", metadata={"Date": None})
