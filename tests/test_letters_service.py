@@ -210,10 +210,10 @@ def test_the_release_model_and_app(sample_bank_rw: Path) -> None:
     assert app.employer.value == "northwold-county-council-thematic-report.html"
     assert "Thematic report: Northwold County Council" in app.report.value
     app.approve_button.click()
-    assert "Tick the box" in app.message.value
+    assert "Confirm to release" in app.message.value
+    assert app.confirm_button.description == f"Yes, release 13 letter(s) of {ADMIN}"
     assert not (sample_bank_rw / "releases").exists()
-    app.confirm.value = True
-    app.approve_button.click()
+    app.confirm_button.click()
     assert "Released: commit" in app.message.value, app.message.value
     assert "Released by Rahul Menon" in app.status.value and app.approve_button.disabled
     assert "DRAFT: not released" not in app.letter.value  # now the letter as released

@@ -78,21 +78,21 @@ class ReleaseApp(Messages):
         )
         self.employer.observe(self._safe(self._show_employer), names="value")
         self.report = css(w.HTML(""), "ib-rel-report")
-        self.confirm = css(
-            w.Checkbox(value=False, indent=False,
-                       description="I have read the letters and reports and they may be released"),
-            "ib-rel-confirm",
-        )  # fmt: skip
         self.approve_button = css(
             button("Approve the release", button_style="warning"), "ib-rel-approve"
         )
-        self.approve_button.on_click(self._safe(self._approve))
+        self.approve_button.on_click(self._safe(self._ask))
+        self.confirm_button = css(button("Yes, release them", button_style="danger"),
+                                  "ib-rel-confirm")  # fmt: skip
+        self.confirm_button.layout.display = "none"
+        self.confirm_button.layout.width = "auto"
+        self.confirm_button.on_click(self._safe(self._approve))
         self.letters_box = w.VBox(
             [
                 w.HTML("<h3>Counts</h3>"), self.counts, self.status,
                 w.HTML("<h3>Letters</h3>"), self.candidate, self.letter,
                 w.HTML("<h3>Employer thematic reports</h3>"), self.employer, self.report,
-                w.HTML("<h3>Release</h3>"), self.confirm, self.approve_button,
+                w.HTML("<h3>Release</h3>"), w.HBox([self.approve_button, self.confirm_button]),
             ],
             layout=w.Layout(display="none"),
         )  # fmt: skip
@@ -151,6 +151,7 @@ class ReleaseApp(Messages):
             + "</table>"
         )
         self._show_status()
+        self.confirm_button.layout.display = "none"
         self.candidate.options = self.model.candidates()
         self.candidate.value = self.model.candidates()[0] if self.model.candidates() else None
         self._show_letter()
@@ -195,10 +196,20 @@ class ReleaseApp(Messages):
         document = self.model.employer_reports().get(name)
         self.report.value = framed(document, name) if document else ""
 
-    def _approve(self) -> None:
-        if not self.confirm.value:
-            self._say("Tick the box to say you have read the letters first.", "error")
+    def _ask(self) -> None:
+        """Approving is two clicks: the second names what is being released."""
+        built = self.model.built
+        if built is None:
+            self._say("Open a form's letters first.", "error")
             return
+        self.confirm_button.description = (
+            f"Yes, release {len(built.letters)} letter(s) of {built.administration}"
+        )
+        self.confirm_button.layout.display = ""
+        self._say("Have you read the letters and the employer reports? Confirm to release.")
+
+    def _approve(self) -> None:
+        self.confirm_button.layout.display = "none"
         sha = self.model.approve()
         self._show_status()
         self._show_letter()
