@@ -17,31 +17,24 @@ import html as html_lib
 import io
 import re
 
-from itembank.core.render import css_string
+from itembank.results.letters import page_css
 from itembank.results.outcomes import EmployerReport, ThemeRow
 
 STYLE = """
-@page {
-  size: A4; margin: 18mm 16mm 20mm 16mm;
-  @bottom-left { content: "%(footer)s"; font-family: "DejaVu Sans Mono", monospace;
-    font-size: 9pt; color: #000; }
-  @bottom-right { content: "Page " counter(page) " of " counter(pages);
-    font-family: "DejaVu Sans Mono", monospace; font-size: 9pt; color: #000; }
-}
 body { font-family: "DejaVu Sans", Arial, sans-serif; font-variant-ligatures: none;
     font-size: 11pt; line-height: 1.45; color: #000; background: #fff; max-width: 50em;
     margin: 0 auto; padding: 0 1em; }
 h1 { font-size: 18pt; margin: 0.4em 0 0.3em 0; }
 h2 { font-size: 14pt; border-bottom: 1px solid #000; padding-bottom: 2px; margin-top: 1.4em;
     break-after: avoid; }
-table { border-collapse: collapse; width: 100%%; margin: 0.5em 0; }
+table { border-collapse: collapse; width: 100%; margin: 0.5em 0; }
 caption { text-align: left; font-weight: bold; margin-bottom: 0.3em; }
 th, td { border: 1px solid #000; padding: 0.25em 0.45em; text-align: left; vertical-align: top;
     }
 td.n { text-align: right; }
 tr { break-inside: avoid; }
 figure { margin: 1em 0; break-inside: avoid; }
-figure svg { max-width: 100%%; height: auto; }
+figure svg { max-width: 100%; height: auto; }
 """
 EMPLOYER_BAR = "#1f4e79"
 NATIONAL_BAR = "#9e9e9e"
@@ -140,7 +133,7 @@ def report_html(report: EmployerReport, *, bank_title: str, form_title: str) -> 
     """The employer's thematic report (see the module note)."""
     r = report
     shown = r.candidates is not None and r.candidates >= r.min_group
-    style = STYLE % {"footer": css_string(f"Thematic report {r.employer}")}
+    style = page_css(f"Thematic report {r.employer}") + STYLE
     admins = ", ".join(r.administrations)
     body = [
         f"<p>{_e(bank_title)}</p>",

@@ -27,15 +27,16 @@ from itembank.results.outcomes import CandidateFeedback, Decision, Point
 
 DRAFT = "DRAFT: not released, not a result"
 
-STYLE = """
+PAGE = """
 @page {
   size: A4; margin: 20mm 18mm 20mm 18mm;
-  @bottom-left { content: "%(footer)s"; font-family: "DejaVu Sans Mono", monospace;
+  @bottom-left { content: "%s"; font-family: "DejaVu Sans Mono", monospace;
     font-size: 9pt; color: #000; }
   @bottom-right { content: "Page " counter(page) " of " counter(pages);
     font-family: "DejaVu Sans Mono", monospace; font-size: 9pt; color: #000; }
-  %(draft_box)s
-}
+  %s
+}"""
+STYLE = """
 body { font-family: "DejaVu Sans", Arial, sans-serif; font-variant-ligatures: none;
     font-size: 12pt; line-height: 1.5; color: #000; background: #fff; max-width: 44em;
     margin: 0 auto; padding: 0 1em; }
@@ -56,6 +57,12 @@ _DRAFT_BOX = (
     '@top-center { content: "%s"; font-family: "DejaVu Sans", Arial, sans-serif; '
     "font-size: 14pt; font-weight: bold; color: #a40000; }"
 )
+
+
+def page_css(footer: str, top: str = "") -> str:
+    """The printed page: A4, `footer` and "Page n of N" at the foot of every page, and an
+    optional top margin box (a DRAFT mark). Shared by letters and employer reports."""
+    return PAGE % (css_string(footer), top)
 
 
 def _e(text: object) -> str:
@@ -121,10 +128,8 @@ def letter_html(
     """One candidate's letter (see the module note). `draft` marks every page DRAFT."""
     d = feedback.decision
     reference = f"{d.administration} / {d.candidate}"
-    style = STYLE % {
-        "footer": css_string(f"Results letter {reference}"),
-        "draft_box": _DRAFT_BOX % css_string(DRAFT) if draft else "",
-    }
+    top = _DRAFT_BOX % css_string(DRAFT) if draft else ""
+    style = page_css(f"Results letter {reference}", top) + STYLE
     title = f"{'DRAFT: ' if draft else ''}Your result: {form_title} ({d.administration})"
     body = [f'<p class="ib-draft" role="note">{_e(DRAFT)}</p>'] if draft else []
     body += [
@@ -174,4 +179,4 @@ def letter_name(candidate: str) -> str:
     return f"{candidate}.html"
 
 
-__all__ = ["DRAFT", "letter_html", "letter_name", "marks", "outcome_word"]
+__all__ = ["DRAFT", "letter_html", "letter_name", "marks", "outcome_word", "page_css"]

@@ -18,7 +18,8 @@ import ipywidgets as w
 
 from itembank.bank import Bank
 from itembank.results.letters_service import Sources
-from itembank.ui.release_model import ENV, ReleaseModel
+from itembank.ui.release_model import ReleaseModel
+from itembank.ui.results_model import ENV
 from itembank.ui.widgets import Messages, button, css
 
 STYLE = """<style>

@@ -12,13 +12,7 @@ from typing import Any
 from itembank.bank import Bank
 from itembank.core.errors import IdentityError, ItembankError
 from itembank.results.letters_service import Letters, LetterSet, Sources
-
-KIND = "results"
-ENV = "ITEMBANK_RESULTS"
-
-
-class NotSignedInError(ItembankError):
-    """An action of the app before a results-team member signed in."""
+from itembank.ui.results_model import ENV, KIND, NotSignedInError
 
 
 class ReleaseModel:
