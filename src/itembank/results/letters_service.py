@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from itembank.core.errors import ItembankError, UnknownIdError
 from itembank.core.identity import check_person
 from itembank.core.ids import slugify
-from itembank.core.render import fixed_pdf_dates, steady_node_ids
+from itembank.results.batch_pdf import BatchPrinter
 from itembank.results.employer_report import report_html
 from itembank.results.feedback import assessed_headings, compose
 from itembank.results.letters import letter_html, letter_name
@@ -51,8 +51,6 @@ PrintPdf = Callable[[bytes], bytes]
 Record = dict[str, Any]
 Feedback = tuple[tuple[Point, ...], tuple[Point, ...], tuple[str, ...]]
 KIND = "results"
-#: the PDFs' fixed creation time: the same letter gives the same bytes on every run
-STAMP = "1980-01-01T00:00:00Z"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -163,47 +161,6 @@ def safe_name(value: str, what: str) -> str:
             "and '-' only, up to 100): correct it in the results import."
         )
     return value
-
-
-class BatchPrinter:
-    """Many HTML documents to PDF in ONE headless chromium (Playwright driving Debian's
-    chromium, never a downloaded browser): about a tenth of a second a letter instead of a
-    new browser per letter. Dates fixed and structure ids steadied as the papers' printer
-    does, so the same letter gives the same bytes."""
-
-    def __init__(self) -> None:
-        self._stack: Any = None
-        self._page: Any = None
-
-    @contextmanager
-    def session(self) -> Iterator[BatchPrinter]:
-        from playwright.sync_api import sync_playwright
-
-        executable = os.environ.get("ITEMBANK_CHROMIUM") or "/usr/bin/chromium"
-        if not Path(executable).is_file():
-            raise ItembankError(
-                "PDF letters need Debian's chromium (apt-get install chromium); it was not found."
-            )
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=executable,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync", "--no-first-run"],
-            )  # fmt: skip
-            try:
-                self._page = browser.new_page()
-                self._page.route("**/*", lambda route: route.abort())  # nothing is fetched
-                yield self
-            finally:
-                self._page = None
-                browser.close()
-
-    def print(self, html: bytes) -> bytes:
-        if self._page is None:
-            raise ItembankError("The PDF printer's session is not open.")
-        self._page.set_content(html.decode("utf-8"), wait_until="load")
-        data: bytes = self._page.pdf(prefer_css_page_size=True, print_background=True, tagged=True)
-        return steady_node_ids(fixed_pdf_dates(data, STAMP))
 
 
 class Letters:
@@ -502,6 +459,5 @@ class Letters:
         return written
 
 
-__all__ = ["BankSources", "BatchPrinter", "LetterSet", "Letters", "LettersRefusedError",
-           "Sources", "Written",
+__all__ = ["BankSources", "LetterSet", "Letters", "LettersRefusedError", "Sources", "Written",
            "letters_digest", "safe_name"]  # fmt: skip
