@@ -184,6 +184,17 @@ def test_an_employer_report_suppresses_small_groups_and_gives_no_figure_for_them
                                                  "75%", "100%"}  # fmt: skip
 
 
+def test_a_met_count_of_none_or_all_is_not_given() -> None:
+    source = HandMade(cohort())
+    staff = [c for c, *_, e in cohort() if e == "Saltmarsh Unitary Authority"]
+    for everyone in (True, False):
+        report = source.employer("Saltmarsh Unitary Authority", "f",
+                                 dict.fromkeys(staff, everyone), None)  # fmt: skip
+        page = report_html(report, **TITLES).decode()
+        assert "11 of your staff were assessed. How many met the standard is not given" in page
+        assert "met the standard.</p>" not in page
+
+
 def test_the_chart_is_deterministic_svg_with_text_and_no_date() -> None:
     source = HandMade(cohort())
     report = source.employer("Saltmarsh Unitary Authority", "f", {}, None)

@@ -64,6 +64,23 @@ def change_words(change: float | None) -> str:
     )
 
 
+def _headcount(r: EmployerReport, shown: bool) -> str:
+    """How many were assessed and met. The met count is left out when it is none or all of
+    them: it would then tell the employer every one of its candidates' results."""
+    if not shown or r.candidates is None:
+        return (
+            f"<p>{_e(fewer(r.min_group).capitalize())} of your staff were assessed: no figures "
+            "are given, so that no one can be identified.</p>"
+        )
+    if r.met is None or r.met in (0, r.candidates):
+        return (
+            f"<p>{r.candidates} of your staff were assessed. How many met the standard is not "
+            "given here: with none or all of them it would tell you each person's result, "
+            "which is theirs to share.</p>"
+        )
+    return f"<p>{r.candidates} of your staff were assessed; {r.met} met the standard.</p>"
+
+
 def _row(row: ThemeRow, minimum: int) -> str:
     if row.suppressed or row.candidates is None:
         cells = [
@@ -140,12 +157,7 @@ def report_html(report: EmployerReport, *, bank_title: str, form_title: str) -> 
         "<main>",
         f"<h1>Thematic report: {_e(r.employer)}</h1>",
         f"<p>Assessment: {_e(form_title)}; administration(s): {_e(admins)}.</p>",
-        (
-            f"<p>{r.candidates} of your staff were assessed; {r.met} met the standard.</p>"
-            if shown and r.met is not None
-            else f"<p>{_e(fewer(r.min_group).capitalize())} of your staff were assessed: no "
-            "figures are given, so that no one can be identified.</p>"
-        ),
+        _headcount(r, shown),
         "<h2>Strengths across your workforce</h2>",
         "<ul>" + "".join(f"<li>{_e(s)}</li>" for s in r.strengths) + "</ul>"
         if r.strengths
