@@ -57,19 +57,19 @@ SUBSCORES = (
              "too few items to say anything reliable on its own"),
 )  # fmt: skip
 
-LEARNING = (
-    LearningText("LP-0003", "Thresholds for intervention",
-                 "Revisit how the significant harm threshold is reached and who decides it, "
-                 "with your supervisor, using a recent case you know well.", ("PR-08",)),
-    LearningText("LP-0001", "Recognising neglect over time",
-                 "Look at chronologies: neglect is often seen in a pattern, not a single event.",
-                 ("PR-05",)),
-    LearningText("LP-0002", "Writing a chronology that shows cumulative harm",
-                 "Practise building a chronology that shows the cumulative impact on a child.",
-                 ("PR-05", "PR-06")),
+LEARNING = (  # not in id order: letters must order them
     LearningText("LP-0004", "Using legal planning meetings well",
                  "Prepare a case summary for a legal planning meeting and discuss it.",
                  ("PR-07",)),
+    LearningText("LP-0003", "Thresholds for intervention",
+                 "Revisit how the significant harm threshold is reached and who decides it, "
+                 "with your supervisor, using a recent case you know well.", ("PR-08",)),
+    LearningText("LP-0002", "Writing a chronology that shows cumulative harm",
+                 "Practise building a chronology that shows the cumulative impact on a child.",
+                 ("PR-05", "PR-06")),
+    LearningText("LP-0001", "Recognising neglect over time",
+                 "Look at chronologies: neglect is often seen in a pattern, not a single event.",
+                 ("PR-05",)),
     LearningText("LP-0009", "Unrelated", "Nothing to do with these standards.", ("PR-10",)),
 )  # fmt: skip
 

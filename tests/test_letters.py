@@ -230,7 +230,7 @@ def test_the_scan_finds_a_planted_stem_and_nothing_in_real_letters_and_reports()
     docs["r.html"] = _report("Saltmarsh Unitary Authority")
     assert scan(docs, live) == []
     # a stem slipped into a learning point (reformatted: capitals, a line break) is found
-    planted = replace(LEARNING[1], text=stem.upper().replace(" ", "\n", 3))
+    planted = replace(LEARNING[3], text=stem.upper().replace(" ", "\n", 3))
     fb = compose(decision("C-1", 12, False, adopted()), (), (WEAK,), (), (planted,), SUBSCORES)
     assert scan({"planted.html": letter_html(fb, **TITLES)}, live) == [("planted.html", stem)]
 
