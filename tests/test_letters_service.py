@@ -207,6 +207,10 @@ def test_the_release_model_and_app(sample_bank_rw: Path) -> None:
     assert "<script" not in app.letter.value
     app.candidate.value = "CAND-00002"
     assert "Candidate: CAND-00002" in app.letter.value
+    assert app.employer.options == (
+        ("Northwold County Council", "northwold-county-council-thematic-report.html"),
+        ("Saltmarsh Unitary Authority", "saltmarsh-unitary-authority-thematic-report.html"),
+    )
     assert app.employer.value == "northwold-county-council-thematic-report.html"
     assert "Thematic report: Northwold County Council" in app.report.value
     app.approve_button.click()

@@ -77,7 +77,7 @@ def test_a_member_reviews_a_letter_and_approves_the_release(
     report = page.frame_locator(".ib-rel-report iframe")
     expect(report.locator("h1")).to_contain_text("Thematic report")
     if SHOTS:
-        page.locator(".ib-rel-letter").evaluate("e => e.scrollIntoView()")
+        page.locator(".ib-rel-counts").evaluate("e => e.scrollIntoView()")
         page.screenshot(path=f"{SHOTS}/release-app.png", full_page=False)
     page.click(".ib-rel-approve")
     confirm = page.locator(".ib-rel-confirm")

@@ -153,6 +153,12 @@ def letters_digest(letters: Mapping[str, bytes]) -> str:
     return "sha256:" + h.hexdigest()
 
 
+def report_name(employer: str) -> str:
+    """The file name of an employer's thematic report (a slug of the name: never the raw name,
+    which comes from a results import)."""
+    return f"{slugify(employer)}-thematic-report.html"
+
+
 def safe_name(value: str, what: str) -> str:
     """A candidate id checked before it becomes a file name (ids come from a results import)."""
     if not _SAFE_NAME.match(value) or ".." in value:
@@ -427,7 +433,7 @@ class Letters:
         out = {}
         for name in chosen:
             report = self.sources.employer(name, form_id, met, results)
-            out[f"{slugify(name)}-thematic-report.html"] = report_html(
+            out[report_name(name)] = report_html(
                 report, bank_title=bank_title, form_title=form_title
             )
         return out
@@ -460,4 +466,4 @@ class Letters:
 
 
 __all__ = ["BankSources", "LetterSet", "Letters", "LettersRefusedError", "Sources", "Written",
-           "letters_digest", "safe_name"]  # fmt: skip
+           "letters_digest", "report_name", "safe_name"]  # fmt: skip

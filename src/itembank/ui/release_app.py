@@ -156,8 +156,9 @@ class ReleaseApp(Messages):
         self.candidate.options = self.model.candidates()
         self.candidate.value = self.model.candidates()[0] if self.model.candidates() else None
         self._show_letter()
-        self.employer.options = list(self.model.employer_reports())
-        self.employer.value = self.employer.options[0] if self.employer.options else None
+        options = self.model.employer_options()
+        self.employer.options = options
+        self.employer.value = options[0][1] if options else None
         self._show_employer()
         self.letters_box.layout.display = ""
         self._say(f"{len(built.letters)} letter(s) of {built.administration} ready to review.",

@@ -11,7 +11,7 @@ from typing import Any
 
 from itembank.bank import Bank
 from itembank.core.errors import IdentityError, ItembankError
-from itembank.results.letters_service import Letters, LetterSet, Sources
+from itembank.results.letters_service import Letters, LetterSet, Sources, report_name
 from itembank.ui.results_model import ENV, KIND, NotSignedInError
 
 
@@ -109,6 +109,15 @@ class ReleaseModel:
                 built.form, None, self.folder_arg()
             )
         return self._employers
+
+    def employer_options(self) -> list[tuple[str, str]]:
+        """(employer, report file name) of every employer of the open form, by name."""
+        built = self._built()
+        reports = self.employer_reports()
+        names = {e for e in self.letters_service.sources.employers(built.form, self.folder_arg())}
+        return [
+            (n, report_name(n)) for n in sorted(x for x in names if x) if report_name(n) in reports
+        ]
 
     def approve(self) -> str:
         """Approve the release as the signed-in member: the commit's sha."""
