@@ -239,3 +239,21 @@ def test_sentences_are_normalised_and_short_ones_ignored() -> None:
     assert sentences("A *short* one. The **local authority** must offer a family meeting!") == {
         "the local authority must offer a family meeting"
     }
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_every_text_colour_has_aaa_contrast_on_white() -> None:
+    from itembank.results import employer_report, letters
+
+    css = letters.PAGE + letters.STYLE + letters._DRAFT_BOX + employer_report.STYLE
+    colours = set(re.findall(r"(?<![-\w])color:\s*#([0-9a-fA-F]{6}|[0-9a-fA-F]{3})\b", css))
+    assert colours == {"000", "a40000"}
+    for c in colours:
+        full = "".join(ch * 2 for ch in c) if len(c) == 3 else c
+        ratio = (1.0 + 0.05) / (_luminance(full) + 0.05)
+        assert ratio >= 7.0, (c, ratio)  # WCAG AAA for normal text
