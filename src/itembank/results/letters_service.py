@@ -83,22 +83,34 @@ class BankSources:
     def __init__(self, bank: Bank) -> None:
         self._bank: Any = bank
 
+    def _step(self, path: str) -> Any:
+        """bank.<path>, or a plain error naming the step this bank's code does not have."""
+        found = self._bank
+        for name in path.split("."):
+            found = getattr(found, name, None)
+            if found is None:
+                raise ItembankError(
+                    f"This installation has no bank.{path} (a step of the results that letters "
+                    "are made from): update itembank."
+                )
+        return found
+
     def adopted(self, form: str) -> AdoptedPassMark | None:
-        found: AdoptedPassMark | None = self._bank.standard_setting.adopted(form)
+        found: AdoptedPassMark | None = self._step("standard_setting.adopted")(form)
         return found
 
     def decisions(self, form: str, results: PathLike | None) -> list[Decision]:
-        return list(self._bank.results.marks.decisions(form, results=results))
+        return list(self._step("results.marks.decisions")(form, results=results))
 
     def subscores(self, form: str, results: PathLike | None) -> tuple[Subscore, ...]:
-        return tuple(self._bank.results.feedback.subscores(form, results=results))
+        return tuple(self._step("results.feedback.subscores")(form, results=results))
 
     def points(self, form: str, results: PathLike | None) -> Mapping[str, Feedback]:
-        found: Mapping[str, Feedback] = self._bank.results.feedback.points(form, results=results)
+        found: Mapping[str, Feedback] = self._step("results.feedback.points")(form, results=results)
         return found
 
     def learning(self) -> tuple[LearningText, ...]:
-        return tuple(self._bank.learning_points(status="approved"))
+        return tuple(self._step("learning_points")(status="approved"))
 
     def employers(self, form: str, results: PathLike | None) -> list[str | None]:
         return list(self._bank.results.employers(form, results))
@@ -110,7 +122,7 @@ class BankSources:
         met: Mapping[str, bool | None],
         results: PathLike | None,
     ) -> EmployerReport:
-        report: EmployerReport = self._bank.results.feedback.employer(
+        report: EmployerReport = self._step("results.feedback.employer")(
             employer, form, met, results=results
         )
         return report
