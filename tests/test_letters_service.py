@@ -138,6 +138,30 @@ def test_no_letters_without_an_adopted_pass_mark(sample_bank_rw: Path) -> None:
         service.build(FORM)
 
 
+def test_a_pass_mark_not_yet_committed_cannot_be_released(sample_bank_rw: Path) -> None:
+    service, source = letters_of(sample_bank_rw)
+    service.sources = HandMade(source.candidates, adopted(commit=""))
+    with pytest.raises(ItembankError, match="is not committed yet"):
+        service.release(FORM, MEMBER)
+    assert not (sample_bank_rw / "releases").exists()
+
+
+def test_an_employer_report_prints_to_pdf_with_its_chart(
+    sample_bank_rw: Path, tmp_path: Path
+) -> None:
+    service, _ = letters_of(sample_bank_rw)
+    paths = service.write_employer_reports(FORM, tmp_path, ["Saltmarsh Unitary Authority"],
+                                           pdf=True)  # fmt: skip
+    assert [p.name for p in paths] == [
+        "saltmarsh-unitary-authority-thematic-report.pdf",
+        "saltmarsh-unitary-authority-thematic-report.html",
+    ]
+    text = " ".join(p.extract_text() for p in PdfReader(paths[0]).pages)
+    assert "Thematic report: Saltmarsh Unitary Authority" in text
+    assert "fewer than 10 candidates" in text and "share of candidates at or above" in text
+    assert scan(files(tmp_path), bank_sentences(sample_bank_rw)) == []
+
+
 def test_a_candidate_id_unfit_for_a_file_name_is_refused(sample_bank_rw: Path) -> None:
     service, source = letters_of(sample_bank_rw)
     source.candidates.append(("../escape", 20.0, True, "Saltmarsh Unitary Authority"))
