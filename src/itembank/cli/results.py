@@ -169,7 +169,8 @@ def _results(bank: Bank, args: argparse.Namespace) -> int:
     }
     if args.results_command is None:
         print(
-            "itembank results: say what to do: import, list, remove, analyse or report",
+            "itembank results: say what to do: import, list, remove, analyse, report, letters, "
+            "employer-report or release",
             file=sys.stderr,
         )
         return EXIT_USAGE
