@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -160,6 +161,29 @@ def test_an_employer_report_prints_to_pdf_with_its_chart(
     assert "Thematic report: Saltmarsh Unitary Authority" in text
     assert "fewer than 10 candidates" in text and "share of candidates at or above" in text
     assert scan(files(tmp_path), bank_sentences(sample_bank_rw)) == []
+
+
+def test_scenarios_are_named_by_their_standards_in_each_candidates_own_numbering(
+    sample_bank_rw: Path,
+) -> None:
+    service, source = letters_of(sample_bank_rw, n=2)
+    plain = source.decisions
+
+    def decisions(form: str, results: object) -> list:
+        first, second = plain(form, results)
+        moved = tuple(replace(m, scenario="SIM-0002") for m in second.practice)
+        return [first, replace(second, practice=moved)]
+
+    source.decisions = decisions  # type: ignore[method-assign]
+    built = service.build(FORM)
+    one, two = (built.letters[f"CAND-0000{k}.html"].decode() for k in (1, 2))
+    assert "Simulated practice, scenario 1: Relationships and effective direct work; " \
+        "Communication; Adult mental ill health" in one
+    assert "Simulated practice, scenario 1: Adult mental ill health, substance misuse, domestic " \
+        "abuse, physical ill health and disability; Relationships and effective direct work; " \
+        "Child development;" in two
+    for page in (one, two):
+        assert "Dawson" not in page and "Morris" not in page  # never the case's title
 
 
 def test_a_candidate_id_unfit_for_a_file_name_is_refused(sample_bank_rw: Path) -> None:

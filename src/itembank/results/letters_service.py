@@ -201,28 +201,21 @@ class Letters:
             form_title = str(manifest["id"])
         return str(self._bank.settings.get("title", "")), form_title
 
-    def _scenario_headings(self, decisions: Sequence[Decision]) -> list[list[str]]:
-        """Each scenario the candidates did (id order): the headings of the standards it
-        assesses, from the framework (never the case's title or text)."""
-        scenarios = sorted({m.scenario for d in decisions for m in d.practice})
+    def _scenario_headings(self, decisions: Sequence[Decision]) -> dict[str, list[str]]:
+        """Each scenario the candidates did -> the headings of the standards it assesses, from
+        the framework (never the case's title or text)."""
         titles: dict[tuple[str, str], str] = {}
         for fw, record in self._bank.frameworks().items():
             for s in record.get("statements", []):
                 titles[(fw, str(s.get("id")))] = str(s.get("title", ""))
-        out: list[list[str]] = []
-        for ident in scenarios:
+        out: dict[str, list[str]] = {}
+        for ident in sorted({m.scenario for d in decisions for m in d.practice}):
             try:
-                record = self._bank.get_record("scenario", ident)
+                mappings = self._bank.get_record("scenario", ident).get("standards", [])
             except (UnknownIdError, ItembankError):
-                out.append([])
-                continue
-            out.append(
-                [
-                    titles.get((str(m.get("framework")), str(m.get("statement"))), "")
-                    for m in record.get("standards", [])
-                    if titles.get((str(m.get("framework")), str(m.get("statement"))))
-                ]
-            )
+                mappings = []
+            refs = [(str(m.get("framework")), str(m.get("statement"))) for m in mappings]
+            out[ident] = [titles[r] for r in refs if titles.get(r)]
         return out
 
     def build(self, form: str, results: PathLike | None = None) -> LetterSet:
@@ -233,8 +226,8 @@ class Letters:
         if adopted is None:
             raise ItembankError(
                 f"No pass mark has been adopted for {form_id}: letters are generated only from "
-                "an adopted mark. The standard-setting chair adopts it (itembank "
-                "standard-setting adopt, or the standard-setting app)."
+                "an adopted mark, which the standard-setting chair records after the first "
+                "administration (docs/results.md). Build the letters again once it is adopted."
             )
         decisions = sorted(self.sources.decisions(form_id, results), key=lambda d: d.candidate)
         if not decisions:
@@ -255,7 +248,7 @@ class Letters:
         subscores = self.sources.subscores(form_id, results)
         points = self.sources.points(form_id, results)
         learning = self.sources.learning()
-        assessed = assessed_headings(subscores, self._scenario_headings(decisions))
+        scenarios = self._scenario_headings(decisions)
         titles = self._titles(form_id)
         feedback: dict[str, CandidateFeedback] = {}
         letters: dict[str, bytes] = {}
@@ -266,6 +259,9 @@ class Letters:
                 pending.append(d.candidate)
                 continue
             strengths, development, notes = points.get(d.candidate, ((), (), ()))
+            # numbered as the letter numbers them: in the order of the candidate's own marks
+            did = dict.fromkeys(m.scenario for m in d.practice)
+            assessed = assessed_headings(subscores, [scenarios[s] for s in did])
             fb = compose(d, strengths, development, notes, learning, subscores, assessed)
             feedback[d.candidate] = fb
             letters[letter_name(d.candidate)] = letter_html(
