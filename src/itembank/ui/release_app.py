@@ -6,7 +6,8 @@ and rules live in ReleaseModel (release_model.py); this view only shows them.
 
 A letter is a whole HTML document with its own style sheet: it is shown in a sandboxed iframe
 (srcdoc, no scripts, nothing fetched), so its styles cannot touch the app and the app's cannot
-touch it."""
+touch it. The frames' boxes keep their height while a frame is replaced, so nothing below them
+jumps (a click aimed at the Approve button must land on it)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from itembank.ui.widgets import Messages, button, css
 
 STYLE = """<style>
 .ib-rel-frame iframe {width: 100%; height: 720px; border: 1px solid #999; background: #fff}
+.ib-rel-letter, .ib-rel-report {min-height: 730px}
 .ib-rel-counts table {border-collapse: collapse} .ib-rel-counts td {padding: 2px 10px}
 </style>"""
 
