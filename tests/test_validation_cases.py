@@ -64,5 +64,5 @@ def check_case(folder: Path, tmp_path: Path) -> None:
 
 
 def test_every_case_is_exercised() -> None:
-    assert len(CASES) == 49
+    assert len(CASES) == 50
     assert VALID_CASES == ["standards-match-roles"]

@@ -556,6 +556,9 @@ class Bank:
             paths += [path_for("item", i) for i in ids(record.get("item"))]
             form = record.get("form")
             paths += [path_for("form", str(form))] if is_id("slug", form) else []
+        elif kind == "release":  # the form its candidates sat
+            form = record.get("form")
+            paths += [path_for("form", str(form))] if is_id("slug", form) else []
         if kind in CONTENT_KINDS:
             for ident in ids(record.get("id")):
                 paths += self.store.list_files(f"reviews/{ident}")

@@ -22,7 +22,13 @@ from pathlib import Path
 from itembank.core.errors import ItembankError
 
 LOCAL = "127.0.0.1"
-APPS = ("panel_review.ipynb", "standard_setting.ipynb", "coverage.ipynb", "results.ipynb")
+APPS = (
+    "panel_review.ipynb",
+    "standard_setting.ipynb",
+    "coverage.ipynb",
+    "results.ipynb",
+    "release.ipynb",
+)
 #: Voila's page needs inline scripts and styles and eval (widget managers); everything else is
 #: same-origin only, and no other site may frame the apps.
 CSP = (

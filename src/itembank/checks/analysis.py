@@ -22,6 +22,7 @@ from itembank.checks.passmarkrules import (
     ranges_facts,
     ranges_rules,
 )
+from itembank.checks.releaserules import release_facts, release_rules
 from itembank.checks.statsrules import statistics_facts, statistics_rules
 from itembank.checks.structure import structural_findings
 from itembank.core.errors import InvalidIdError
@@ -392,6 +393,7 @@ LOCAL_RULES: dict[str, Callable[[str, dict[str, Any]], Iterator[Finding]]] = {
     "statistics": statistics_rules,
     "ranges": ranges_rules,
     "adoption": adoption_rules,
+    "release": release_rules,
 }
 
 
@@ -534,6 +536,7 @@ FACTS: dict[str, Callable[[dict[str, Any]], Facts]] = {
     "statistics": statistics_facts,
     "ranges": ranges_facts,
     "adoption": adoption_facts,
+    "release": release_facts,
 }
 
 __all__ = ["FileResult", "Location", "analyse_file"]

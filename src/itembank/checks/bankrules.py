@@ -23,6 +23,7 @@ from itembank.checks.panelrules import (
     workflow_states,
 )
 from itembank.checks.passmarkrules import passmark_links
+from itembank.checks.releaserules import release_links
 from itembank.checks.standardrules import standard_roles
 from itembank.checks.statsrules import statistics_links
 from itembank.core.findings import Finding, error, pointer
@@ -47,6 +48,7 @@ def check_bank(facts: Mapping[str, Facts | None]) -> list[Finding]:
         blueprint_links,
         framework_links,
         statistics_links,
+        release_links,
         citations,
     ):
         out.extend(rule(index))

@@ -18,7 +18,7 @@ from itembank.core.parsing import parse_record
 from itembank.core.schemas import schema_fingerprint
 
 #: Bump when analysis changes, so old caches are ignored.
-ANALYSIS_VERSION = "6"  # 4: form hashes, statistics; 5: ranges, adoptions; 6: learning points
+ANALYSIS_VERSION = "7"  # 5: ranges, adoptions; 6: learning points; 7: releases
 PARALLEL_THRESHOLD = 2000
 Progress = Callable[[int, int], None]
 

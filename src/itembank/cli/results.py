@@ -11,6 +11,7 @@ from itembank.bank import Bank
 from itembank.checks.reporting import to_json
 from itembank.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Handler, Parser, bank_arg
 from itembank.cli.analyse import add_analyse, analyse, report
+from itembank.cli.letters import add_letters, employer_report, letters, release
 from itembank.cli.marks import COMMANDS as MARKS_COMMANDS
 from itembank.cli.marks import add_marks
 
@@ -94,6 +95,7 @@ def add_results(sub: Any) -> None:
     bank_arg(rm)
     add_analyse(rsub)
     add_marks(rsub)
+    add_letters(rsub)
     p.set_defaults(bank=None, results_command=None)
 
 
@@ -171,11 +173,14 @@ def _results(bank: Bank, args: argparse.Namespace) -> int:
         "analyse": analyse,
         "report": report,
         **MARKS_COMMANDS,
+        "letters": letters,
+        "employer-report": employer_report,
+        "release": release,
     }
     if args.results_command is None:
         print(
             "itembank results: say what to do: import, list, remove, analyse, report, "
-            "import-marks, agreement or decisions",
+            "import-marks, agreement, decisions, letters, employer-report or release",
             file=sys.stderr,
         )
         return EXIT_USAGE

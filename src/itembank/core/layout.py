@@ -6,7 +6,9 @@ reviews/<TARGET>/<review>.json, reviews/<TARGET>/blind/<blind answer>.json,
 standard_setting/<exercise>/(exercise.json|ratings/<id>.json|ranges/<id>.json|adopted/<form>.json),
 blueprints/,
 forms/<form>/manifest.json, statistics/<administration>/<ITEM-ID>.json (aggregate statistics of
-one item version in one administration: not content, never reviewed, never on a form).
+one item version in one administration: not content, never reviewed, never on a form),
+releases/<administration>.json (the results team's approval to release its letters: counts and
+one hash, no candidate data).
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ _RULES: list[tuple[re.Pattern[str], str, str, str | None]] = [
         "content_id",
         "slug",
     ),
+    (re.compile(r"^releases/(?P<id>[^/]+)\.json$"), "release", "slug", None),
 ]
 
 #: Kinds whose records go through review and have a workflow status.
@@ -141,6 +144,8 @@ def path_for(kind: str, ident: str = "", parent: str | None = None) -> str:
     if kind == "statistics":
         administration = check_id("slug", parent)
         return f"statistics/{administration}/{check_id('content_id', ident)}.json"
+    if kind == "release":
+        return f"releases/{check_id('slug', ident)}.json"
     raise ValueError(f"unknown kind {kind!r}")
 
 
@@ -149,6 +154,8 @@ def kind_of(record: dict[str, Any]) -> str:
     keys = set(record)
     if "administration" in keys and "facility" in keys:
         return "statistics"
+    if "approved_by" in keys and "letters" in keys:
+        return "release"
     if "format" in keys and "stem" in keys:
         return "item"
     if "exercises" in keys:
@@ -193,5 +200,5 @@ def path_of(record: dict[str, Any], kind: str | None = None) -> str:
         "adoption": record.get("exercise"),
         "statistics": record.get("administration"),
     }.get(kind)
-    ident = record.get("item" if kind == "statistics" else "id", "")
+    ident = record.get({"statistics": "item", "release": "administration"}.get(kind, "id"), "")
     return path_for(kind, str(ident), str(parent) if parent is not None else None)

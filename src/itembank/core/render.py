@@ -5,6 +5,7 @@ browser. Two views: what a candidate sees, and what a reviewer sees (key and rat
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
@@ -163,3 +164,28 @@ def reviewer_html(
     refs = ", ".join(html.escape(str(r)) for r in item.get("references", []) or [])
     parts.append(f'<p class="ib-references"><strong>References:</strong> {refs}</p></div>')
     return sanitise("".join(parts))
+
+
+def css_string(text: str) -> str:
+    """`text` as the inside of a double-quoted CSS string, safe inside a <style> element (a
+    paged-media footer or banner of a printed paper or letter)."""
+    return re.sub(r'[\\"<>&\n\r]', lambda m: f"\\{ord(m.group()):x} ", text)
+
+
+_PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:[0-9]{14}[^)]*\)")
+_NODE_ID = re.compile(rb"\(node([0-9]{8})\)")
+
+
+def fixed_pdf_dates(data: bytes, stamp: str) -> bytes:
+    """Chromium stamps the print time in a PDF's information dictionary: replace it with the
+    fixed `stamp` (ISO time) at the same length, so the same document gives the same bytes."""
+    digits = re.sub(r"\D", "", stamp)[:14].ljust(14, "0").encode()
+    return _PDF_DATE.sub(lambda m: b"/" + m.group(1) + b" (D:" + digits + b"+00'00')", data)
+
+
+def steady_node_ids(data: bytes) -> bytes:
+    """Chromium names the tagged PDF's structure elements after DOM node numbers, which now and
+    then all start one higher (seen in 1 print of 12 on a busy machine). Renumber them by rank,
+    at the same width: their order (the ID tree is sorted) and every byte offset are kept."""
+    ranks = {old: b"%08d" % k for k, old in enumerate(sorted(set(_NODE_ID.findall(data))), 1)}
+    return _NODE_ID.sub(lambda m: b"(node" + ranks[m.group(1)] + b")", data)

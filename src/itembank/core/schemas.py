@@ -37,6 +37,7 @@ SCHEMA_FILES = {
     "statistics": "item_statistics.schema.json",
     "ranges": "acceptable_ranges.schema.json",
     "adoption": "adopted_pass_mark.schema.json",
+    "release": "release.schema.json",
 }
 
 

@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -46,6 +47,7 @@ from itembank.storage.resultstore import (
 if TYPE_CHECKING:
     from itembank.bank import Bank
     from itembank.results.feedback_service import Feedback
+    from itembank.results.letters_service import Letters
     from itembank.results.marks_service import Marks
 
 Record = dict[str, Any]
@@ -120,6 +122,13 @@ class Results:
         from itembank.results.marks_service import Marks
 
         return Marks(self._bank, self)
+
+    @cached_property
+    def letters(self) -> Letters:
+        """Candidate letters, employer reports and their release (results/letters_service)."""
+        from itembank.results.letters_service import Letters
+
+        return Letters(self._bank, self._print_pdf)
 
     def store(self, results: PathLike | None = None) -> ResultStore:
         """The results store: --results, else $ITEMBANK_RESULTS, else <repository>-results

@@ -11,12 +11,11 @@ accessible HTML and plain text (`accessible`)."""
 from __future__ import annotations
 
 import html as html_lib
-import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from itembank.core.render import instruction, markdown_html, sanitise
+from itembank.core.render import css_string, instruction, markdown_html, sanitise
 from itembank.forms.exporters import Bundle, FormBundle, Progress, ScenarioBundle
 from itembank.forms.exporters.instructions import Medium, answer_rules, numbered
 
@@ -30,11 +29,6 @@ VARIANTS = ("standard", "large-print", "accessible")
 
 def _e(text: object) -> str:
     return html_lib.escape(str(text))
-
-
-def css_string(text: str) -> str:
-    """`text` as the inside of a double-quoted CSS string, safe inside a <style> element."""
-    return re.sub(r'[\\"<>&\n\r]', lambda m: f"\\{ord(m.group()):x} ", text)
 
 
 def render_document(

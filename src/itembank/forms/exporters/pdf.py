@@ -12,13 +12,13 @@ check it on every print, so a chromium that stopped tagging would be noticed."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 from itembank.core.errors import ItembankError
+from itembank.core.render import fixed_pdf_dates, steady_node_ids
 from itembank.forms.exporters import Bundle, FormBundle, Progress
 from itembank.forms.exporters.html import documents
 
@@ -34,7 +34,6 @@ FLAGS = (
     "--no-pdf-header-footer",
     "--run-all-compositor-stages-before-draw",
 )
-_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:[0-9]{14}[^)]*\)")
 
 
 def chromium() -> str:
@@ -51,7 +50,6 @@ def chromium() -> str:
 
 def print_pdf(html: bytes, stamp: str = "1980-01-01T00:00:00Z", timeout: float = 120) -> bytes:
     """Print one HTML document to PDF bytes with headless chromium."""
-    digits = re.sub(r"\D", "", stamp)[:14].ljust(14, "0")
     with tempfile.TemporaryDirectory(prefix="itembank-pdf-") as tmp:
         source = Path(tmp) / "paper.html"
         target = Path(tmp) / "paper.pdf"
@@ -80,19 +78,7 @@ def print_pdf(html: bytes, stamp: str = "1980-01-01T00:00:00Z", timeout: float =
                 f"It said: {said or '(nothing)'}"
             )
         data = target.read_bytes()
-    data = _DATE.sub(lambda m: b"/" + m.group(1) + b" (D:" + digits.encode() + b"+00'00')", data)
-    return steady_node_ids(data)
-
-
-_NODE_ID = re.compile(rb"\(node([0-9]{8})\)")
-
-
-def steady_node_ids(data: bytes) -> bytes:
-    """Chromium names the tagged PDF's structure elements after DOM node numbers, which now and
-    then all start one higher (seen in 1 print of 12 on a busy machine). Renumber them by rank,
-    at the same width: their order (the ID tree is sorted) and every byte offset are kept."""
-    ranks = {old: b"%08d" % k for k, old in enumerate(sorted(set(_NODE_ID.findall(data))), 1)}
-    return _NODE_ID.sub(lambda m: b"(node" + ranks[m.group(1)] + b")", data)
+    return steady_node_ids(fixed_pdf_dates(data, stamp))
 
 
 def export(
