@@ -106,3 +106,39 @@ def test_no_spurious_gap_far_above_the_pass_mark(
     assert [c for c in sorted(far_above) if points[c][1]] == []
     named = {c for c, (_, dev, _) in points.items() if dev}
     assert len(named & _planted(form)) == planted_named
+
+
+def test_letters_and_employer_reports_for_the_whole_sample(
+    results_bank: Path,  # noqa: F811
+    store: Path,
+) -> None:
+    """Issue 13's 'done means' on sample_results/: with the practice marks imported and the pass
+    mark the chair adopted (18 of 30), every decided candidate of form 1 gets a letter (the 3
+    whose third mark is missing are listed instead); the planted weak area is a development point
+    (below the candidate's own level, or below the standard's expectation) for 278 of the 299
+    planted candidates with a letter, for none of the 331 others with 27 or more, and for 111 of
+    the other 1,698 (weak overall, so below the expectation there too); no letter or employer report holds a sentence of the bank's live content."""
+    from tests.itemtext import bank_sentences, scan
+
+    bank = open_bank(results_bank)
+    bank.results.marks.import_marks(
+        SAMPLE / FORM1 / "practice-marks-SIMULATED.csv.gz", FORM1, store
+    )
+    letters = bank.results.letters.build(FORM1, store)
+    assert letters.adopted.pass_mark == 18.0 and letters.adopted.method == "angoff"
+    assert len(letters.pending) == 3 and len(letters.letters) == 1997
+    assert sorted(letters.feedback) == sorted(
+        set(bank.results.matrix(FORM1, store).candidates) - set(letters.pending)
+    )
+    planted = _planted(FORM1)
+    totals = dict(zip(*(bank.results.matrix(FORM1, store).candidates,
+                        bank.results.matrix(FORM1, store).totals), strict=True))
+    named = {c for c, f in letters.feedback.items() if any(p.group == WEAK for p in f.development)}
+    far_above = {c for c, t in totals.items() if t >= 27} - planted
+    assert (len(named & planted), len(named & far_above), len(named - planted)) == (278, 0, 111)
+    with_learning = [f for f in letters.feedback.values() for p in f.development if p.learning]
+    assert with_learning and all(len(p.learning) <= 2 for f in with_learning for p in f.development)
+    reports = bank.results.letters.employer_reports(FORM1, results=store)
+    assert len(reports) == 8
+    live = bank_sentences(results_bank)
+    assert scan({**letters.letters, **reports}, live) == []
