@@ -94,6 +94,20 @@ class Assembly:
     parity: dict[str, Any] = field(default_factory=dict)  # see parity.ParityReport
     start: list[list[str]] | None = None  # the greedy start's forms (None: none was found)
 
+    def solver_for(self, k: int) -> dict[str, Any]:
+        """The solver block of form k's manifest: how the forms were solved, how parallel they
+        came out (the difficulty spread, this form's deviation from the target) and the proof
+        (the lower bound on the best possible largest deviation)."""
+        out = dict(self.solver)
+        measures = self.parity.get("measures", {})
+        if "difficulty" in measures:
+            d = measures["difficulty"]
+            out.update(target=d["target"], deviation=d["deviations"][k], spread=d["spread"])
+        curves = {name: m["deviations"][k] for name, m in measures.items() if name != "difficulty"}
+        if curves:
+            out["curve_deviations"] = curves
+        return out
+
     def overlap(self) -> list[dict[str, Any]]:
         """For every pair of forms: shared items (all, and outside shared cases), shared cases."""
         out = []
