@@ -33,11 +33,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from itembank.forms.assembly import assemble
 from itembank.forms.pool import AssemblyError, build_pool, counted_standards
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PREVIOUS = "fac7773"
 FORMATS = ["single_best_answer"] * 10 + ["multiple_response"] * 5 + ["true_false"] * 3 + ["multiple_true_false"] * 2
