@@ -308,7 +308,13 @@ def assemble(
             "parity_bound": round(bound, 9),
             "tolerance": spec.tolerance,
             "bound_scope": "whole pool" if candidates is None else "candidate sets",
-            "start": "greedy" if start is not None else "none",
+            "start": (
+                "none"
+                if start is None
+                else "greedy (taken)"
+                if out.start_objective is not None
+                else "greedy (not taken)"
+            ),
             "decomposition": (
                 "none"
                 if candidates is None

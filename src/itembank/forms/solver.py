@@ -12,6 +12,7 @@ Pure: numbers in, numbers out (the solver runs in this process; nothing is read 
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,12 +20,14 @@ from typing import Any
 
 import highspy
 import numpy as np
-from highspy._core import _Highs
+from highspy._core import _Highs, cb
 
 from itembank.forms.programme import Programme
 
 #: HiGHS's infinity: bounds beyond it are free
 INF = highspy.kHighsInf
+#: HiGHS's log line when the start it was given is feasible
+START_FEASIBLE = re.compile(r"MIP start solution is feasible: objective value is (\S+)")
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Outcome:
     bound: float
     seconds: float
     nodes: int
+    start_objective: float | None = None  # HiGHS found the start feasible, at this objective
 
 
 def _clip(values: Sequence[float]) -> np.ndarray:
@@ -76,16 +80,24 @@ class Model:
     def __init__(self, m: Programme, threads_seed: int = 0) -> None:
         self.m = m
         self.h = _Highs()
+        self.log: list[str] = []
         for name, value in (
-            ("output_flag", False),
+            ("output_flag", True),  # into the log callback below, never to the console
+            ("log_to_console", False),
             ("random_seed", int(threads_seed)),
             ("threads", 1),
             ("mip_rel_gap", 0.0),
         ):
             self.h.setOptionValue(name, value)
+        self.h.setCallback(self._logged, None)
+        self.h.startCallback(cb.HighsCallbackType.kCallbackLogging)
         self.cols = 0
         self.rows = 0
         self.grow()
+
+    def _logged(self, _kind: Any, message: str, *_rest: Any) -> None:
+        """HiGHS's log lines, kept to learn whether the start was taken (nothing else says)."""
+        self.log.append(message)
 
     def grow(self) -> None:
         """Load the columns and rows the Programme gained since the last load."""
@@ -132,6 +144,7 @@ class Model:
                 np.array([start[c] for c in cols], dtype=np.float64),
             )
         began = time.perf_counter()
+        self.log.clear()
         self.h.run()
         seconds = time.perf_counter() - began
         status = self.h.getModelStatus()
@@ -150,7 +163,15 @@ class Model:
             name = "time_limit"
         else:
             name = "no_solution"
-        return Outcome(name, x, objective, bound, seconds, nodes)
+        return Outcome(name, x, objective, bound, seconds, nodes, self._start_objective())
+
+    def _start_objective(self) -> float | None:
+        """The objective of the start if HiGHS's log says it found it feasible."""
+        for line in self.log:
+            found = START_FEASIBLE.search(line)
+            if found:
+                return float(found.group(1))
+        return None
 
 
 def version() -> str:
