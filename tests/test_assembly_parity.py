@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import math
+import os
 import random
+import subprocess
+import sys
 from collections import Counter
 from typing import Any
 
@@ -275,3 +279,31 @@ def test_irt_parameters_come_from_the_current_version_only() -> None:
     ]
     # newest of this version with enough candidates; b turned into the intercept d = -a b
     assert irt_parameters([item], records) == {"AK-0001": (1.5, 1.5)}
+
+
+SAME_FORMS = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from test_assembly_parity import BLUEPRINT, synthetic
+from itembank.forms.assembly import assemble
+from itembank.forms.pool import build_pool
+items, stimuli = synthetic(400, seed=4)
+pool = build_pool(BLUEPRINT, items, stimuli, {i["id"]: i["difficulty_estimate"] for i in items})
+for decompose in (False, True):
+    result = assemble(BLUEPRINT, pool, 5, seed=12, decompose=decompose)
+    print(json.dumps([f.items for f in result.forms]))
+"""
+
+
+def test_the_same_forms_in_every_process_whatever_the_hash_seed() -> None:
+    """Greedy start, decomposition and solve give the same forms in every process (string
+    hashing, hence set order, is seeded per process)."""
+    here = os.path.dirname(__file__)
+    outputs = {
+        subprocess.run([sys.executable, "-c", SAME_FORMS, here], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": str(hash_seed)}).stdout
+        for hash_seed in (1, 2, 3)
+    }
+    assert len(outputs) == 1, outputs
+    whole, decomposed = (json.loads(line) for line in outputs.pop().splitlines())
+    assert len(whole) == len(decomposed) == 5

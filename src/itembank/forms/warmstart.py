@@ -264,7 +264,9 @@ class _Builder:
                     raise _Stuck
 
     def _sum(self) -> float:
-        return sum(self.pool.items[i].difficulty for i in self.on)
+        # over the lists, not the set: a set's order (hence the float sum's last bit) varies
+        # from process to process, and the swaps must not
+        return sum(self.pool.items[i].difficulty for i in self.form.all_items)
 
     def _tune(self, general: list[int], target: float, goal: float, fixed: set[str]) -> None:
         """Swap one general item at a time for the one that brings the mean closest to the
