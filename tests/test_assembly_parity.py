@@ -141,7 +141,7 @@ def test_forms_are_parallel_within_the_tolerance(records: dict[str, Any]) -> Non
     check_assembly(records, result)
     d = result.parity["measures"]["difficulty"]
     # the pool allows near-perfect parity: every form within the tolerance of the target
-    assert result.solver["status"] == "optimal"
+    assert result.solver["status"] in ("optimal", "within tolerance")
     assert all(abs(x) <= 0.002 for x in d["deviations"])
     assert d["spread"] <= 0.004
     assert result.solver["objective"] <= result.solver["parity_bound"] + 0.002
@@ -232,7 +232,7 @@ def test_curves_are_matched_at_the_abilities_when_statistics_exist(records: dict
     check_assembly(records, result, bp)
     measures = result.parity["measures"]
     assert sorted(measures) == ["difficulty", "tcc@-0.5", "tcc@0.5", "tif@-0.5", "tif@0.5"]
-    assert result.solver["status"] == "optimal"
+    assert result.solver["status"] in ("optimal", "within tolerance")
     bound, t = result.solver["parity_bound"], result.solver["objective"]
     assert t <= bound + 0.01
     for name, m in measures.items():

@@ -6,20 +6,20 @@ section lengths, per-standard and per-format bounds and the difficulty window; e
 share a form; a case's items come all together or not at all; item exposure (across the forms
 already committed plus these) and the overlap between any two new forms are capped. The
 objective is parallelism: the largest deviation of any form from the target
-(`itembank.forms.parity`); seeded random costs only break ties within a quarter of the parity
+(`itembank.forms.parity`); seeded random costs only break ties within a twentieth of the parity
 tolerance, so different seeds give different, equally parallel forms, while the same pool,
 blueprint and seed give the same forms.
 
 Fast to a good answer: a seeded greedy construction (`itembank.forms.warmstart`) gives HiGHS a
-feasible first incumbent; HiGHS stops once that incumbent (or a better one) is proven within
-three quarters of the tolerance of the best parity (absolute gap), the time limit being only a
-safety net. With many forms from a large pool each form chooses among its own candidate set
-(the decomposition), and overlap limits too many to state up front are added, for the pairs
-found breaking them, to the loaded model. Before solving, each constraint family's supply is
-checked against its demand; when the programme is still infeasible, families are relaxed one
-(then two) at a time to name the ones that conflict. The pool and its supply checks are in
-`itembank.forms.pool`; the programme itself (columns, objective, one step per constraint
-family) is in `itembank.forms.programme`.
+feasible first incumbent; HiGHS stops once that incumbent (or a better one) has every form
+within the tolerance of the target, or is proven within the tolerance of the best parity
+(absolute gap), the time limit being only a safety net. With many forms from a large pool each
+form chooses among its own candidate set (the decomposition), and overlap limits too many to
+state up front are added, for the pairs found breaking them, to the loaded model. Before
+solving, each constraint family's supply is checked against its demand; when the programme is
+still infeasible, families are relaxed one (then two) at a time to name the ones that conflict.
+The pool and its supply checks are in `itembank.forms.pool`; the programme itself (columns,
+objective, one step per constraint family) is in `itembank.forms.programme`.
 
 Overlap is counted explicitly in two parts: items outside cases that two forms share
 (at most ``max_overlap``), and whole cases that two forms share (at most ``max_shared_cases``,
@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from itembank.forms.parity import add_parity, parity_report, parity_spec
+from itembank.forms.parity import TIE_SHARE, add_parity, parity_report, parity_spec
 from itembank.forms.pool import AssemblyError, Pool, supply_conflicts
 from itembank.forms.programme import (
     FAMILIES,
@@ -180,6 +180,12 @@ def _overlap_violations(
     return bad
 
 
+#: The solver's stopping reasons as the manifest records them.
+STATUS = {
+    "optimal": "optimal",
+    "target": "within tolerance",
+    "time_limit": "feasible (time limit reached)",
+}
 #: Forms x pool items above which each form chooses among its own candidate set (the
 #: decomposition) rather than the whole pool: the programme then no longer grows with the pool.
 FULL_MODEL_LIMIT = 5_000
@@ -229,7 +235,14 @@ def assemble(
         say(note)
     started = time.perf_counter()
     starts = construct(
-        blueprint, pool, n_forms, seed, cap_left, spec.measures[0].target, spec.tolerance / 4
+        blueprint,
+        pool,
+        n_forms,
+        seed,
+        cap_left,
+        spec.measures[0].target,
+        spec.tolerance / 4,
+        [(m.values, m.target) for m in spec.measures[1:]],
     )
     if starts is None:
         say("no greedy start (the greedy rule got stuck): the solver starts cold")
@@ -245,7 +258,7 @@ def assemble(
         say(f"decomposition: each form chooses among {len(candidates[0].items)} candidate item(s)")
     n_general = _overlap_columns(pool, n_forms, candidates)
     pairs: list[tuple[int, int]] | None = None if n_general <= EAGER_OVERLAP_LIMIT else []
-    weight = spec.tolerance / (4.0 * _tie_budget(blueprint, n_forms))
+    weight = TIE_SHARE * spec.tolerance / _tie_budget(blueprint, n_forms)
     m = build_programme(blueprint, pool, n_forms, seed, frozenset(), pairs, candidates, weight)
     cols = add_parity(m, spec, n_forms)
     say(
@@ -258,7 +271,9 @@ def assemble(
     while True:
         rounds += 1
         remaining = time_limit - (time.perf_counter() - started)
-        out = model.solve(remaining, 0.75 * spec.tolerance, start)
+        # stop once proven near the best, or once every form is within the tolerance of the
+        # target (the best cannot be below 0, so that is within the tolerance of the best too)
+        out = model.solve(remaining, (1 - TIE_SHARE) * spec.tolerance, start, spec.tolerance)
         if out.x is None:
             if out.status != "infeasible":
                 raise AssemblyError(
@@ -283,10 +298,10 @@ def assemble(
     report = parity_report(spec, [f.items for f in forms])
     diffs = list(report.measures["difficulty"]["means"])
     achieved = float(out.x[cols.t])
-    # the tie-break costs are worth at most a quarter of the tolerance in any solution, so the
-    # best parity is at least HiGHS's bound on the whole objective less that quarter; within
+    # the tie-break costs are worth at most TIE_SHARE of the tolerance in any solution, so the
+    # best parity is at least HiGHS's bound on the whole objective less that share; within
     # candidate sets the bound speaks only for them, and 0 is what holds for the whole pool
-    bound = max(0.0, out.bound - spec.tolerance / 4) if candidates is None else 0.0
+    bound = max(0.0, out.bound - TIE_SHARE * spec.tolerance) if candidates is None else 0.0
     say(
         f"solved in {total_seconds:.2f}s: mean difficulty "
         + ", ".join(f"{d:.3f}" for d in diffs)
@@ -303,7 +318,7 @@ def assemble(
         {
             "name": "HiGHS via highspy",
             "version": solver_version(),
-            "status": "optimal" if out.status == "optimal" else "feasible (time limit reached)",
+            "status": STATUS[out.status],
             "objective": round(achieved, 9),
             "parity_bound": round(bound, 9),
             "tolerance": spec.tolerance,

@@ -17,7 +17,7 @@ largest absolute deviation of any form from the target on any measure (minimax, 
 
 All measures are proportions, so one ``t`` bounds them all. Seeded randomisation is only a tie
 breaker: a random cost on every item column, weighted so that all of it together is worth at
-most a quarter of the parity tolerance (see `tie_weight`).
+most TIE_SHARE (a twentieth) of the parity tolerance.
 
 Pure: records in, numbers out.
 """
@@ -38,6 +38,8 @@ from itembank.forms.programme import Programme
 #: the default parity tolerance: the largest deviation of any form from the target that is
 #: good enough (mean difficulty 0.002 from the target: a spread of at most 0.004 between forms)
 DEFAULT_TOLERANCE = 0.002
+#: the share of the tolerance that all the seeded tie-break costs together may be worth
+TIE_SHARE = 0.05
 #: default abilities (logits) at which the curves are matched when the blueprint names none
 DEFAULT_THETA = (-0.5, 0.0, 0.5)
 
@@ -162,12 +164,6 @@ def add_parity(m: Programme, spec: ParitySpec, n: int) -> ParityColumns:
     return cols
 
 
-def tie_weight(spec: ParitySpec, n: int, length: int) -> float:
-    """The weight of the seeded random costs: all of them together (at most one per item on a
-    form) are worth a quarter of the tolerance, so they choose among near-equal parities only."""
-    return spec.tolerance / (4.0 * max(1, n * length))
-
-
 @dataclass(frozen=True)
 class ParityReport:
     """How parallel the forms are: per measure, each form's mean, its deviation from the target
@@ -202,6 +198,7 @@ def parity_report(spec: ParitySpec, forms: Sequence[Sequence[str]]) -> ParityRep
 __all__ = [
     "DEFAULT_THETA",
     "DEFAULT_TOLERANCE",
+    "TIE_SHARE",
     "Measure",
     "ParityColumns",
     "ParityReport",
@@ -210,5 +207,4 @@ __all__ = [
     "irt_parameters",
     "parity_report",
     "parity_spec",
-    "tie_weight",
 ]

@@ -35,7 +35,7 @@ class Outcome:
     """One run: whether a solution exists, the solution, the objective and HiGHS's proven lower
     bound on it, and why it stopped."""
 
-    status: str  # optimal | time_limit | infeasible | no_solution
+    status: str  # optimal | target | time_limit | infeasible | no_solution
     x: np.ndarray | None
     objective: float
     bound: float
@@ -128,14 +128,22 @@ class Model:
             self.h.addRows(len(low), low, high, len(index), starts, index, value)
             self.rows = len(m.rows)
 
-    def solve(self, time_limit: float, abs_gap: float, start: dict[int, float] | None) -> Outcome:
+    def solve(
+        self,
+        time_limit: float,
+        abs_gap: float,
+        start: dict[int, float] | None,
+        target: float = -INF,
+    ) -> Outcome:
         """Run HiGHS for at most `time_limit` seconds, stopping once the best solution is
-        proven within `abs_gap` of the optimum; `start` (column -> value, the integer columns)
-        is handed in as the first incumbent, HiGHS completing the continuous columns."""
+        proven within `abs_gap` of the optimum or its objective is at most `target`; `start`
+        (column -> value, the integer columns) is handed in as the first incumbent, HiGHS
+        completing the continuous columns."""
         if any(not coefs and low > high for coefs, low, high in self.m.rows):
             return Outcome("infeasible", None, math.nan, math.nan, 0.0, 0)
         self.h.setOptionValue("time_limit", max(0.5, float(time_limit)))
         self.h.setOptionValue("mip_abs_gap", max(1e-9, float(abs_gap)))
+        self.h.setOptionValue("objective_target", float(target))
         if start:
             cols = sorted(start)
             self.h.setSolution(
@@ -157,6 +165,8 @@ class Model:
         ms = highspy.HighsModelStatus
         if status == ms.kOptimal and has_solution:
             name = "optimal"
+        elif status == ms.kObjectiveTarget and has_solution:
+            name = "target"
         elif status == ms.kInfeasible:
             name = "infeasible"
         elif has_solution:

@@ -17,7 +17,6 @@ Pure: a pool in, lists of item ids out.
 
 from __future__ import annotations
 
-import bisect
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,16 +62,24 @@ def construct(
     cap_left: Mapping[str, int],
     target: float | None,
     goal: float,
+    measures: Sequence[tuple[Mapping[str, float], float | None]] = (),
 ) -> list[StartForm] | None:
-    """n forms meeting every constraint, each form's mean difficulty within `goal` of the target
-    where swaps can get it there (the blueprint's target, else the pool's mean); None if stuck."""
+    """n forms meeting every constraint, each form's mean difficulty (and each further measure:
+    per-item values and a target, None for the pool's mean) within `goal` of its target where
+    swaps can get it there (the blueprint's target, else the pool's mean); None if stuck."""
     state = _State(dict(cap_left))
-    if target is None:
-        target = float(np.mean([c.difficulty for c in pool.items.values()]))
+    ids = list(pool.items)
+    columns = [[pool.items[i].difficulty for i in ids]] + [[v[i] for i in ids] for v, _ in measures]
+    targets = [target] + [t for _, t in measures]
+    matrix = np.array(columns, dtype=np.float64).T  # items x measures
+    goals = np.array(
+        [float(np.mean(matrix[:, k])) if t is None else float(t) for k, t in enumerate(targets)]
+    )
+    values = {i: matrix[k] for k, i in enumerate(ids)}
     for f in range(n):
         rng = seeded_rng(seed, f"start:{f}")
         try:
-            form = _Builder(blueprint, pool, state, rng).build(target, goal)
+            form = _Builder(blueprint, pool, state, rng).build(values, goals, goal)
         except _Stuck:
             return None
         state.forms.append(form)
@@ -161,7 +168,9 @@ class _Builder:
 
     # -- building ----------------------------------------------------------------------------
 
-    def build(self, target: float, goal: float) -> StartForm:
+    def build(
+        self, values: Mapping[str, np.ndarray], targets: np.ndarray, goal: float
+    ) -> StartForm:
         include = sorted(set(self.bp.get("include", [])))
         for si, section in enumerate(self.sections):
             if section["section"] != "general":
@@ -186,7 +195,7 @@ class _Builder:
             raise _Stuck
         if any(self.fmt[f] < lo for f, (lo, _) in self.fmt_bounds.items()):
             raise _Stuck
-        self._tune(general, target, goal, set(include))
+        self._tune(general, values, targets, goal, set(include))
         window = self.bp.get("difficulty")
         if window:
             mean = self._sum() / self.length
@@ -268,31 +277,43 @@ class _Builder:
         # from process to process, and the swaps must not
         return sum(self.pool.items[i].difficulty for i in self.form.all_items)
 
-    def _tune(self, general: list[int], target: float, goal: float, fixed: set[str]) -> None:
-        """Swap one general item at a time for the one that brings the mean closest to the
-        target, keeping every bound, until within `goal` or no swap helps."""
+    def _tune(
+        self,
+        general: list[int],
+        values: Mapping[str, np.ndarray],
+        targets: np.ndarray,
+        goal: float,
+        fixed: set[str],
+    ) -> None:
+        """Swap one general item at a time for the one that brings the form's largest deviation
+        (over every measure) down the most, keeping every bound, until within `goal` or no swap
+        helps."""
         by_section = {}
         for si in general:
             ids = [i for i, c in self.pool.items.items() if is_eligible(self.sections[si], c)]
-            ids.sort(key=lambda i: (self.pool.items[i].difficulty, i))
-            by_section[si] = (ids, [self.pool.items[i].difficulty for i in ids])
+            by_section[si] = (ids, np.array([values[i] for i in ids]))
+        want = targets * self.length
         for _ in range(4 * self.length):
-            gap = target * self.length - self._sum()
-            if abs(gap) <= goal * self.length:
+            gap = want - sum((values[i] for i in self.form.all_items), np.zeros(len(targets)))
+            if float(np.max(np.abs(gap))) <= goal * self.length:
                 return
+            # the largest deviation first, the sum of all as a tie-break (past plateaus)
+            worst = float(np.max(np.abs(gap)) + 0.1 * np.sum(np.abs(gap)))
             best: tuple[float, int, str, str] | None = None
             for si in general:
-                ids, values = by_section[si]
+                ids, matrix = by_section[si]
                 for out in list(self.form.items[si]):
                     if out in fixed:
                         continue
-                    want = self.pool.items[out].difficulty + gap
-                    k = bisect.bisect_left(values, want)
-                    for j in range(max(0, k - 6), min(len(ids), k + 6)):
-                        new = abs(gap - (values[j] - self.pool.items[out].difficulty))
-                        better = new < abs(gap) - 1e-12 and (best is None or new < best[0])
-                        if better and self._swap_ok(si, out, ids[j]):
-                            best = (new, si, out, ids[j])
+                    after = np.abs(gap - (matrix - values[out]))
+                    scores = np.max(after, axis=1) + 0.1 * np.sum(after, axis=1)
+                    for j in np.argsort(scores, kind="stable")[:8]:
+                        score = float(scores[j])
+                        if score >= worst - 1e-12 or (best is not None and score >= best[0]):
+                            break
+                        if self._swap_ok(si, out, ids[j]):
+                            best = (score, si, out, ids[j])
+                            break
             if best is None:
                 return
             _, si, out, new_id = best
