@@ -35,13 +35,28 @@ def _count(text: str) -> int:
     return value
 
 
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+    if not 0 < value <= 0.2:
+        raise argparse.ArgumentTypeError("the tolerance must be above 0 and at most 0.2")
+    return value
+
+
 def add_form_commands(sub: Any) -> None:
     p = sub.add_parser(
         "assemble",
         help="build parallel test forms from a blueprint",
-        description="Build N parallel forms for a blueprint at once (a mixed-integer programme), "
-        "and commit their manifests to forms/<id>/manifest.json, or with --out write them to a "
-        "new folder instead. The same bank commit, blueprint and seed give identical forms. "
+        description="Build N parallel forms for a blueprint at once (a mixed-integer programme "
+        "that minimises the largest deviation of any form from the target mean difficulty, and "
+        "of the forms' characteristic and information curves once item statistics exist), and "
+        "commit their manifests to forms/<id>/manifest.json, or with --out write them to a new "
+        "folder instead. The output gives each form's deviation, the spread between forms and "
+        "the solver's proven bound on the best parity. The same bank commit, blueprint and "
+        "seed give identical forms; other seeds give other forms equally parallel within the "
+        "tolerance. "
         "Exit 0: forms built; 1: the blueprint cannot be met (the conflicts are listed); "
         "2: bad invocation, unknown or invalid blueprint, or no bank.",
     )
@@ -57,6 +72,13 @@ def add_form_commands(sub: Any) -> None:
         type=float,
         default=60.0,
         help="the solver's time limit (60)",
+    )
+    p.add_argument(
+        "--tolerance",
+        metavar="T",
+        type=_tolerance,
+        help="parity tolerance: stop once the largest deviation of any form is proven within T "
+        "of the best possible (default: the blueprint's parity.tolerance, else 0.002)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     bank_arg(p)
@@ -168,6 +190,7 @@ def _assemble(bank: Bank, args: argparse.Namespace) -> int:
             author=args.author,
             time_limit=args.time_limit,
             progress=progress,
+            tolerance=args.tolerance,
         )
     except (AssemblyError, NotDeliverableError) as exc:
         print(f"itembank: {exc}", file=sys.stderr)
@@ -179,12 +202,14 @@ def _assemble(bank: Bank, args: argparse.Namespace) -> int:
                 "items": m["totals"]["items"],
                 "max_score": m["totals"]["max_score"],
                 "difficulty_mean": m["totals"]["difficulty_mean"],
+                "deviation": m["solver"].get("deviation"),
                 "cases": [s["stimulus"] for s in m["sections"] if s.get("stimulus")],
             }
             for m in outcome.manifests
         ],
         "overlap": outcome.assembly.overlap(),
         "solver": outcome.assembly.solver,
+        "parity": outcome.assembly.parity,
         "commit": outcome.commit,
         "written": [str(p) for p in outcome.written or []],
     }
@@ -194,7 +219,8 @@ def _assemble(bank: Bank, args: argparse.Namespace) -> int:
     for f in summary["forms"]:
         print(
             f"{f['id']}: {f['items']} items, max score {f['max_score']:g}, mean difficulty "
-            f"{f['difficulty_mean']:.3f}, case(s) {', '.join(f['cases']) or 'none'}"
+            f"{f['difficulty_mean']:.4f} ({f['deviation']:+.4f} from the target), "
+            f"case(s) {', '.join(f['cases']) or 'none'}"
         )
     for o in summary["overlap"]:
         shared = ", ".join(o["shared_cases"]) or "none"
@@ -203,14 +229,37 @@ def _assemble(bank: Bank, args: argparse.Namespace) -> int:
             f"{o['shared_items_outside_cases']} outside cases; shared case(s): {shared}"
         )
     solver = summary["solver"]
+    for line in _parity_lines(outcome.assembly.parity, solver):
+        print(line)
     print(
-        f"Solver: {solver['name']} {solver['version']}, {solver['status']}, {solver['seconds']}s."
+        f"Solver: {solver['name']} {solver['version']}, {solver['status']}, {solver['seconds']}s "
+        f"(start: {solver['start']}; decomposition: {solver['decomposition']})."
     )
     if outcome.commit:
         print(f"Committed {len(outcome.manifests)} manifest(s) in {outcome.commit[:10]}.")
     else:
         print(f"Wrote {len(summary['written'])} manifest(s) under {args.out} (not committed).")
     return EXIT_OK
+
+
+def _parity_lines(parity: dict[str, Any], solver: dict[str, Any]) -> list[str]:
+    """How parallel the forms are, measure by measure, and the solver's proof."""
+    out = []
+    for name, m in parity["measures"].items():
+        what = "mean difficulty" if name == "difficulty" else name
+        devs = ", ".join(f"{d:+.4f}" for d in m["deviations"])
+        out.append(
+            f"Parity on {what}: spread {m['spread']:.4f} between forms; deviations from the "
+            f"target {m['target']:.4f} ({m['target_from']}): {devs}"
+        )
+    scope = "" if solver["bound_scope"] == "whole pool" else " (within the candidate sets)"
+    out.append(
+        f"Largest deviation {solver['objective']:.4f}; the best possible is proven at least "
+        f"{solver['parity_bound']:.4f}{scope}, so these forms are within "
+        f"{solver['objective'] - solver['parity_bound']:.4f} of the best parity "
+        f"(tolerance {solver['tolerance']:g})."
+    )
+    return out
 
 
 def _form(bank: Bank, args: argparse.Namespace) -> int:

@@ -4,34 +4,54 @@ point (`assemble`), the solve, the forms read back from the solution, and the di
 All N forms are built at once (van der Linden's simultaneous formulation): every form meets the
 section lengths, per-standard and per-format bounds and the difficulty window; enemies never
 share a form; a case's items come all together or not at all; item exposure (across the forms
-already committed plus these) and the overlap between any two new forms are capped. A seeded
-random objective makes different seeds give different forms, while the same pool, blueprint and
-seed give the same forms. Before solving, each constraint family's supply is checked against
-its demand; when the programme is still infeasible, families are relaxed one (then two) at a
-time to name the ones that conflict. The pool and its supply checks are in
-`itembank.forms.pool`; the programme itself (columns, objective, one step per constraint
-family) is in `itembank.forms.programme`.
+already committed plus these) and the overlap between any two new forms are capped. The
+objective is parallelism: the largest deviation of any form from the target
+(`itembank.forms.parity`); seeded random costs only break ties within a twentieth of the parity
+tolerance, so different seeds give different, equally parallel forms, while the same pool,
+blueprint and seed give the same forms.
+
+Fast to a good answer: a seeded greedy construction (`itembank.forms.warmstart`) gives HiGHS a
+feasible first incumbent; HiGHS stops once that incumbent (or a better one) has every form
+within the tolerance of the target, or is proven within the tolerance of the best parity
+(absolute gap), the time limit being only a safety net. With many forms from a large pool each
+form chooses among its own candidate set (the decomposition), and overlap limits too many to
+state up front are added, for the pairs found breaking them, to the loaded model. Before
+solving, each constraint family's supply is checked against its demand; when the programme is
+still infeasible, families are relaxed one (then two) at a time to name the ones that conflict.
+The pool and its supply checks are in `itembank.forms.pool`; the programme itself (columns,
+objective, one step per constraint family) is in `itembank.forms.programme`.
 
 Overlap is counted explicitly in two parts: items outside cases that two forms share
 (at most ``max_overlap``), and whole cases that two forms share (at most ``max_shared_cases``,
 0 when the blueprint does not say; a shared case's items are counted there, not in
 ``max_overlap``).
 
-Pure: records in, results out. The solver is HiGHS through scipy.optimize.milp.
+Pure: records in, results out. The solver is HiGHS through highspy (`itembank.forms.solver`).
 """
 
 from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
+from itembank.forms.parity import TIE_SHARE, add_parity, parity_report, parity_spec
 from itembank.forms.pool import AssemblyError, Pool, supply_conflicts
-from itembank.forms.programme import FAMILIES, Programme, build_programme, seeded_rng
+from itembank.forms.programme import (
+    FAMILIES,
+    OVERLAP_COST,
+    SHARED_CASE_COST,
+    Candidates,
+    Programme,
+    add_overlap_rows,
+    build_programme,
+    seeded_rng,
+)
+from itembank.forms.solver import Model, Outcome
+from itembank.forms.solver import version as solver_version
+from itembank.forms.warmstart import StartForm, candidate_sets, construct
 
 Progress = Callable[[str], None]
 
@@ -71,6 +91,22 @@ class Assembly:
     solver: dict[str, Any]
     difficulty: list[float]
     notes: list[str] = field(default_factory=list)
+    parity: dict[str, Any] = field(default_factory=dict)  # see parity.ParityReport
+    start: list[list[str]] | None = None  # the greedy start's forms (None: none was found)
+
+    def solver_for(self, k: int) -> dict[str, Any]:
+        """The solver block of form k's manifest: how the forms were solved, how parallel they
+        came out (the difficulty spread, this form's deviation from the target) and the proof
+        (the lower bound on the best possible largest deviation)."""
+        out = dict(self.solver)
+        measures = self.parity.get("measures", {})
+        if "difficulty" in measures:
+            d = measures["difficulty"]
+            out.update(target=d["target"], deviation=d["deviations"][k], spread=d["spread"])
+        curves = {name: m["deviations"][k] for name, m in measures.items() if name != "difficulty"}
+        if curves:
+            out["curve_deviations"] = curves
+        return out
 
     def overlap(self) -> list[dict[str, Any]]:
         """For every pair of forms: shared items (all, and outside shared cases), shared cases."""
@@ -93,38 +129,13 @@ class Assembly:
 # ---- solving and reading the forms back ---------------------------------------------------------
 
 
-def _solve(m: Programme, time_limit: float) -> tuple[Any, float]:
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import coo_array
-
-    started = time.perf_counter()
-    if any(not coefs and low > high for coefs, low, high in m.rows):
-        return None, 0.0
-    rows, cols, vals, lows, highs = [], [], [], [], []
-    for r, (coefs, low, high) in enumerate(m.rows):
-        for col, val in coefs.items():
-            rows.append(r)
-            cols.append(col)
-            vals.append(val)
-        lows.append(low)
-        highs.append(high)
-    matrix = coo_array((vals, (rows, cols)), shape=(len(m.rows), m.n_vars)).tocsr()
-    result = milp(
-        c=np.array(m.cost),
-        integrality=np.array(m.integer),
-        bounds=Bounds(np.zeros(m.n_vars), np.array(m.upper)),
-        constraints=LinearConstraint(matrix, np.array(lows), np.array(highs)),
-        options={"time_limit": float(time_limit), "disp": False, "mip_rel_gap": 0.05},
-    )
-    return result, time.perf_counter() - started
-
-
-def _feasible(result: Any) -> bool:
-    return result is not None and result.x is not None and result.status in (0, 1)
+def _solve(m: Programme, time_limit: float) -> Outcome:
+    """A cold solve to feasibility (the diagnosis: is this programme solvable at all)."""
+    return Model(m).solve(time_limit, 1.0, None)
 
 
 def _forms_from(
-    blueprint: Mapping[str, Any], pool: Pool, m: Programme, x: np.ndarray, n: int, seed: int
+    blueprint: Mapping[str, Any], pool: Pool, m: Programme, x: Any, n: int, seed: int
 ) -> list[AssembledForm]:
     sections = list(blueprint["sections"])
     forms = []
@@ -169,8 +180,21 @@ def _overlap_violations(
     return bad
 
 
+#: The solver's stopping reasons as the manifest records them.
+STATUS = {
+    "optimal": "optimal",
+    "target": "within tolerance",
+    "time_limit": "feasible (time limit reached)",
+}
+#: Forms x pool items above which each form chooses among its own candidate set (the
+#: decomposition) rather than the whole pool: the programme then no longer grows with the pool.
+FULL_MODEL_LIMIT = 5_000
+#: Items each form may choose from beyond its greedy start, as a multiple of the form's length,
+#: and extra cases per form, in the decomposition.
+EXTRA_ITEMS_PER_SLOT = 5
+EXTRA_CASES = 3
 #: Above this many overlap variables, overlap constraints are added only for pairs of forms
-#: that break them (lazily), which keeps large pools fast.
+#: that break them (rows added to the loaded model, not a rebuilt one).
 EAGER_OVERLAP_LIMIT = 60_000
 
 
@@ -181,8 +205,15 @@ def assemble(
     seed: int,
     time_limit: float = 60.0,
     progress: Progress | None = None,
+    *,
+    irt: Mapping[str, tuple[float, float]] | None = None,
+    tolerance: float | None = None,
+    decompose: bool | None = None,
 ) -> Assembly:
-    """Build n_forms parallel forms; raise AssemblyError naming the conflicts if impossible."""
+    """Build n_forms forms as parallel as the bank allows (see itembank.forms.parity); raise
+    AssemblyError naming the conflicts if the blueprint is impossible. `irt` (item -> 2PL a, d)
+    adds the curves to what is matched; `tolerance` overrides the blueprint's parity tolerance;
+    `decompose` forces (True) or forbids (False) the candidate-set decomposition."""
     say = progress or (lambda _msg: None)
     if n_forms < 1:
         raise AssemblyError("Ask for at least one form.")
@@ -199,24 +230,52 @@ def assemble(
             "lacks what these constraints need:",
             conflicts + pool.notes,
         )
-    n_general = sum(1 for c in pool.items.values() if c.stimulus is None)
-    pairs_all = n_forms * (n_forms - 1) // 2
-    eager = pairs_all * n_general <= EAGER_OVERLAP_LIMIT
-    pairs: list[tuple[int, int]] | None = None if eager else []
+    spec = parity_spec(blueprint, pool, irt, tolerance)
+    for note in spec.notes:
+        say(note)
     started = time.perf_counter()
+    starts = construct(
+        blueprint,
+        pool,
+        n_forms,
+        seed,
+        cap_left,
+        spec.measures[0].target,
+        spec.tolerance / 4,
+        [(m.values, m.target) for m in spec.measures[1:]],
+    )
+    if starts is None:
+        say("no greedy start (the greedy rule got stuck): the solver starts cold")
+    else:
+        first = parity_report(spec, [f.all_items for f in starts])
+        say(f"greedy start: feasible, largest deviation {first.largest_deviation:.4f}")
+    if decompose is None:
+        decompose = n_forms * len(pool.items) > FULL_MODEL_LIMIT
+    candidates = None
+    if decompose and starts is not None:
+        length = sum(int(s["items"]) for s in blueprint["sections"])
+        candidates = candidate_sets(pool, starts, seed, EXTRA_ITEMS_PER_SLOT * length, EXTRA_CASES)
+        say(f"decomposition: each form chooses among {len(candidates[0].items)} candidate item(s)")
+    n_general = _overlap_columns(pool, n_forms, candidates)
+    pairs: list[tuple[int, int]] | None = None if n_general <= EAGER_OVERLAP_LIMIT else []
+    weight = TIE_SHARE * spec.tolerance / _tie_budget(blueprint, n_forms)
+    m = build_programme(blueprint, pool, n_forms, seed, frozenset(), pairs, candidates, weight)
+    cols = add_parity(m, spec, n_forms)
+    say(
+        f"solving: {m.n_vars} variables, {len(m.rows)} constraints (parity tolerance "
+        f"{spec.tolerance:g}, time limit {time_limit:g}s)"
+    )
+    model = Model(m, seed)
+    start = _start_vector(m, starts) if starts is not None else None
     rounds = 0
     while True:
         rounds += 1
-        model = build_programme(blueprint, pool, n_forms, seed, frozenset(), pairs)
-        say(
-            f"solving: {model.n_vars} variables, {len(model.rows)} constraints "
-            f"(time limit {time_limit:g}s)"
-        )
-        remaining = max(1.0, time_limit - (time.perf_counter() - started))
-        result, _ = _solve(model, remaining)
-        if not _feasible(result):
-            timed_out = result is not None and result.status == 1
-            if timed_out:
+        remaining = time_limit - (time.perf_counter() - started)
+        # stop once proven near the best, or once every form is within the tolerance of the
+        # target (the best cannot be below 0, so that is within the tolerance of the best too)
+        out = model.solve(remaining, (1 - TIE_SHARE) * spec.tolerance, start, spec.tolerance)
+        if out.x is None:
+            if out.status != "infeasible":
                 raise AssemblyError(
                     f"The solver found no set of {n_forms} form(s) within {time_limit:g}s. "
                     "Allow more time (--time-limit) or ask for fewer forms."
@@ -227,31 +286,100 @@ def assemble(
                 "these constraints conflict:",
                 diagnose(blueprint, pool, n_forms, seed, min(10.0, time_limit)) + pool.notes,
             )
-        forms = _forms_from(blueprint, pool, model, result.x, n_forms, seed)
+        forms = _forms_from(blueprint, pool, m, out.x, n_forms, seed)
         bad = _overlap_violations(blueprint, pool, forms)
         if not bad or pairs is None:
             break
-        say(f"adding overlap constraints for {len(bad)} pair(s) of forms")
+        say(f"adding overlap constraints for {len(bad)} pair(s) of forms to the loaded model")
         pairs = sorted(set(pairs) | set(bad))
+        add_overlap_rows(m, blueprint, pool, n_forms, bad)
+        model.grow()
     total_seconds = time.perf_counter() - started
-    import scipy
-
-    diffs = [float(np.mean([pool.items[i].difficulty for i in f.items])) for f in forms]
-    say(f"solved in {total_seconds:.2f}s: mean difficulty " + ", ".join(f"{d:.3f}" for d in diffs))
-    status = "optimal" if result.status == 0 else "feasible (time limit reached)"
+    report = parity_report(spec, [f.items for f in forms])
+    diffs = list(report.measures["difficulty"]["means"])
+    achieved = float(out.x[cols.t])
+    # the tie-break costs are worth at most TIE_SHARE of the tolerance in any solution, so the
+    # best parity is at least HiGHS's bound on the whole objective less that share; within
+    # candidate sets the bound speaks only for them, and 0 is what holds for the whole pool
+    bound = max(0.0, out.bound - TIE_SHARE * spec.tolerance) if candidates is None else 0.0
+    say(
+        f"solved in {total_seconds:.2f}s: mean difficulty "
+        + ", ".join(f"{d:.3f}" for d in diffs)
+        + f"; spread {report.measures['difficulty']['spread']:.4f}; largest deviation "
+        f"{achieved:.4f}, the best possible is at least {bound:.4f}"
+    )
+    if out.status == "time_limit":
+        say(
+            f"time limit reached: these are the best forms found; they may be up to "
+            f"{achieved - bound:.4f} less parallel than the best possible"
+        )
     return Assembly(
         forms,
         {
-            "name": "HiGHS via scipy.optimize.milp",
-            "version": scipy.__version__,
-            "status": status,
-            "objective": round(float(result.fun), 9),
+            "name": "HiGHS via highspy",
+            "version": solver_version(),
+            "status": STATUS[out.status],
+            "objective": round(achieved, 9),
+            "parity_bound": round(bound, 9),
+            "tolerance": spec.tolerance,
+            "bound_scope": "whole pool" if candidates is None else "candidate sets",
+            "start": (
+                "none"
+                if start is None
+                else "greedy (taken)"
+                if out.start_objective is not None
+                else "greedy (not taken)"
+            ),
+            "decomposition": (
+                "none"
+                if candidates is None
+                else f"candidate sets of {len(candidates[0].items)} items per form"
+            ),
             "seconds": round(total_seconds, 3),
             "rounds": rounds,
+            "nodes": out.nodes,
         },
         diffs,
-        pool.notes,
+        list(pool.notes) + list(spec.notes),
+        report.to_dict(),
+        [f.all_items for f in starts] if starts is not None else None,
     )
+
+
+def _overlap_columns(pool: Pool, n: int, candidates: Sequence[Candidates] | None) -> int:
+    """How many overlap columns the programme would need for every pair of forms."""
+    case_items = {i for members in pool.cases.values() for i in members}
+    if candidates is None:
+        general = sum(1 for i in pool.items if i not in case_items)
+        return n * (n - 1) // 2 * general
+    sets = [c.items - case_items for c in candidates]
+    return sum(len(a & b) for a, b in itertools.combinations(sets, 2))
+
+
+def _tie_budget(blueprint: Mapping[str, Any], n: int) -> float:
+    """The most the unweighted tie-break costs can add up to in any solution: one per item and
+    case on a form, and each pair's shared items and cases at their costs."""
+    length = sum(int(s["items"]) for s in blueprint["sections"])
+    cases = sum(
+        int(s.get("stimuli", 1)) for s in blueprint["sections"] if s["section"] != "general"
+    )
+    pairs = n * (n - 1) // 2
+    overlap = OVERLAP_COST * int(blueprint.get("max_overlap") or 0)
+    shared = SHARED_CASE_COST * int(blueprint.get("max_shared_cases", 0))
+    return max(1.0, n * (length + cases) + pairs * (overlap + shared))
+
+
+def _start_vector(m: Programme, starts: Sequence[StartForm]) -> dict[int, float]:
+    """The greedy forms as values of every item and case column (HiGHS fills in the rest)."""
+    values = {col: 0.0 for col in (*m.x.values(), *m.z.values())}
+    for f, form in enumerate(starts):
+        for si, ids in form.items.items():
+            for i in ids:
+                values[m.x[(f, si, i)]] = 1.0
+        for si, cases in form.cases.items():
+            for c in cases:
+                values[m.z[(f, si, c)]] = 1.0
+    return values
 
 
 def diagnose(
@@ -263,8 +391,7 @@ def diagnose(
 
     def solvable(drop: Iterable[str]) -> bool:
         model = build_programme(blueprint, pool, n_forms, seed, frozenset(drop), None)
-        result, _ = _solve(model, time_limit)
-        return _feasible(result)
+        return _solve(model, time_limit).x is not None
 
     if not solvable(present):
         return [

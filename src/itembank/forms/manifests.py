@@ -63,6 +63,25 @@ def shown_key(item: Mapping[str, Any], order: Sequence[str]) -> list[str] | dict
     return sorted(label[k] for k in key)
 
 
+#: What of the solver's report a manifest keeps (not the seconds: a manifest records what was
+#: assembled, and the same inputs must give the same manifest).
+MANIFEST_SOLVER_FIELDS = (
+    "name",
+    "version",
+    "status",
+    "objective",
+    "tolerance",
+    "parity_bound",
+    "bound_scope",
+    "start",
+    "decomposition",
+    "target",
+    "deviation",
+    "spread",
+    "curve_deviations",
+)
+
+
 def build_manifest(
     form_id: str,
     form: AssembledForm,
@@ -116,7 +135,7 @@ def build_manifest(
         "seed": seed,
         "created": created,
         "siblings": [s for s in siblings if s != form_id],
-        "solver": {k: solver[k] for k in ("name", "version", "status", "objective") if k in solver},
+        "solver": {k: solver[k] for k in MANIFEST_SOLVER_FIELDS if k in solver},
         "sections": sections,
         "totals": totals,
     }

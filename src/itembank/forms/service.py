@@ -44,6 +44,7 @@ from itembank.forms.manifests import (
     form_ids,
     manifest_ids,
 )
+from itembank.forms.parity import irt_parameters
 from itembank.forms.pool import (
     EMPIRICAL_MIN_N,
     AssemblyError,
@@ -265,9 +266,11 @@ class Forms:
         author: str | None = None,
         time_limit: float = 60.0,
         progress: Callable[[str], None] | None = None,
+        tolerance: float | None = None,
     ) -> FormsOutcome:
         """Build n_forms parallel forms and commit their manifests (one commit), or with `out`
-        write them to that folder instead. Returns a FormsOutcome."""
+        write them to that folder instead. `tolerance` overrides the blueprint's parity
+        tolerance; 2PL statistics add the curves to what is matched (forms.parity)."""
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ItembankError(f"The seed must be a whole number 0 or more, not {seed!r}.")
         blueprint = self.blueprint(blueprint_id)
@@ -291,7 +294,10 @@ class Forms:
                 "Set them to in_review, or complete their review, and commit:",
                 [f"{i}: {why}" for i, why in sorted(verdicts.items())],
             )
-        result = assemble(blueprint, pool, n_forms, seed, time_limit, progress)
+        irt = irt_parameters(self._bank.items(), self._bank.records("statistics"))
+        result = assemble(
+            blueprint, pool, n_forms, seed, time_limit, progress, irt=irt, tolerance=tolerance
+        )
         items = {str(r["id"]): r for r in self._bank.items()}
         stimuli = {str(r["id"]): r for r in self._bank.records("stimulus")}
         difficulty = {i: c.difficulty for i, c in pool.items.items()}
@@ -306,11 +312,11 @@ class Forms:
                 seed,
                 head,
                 created,
-                result.solver,
+                result.solver_for(k),
                 ids,
                 self._store.prefix.rstrip("/"),
             )
-            for form_id, form in zip(ids, result.forms, strict=True)
+            for k, (form_id, form) in enumerate(zip(ids, result.forms, strict=True))
         ]
         files = {f"{m['id']}/manifest.json": canonical.dumps(m).encode() for m in manifests}
         commit = None
