@@ -38,6 +38,18 @@ def make_repo(tmp: Path, source: Path, subdir: str = "bank") -> Path:
     return bank
 
 
+def sample_repo(tmp: Path) -> Path:
+    """The sample bank in a new repository that can read this project's git objects (through
+    git's alternates, as a clone could): the committed sample forms name the bank commit they
+    were assembled from, and delivered results are scored against the items as they were there.
+    Re-assembling the forms instead would not reproduce them once the assembler changes."""
+    from conftest import borrow_history
+
+    bank = make_repo(tmp, SAMPLE_BANK, "item_bank")
+    borrow_history(bank.parent)
+    return bank
+
+
 @pytest.fixture
 def valid_bank(tmp_path: Path) -> Path:
     """The small valid test bank, in a fresh repository, one folder below the top."""

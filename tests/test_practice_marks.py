@@ -18,7 +18,7 @@ from itembank.results import practice
 from itembank.results.practice import MarkRow, parse_marks, schemes_of
 from itembank.results.service import ImportConflictError, ResultsImportError
 from itembank.storage.resultstore import ResultsFolderError, ResultStore
-from tests.conftest import ROOT, SAMPLE_BANK, TESTER, git, make_repo
+from tests.conftest import ROOT, SAMPLE_BANK, git, sample_repo
 
 FORM1 = "practitioner-knowledge-live-2026-1"
 SAMPLE = ROOT / "sample_results"
@@ -50,8 +50,7 @@ def knowledge_subset(tmp: Path, n: int) -> tuple[Path, Path]:
 def marks_bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample bank in its own repository with its two forms assembled there (the same
     items and option orders as the committed sample, as in test_results_import)."""
-    path = make_repo(tmp_path_factory.mktemp("marks"), SAMPLE_BANK, "item_bank")
-    open_bank(path).forms.assemble("practitioner-knowledge-live", 2, 2026, force=True, author=TESTER)
+    path = sample_repo(tmp_path_factory.mktemp("marks"))
     # these tests pass their pass mark in, and check the refusal when none is adopted: the
     # sample's adoptions are removed here (the sample's own are used in test_letters_sample)
     git(path.parent, "rm", "-q", "-r", "item_bank/standard_setting/pk-live-2026-1/adopted",

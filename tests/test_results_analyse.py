@@ -23,7 +23,7 @@ from itembank.results.administration import FormResults, full_marks
 from itembank.results.matrix import ScoredMatrix
 from itembank.results.records import commit_message
 from itembank.results.report import technical_report
-from tests.conftest import ROOT, SAMPLE_BANK, TESTER, git, make_repo
+from tests.conftest import ROOT, git, sample_repo
 
 FORM1 = "practitioner-knowledge-live-2026-1"
 FORM2 = "practitioner-knowledge-live-2026-2"
@@ -45,12 +45,11 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     orders as the committed sample, recording a commit this repository holds), and the
     simulated administration of both imported into a results folder beside it."""
     root = tmp_path_factory.mktemp("analyse")
-    path = make_repo(root, SAMPLE_BANK, "item_bank")
+    path = sample_repo(root)
     if (path / "statistics").exists():
         git(path.parent, "rm", "-q", "-r", "item_bank/statistics")
         git(path.parent, "commit", "-q", "-m", "no statistics yet")
     bank = open_bank(path)
-    bank.forms.assemble("practitioner-knowledge-live", 2, 2026, force=True, author=TESTER)
     store = root / "results"
     for form in FORMS:
         bank.results.import_results([SAMPLE / form / "responses.csv.gz"], form,

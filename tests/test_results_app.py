@@ -27,7 +27,7 @@ from itembank.results.matrix import ScoredMatrix
 from itembank.results.reliability import AnalysisInputError
 from itembank.ui.results_app import ResultsApp
 from itembank.ui.results_model import NotSignedInError
-from tests.conftest import ROOT, SAMPLE_BANK, TESTER, git, make_repo
+from tests.conftest import ROOT, SAMPLE_BANK, git, sample_repo
 
 FORM = "practitioner-knowledge-live-2026-1"
 SAMPLE = ROOT / "sample_results" / FORM
@@ -40,12 +40,10 @@ def assembled_copy(tmp: Path) -> Path:
     again there (same blueprint, seed and pool: the same items and option orders, so the
     sample's delivery ids match, but at a commit this repository holds; as in
     tests/test_results_import.py)."""
-    bank = make_repo(tmp, SAMPLE_BANK, "item_bank")
+    bank = sample_repo(tmp)
     if (bank / "statistics").exists():  # the sample's own write-back: these tests make theirs
         git(bank.parent, "rm", "-q", "-r", "item_bank/statistics")
         git(bank.parent, "commit", "-q", "-m", "no statistics yet")
-    open_bank(bank).forms.assemble("practitioner-knowledge-live", 2, 2026, force=True,
-                                   author=TESTER)
     return bank
 
 

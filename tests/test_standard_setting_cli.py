@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from itembank import open_bank
-from tests.conftest import ROOT, SAMPLE_BANK, TESTER, git, make_repo
+from tests.conftest import ROOT, git, sample_repo
 from tests.test_adoption import CHAIR, CLAIRE, FORM, JOANNE, MARCUS, TUNDE, ranges
 from tests.test_cli import run
 
@@ -22,9 +22,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     ranges, and form 1's 2,000 simulated candidates imported (the forms assembled again in
     this repository, as tests/test_results_analyse.py does, so their bank commit is in it)."""
     tmp = tmp_path_factory.mktemp("sscli")
-    bank_path = make_repo(tmp, SAMPLE_BANK, "item_bank")
+    bank_path = sample_repo(tmp)
     bank = open_bank(bank_path)
-    bank.forms.assemble("practitioner-knowledge-live", 2, 2026, force=True, author=TESTER)
     record = bank.standard_setting.open("pk-2026-1", "Form 1", CHAIR, form=FORM, rounds=1)
     for judge in (JOANNE, MARCUS, CLAIRE, TUNDE):
         bank.standard_setting.submit_ratings("pk-2026-1", judge, 1, dict.fromkeys(record["items"], 0.6))

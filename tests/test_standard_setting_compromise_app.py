@@ -12,7 +12,7 @@ import pytest
 from itembank import open_bank
 from itembank.ui.standard_setting_app import StandardSettingApp
 from itembank.ui.standard_setting_compromise import parse_percent, ranges_values
-from tests.conftest import ROOT, SAMPLE_BANK, TESTER, git, make_repo
+from tests.conftest import ROOT, git, sample_repo
 from tests.test_adoption import CHAIR, FORM, JOANNE
 
 SAMPLE = ROOT / "sample_results"
@@ -64,9 +64,8 @@ def test_a_judge_enters_ranges_after_the_last_round(sample_bank_rw: Path) -> Non
 @pytest.fixture
 def delivered(tmp_path: Path) -> tuple[Path, Path]:
     """The sample bank (its exercises closed, pass marks adopted) with form 1's results imported."""
-    path = make_repo(tmp_path, SAMPLE_BANK, "item_bank")
+    path = sample_repo(tmp_path)
     bank = open_bank(path)
-    bank.forms.assemble("practitioner-knowledge-live", 2, 2026, force=True, author=TESTER)
     store = tmp_path / "results"
     bank.results.import_results([SAMPLE / FORM / "responses.csv.gz"], FORM,
                                 SAMPLE / FORM / "candidates-SIMULATED.csv.gz", store)

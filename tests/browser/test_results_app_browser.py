@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from itembank import open_bank
 
-from ..conftest import ROOT, SAMPLE_BANK, TESTER, make_repo
+from ..conftest import ROOT, sample_repo
 from ..voila_server import Server, voila
 from .conftest import offline_page, require_chromium
 
@@ -27,10 +27,7 @@ SAMPLE = ROOT / "sample_results" / FORM
 @pytest.fixture
 def results_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     require_chromium()
-    bank = make_repo(tmp_path, SAMPLE_BANK, "item_bank")
-    # the forms again at a commit this repository holds (same seed: same delivery ids)
-    open_bank(bank).forms.assemble("practitioner-knowledge-live", 2, 2026, force=True,
-                                   author=TESTER)
+    bank = sample_repo(tmp_path)
     folder = tmp_path / "results"
     open_bank(bank).results.import_results(
         [SAMPLE / "responses.csv.gz"], FORM, SAMPLE / "candidates-SIMULATED.csv.gz", folder
