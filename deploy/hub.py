@@ -16,6 +16,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,13 @@ def make_remote(remote: Path, root: Path = ROOT) -> bool:
     return True
 
 
+def free_port() -> int:
+    """A port on 127.0.0.1 nobody listens on now (the hub's and the proxy's own APIs)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def hub_environment(state: Path, port: int, password: str, root: Path = ROOT) -> dict[str, str]:
     """The settings deploy/jupyterhub_config.py reads for the demo hub."""
     venv_bin = str(Path(sys.executable).parent)
@@ -68,6 +76,8 @@ def hub_environment(state: Path, port: int, password: str, root: Path = ROOT) ->
         **{k: v for k, v in os.environ.items() if k != "JUPYTERHUB_USER"},
         "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
         "HUB_BIND_URL": f"http://127.0.0.1:{port}",
+        "HUB_API_PORT": str(free_port()),
+        "HUB_PROXY_API_PORT": str(free_port()),
         "ITEMBANK_REMOTE": str(state / "remote.git"),
         "ITEMBANK_USERS_DIR": str(state / "users"),
         "ITEMBANK_HUB_STATE": str(state),
@@ -96,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     state = args.state.resolve()
     state.mkdir(parents=True, exist_ok=True)
     made = make_remote(state / "remote.git")
-    password = args.password or secrets.token_urlsafe(9)
+    password = args.password or secrets.token_urlsafe(12)
     settings = json.loads((ROOT / "item_bank" / "bank.json").read_text(encoding="utf-8"))
     writers = [w.split("@")[0].split("<")[-1] for w in settings.get("writers", [])]
     members = [m.split("@")[0].split("<")[-1] for p in settings["panels"] for m in p["members"]]

@@ -13,11 +13,12 @@ One file for both uses, chosen by environment variables (deploy/hub.py sets them
   ITEMBANK_USERS_DIR     where the per-user clones live (default /srv/itembank/users)
   ITEMBANK_BANK_SUBDIR   the bank's folder inside the repository (default item_bank)
   ITEMBANK_HUB_DEMO_PASSWORD  set: NOT FOR PRODUCTION. Everyone signs in with this one shared
-                         password (DummyAuthenticator) and servers run as the hub's own system
+                         password (SharedPasswordAuthenticator, 8+ characters) and servers run as the hub's own system
                          user (SimpleLocalProcessSpawner). Unset: PAM sign-in and
                          LocalProcessSpawner (one system user per hub user) - replace both with
                          your organisation's sign-in and KubeSpawner (deploy/z2jh-values.yaml).
   HUB_BIND_URL           where the hub listens (default http://127.0.0.1:8000; put TLS in front)
+  HUB_API_PORT, HUB_PROXY_API_PORT  the hub's and the proxy's own ports on 127.0.0.1 (8081, 8001)
   ITEMBANK_HUB_STATE     folder for the hub's database and cookie secret (default: current dir)
   CONFIGPROXY_PATH       folder holding configurable-http-proxy (default: on PATH)
 
@@ -59,10 +60,16 @@ if os.environ.get("CONFIGPROXY_PATH"):
         str(Path(os.environ["CONFIGPROXY_PATH"]) / "configurable-http-proxy")
     ]
 
+# The hub's own API and the proxy's API: fixed ports by default, free ones for `make hub`/tests.
+if os.environ.get("HUB_API_PORT"):
+    c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{os.environ['HUB_API_PORT']}"
+if os.environ.get("HUB_PROXY_API_PORT"):
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{os.environ['HUB_PROXY_API_PORT']}"
+
 if DEMO_PASSWORD:
     # NOT FOR PRODUCTION: one shared password for every name, servers run as the hub's user.
-    c.JupyterHub.authenticator_class = "dummy"
-    c.DummyAuthenticator.password = DEMO_PASSWORD
+    c.JupyterHub.authenticator_class = "shared-password"
+    c.SharedPasswordAuthenticator.user_password = DEMO_PASSWORD
     c.Authenticator.allow_all = True  # anyone may sign in; only bank.json's people get a server
     c.JupyterHub.spawner_class = "simple"
 else:
@@ -85,10 +92,11 @@ def _voila_behind_proxy(apps: str, bank: str) -> list[str]:
     command = voila_command(Settings(bank=Path(bank), apps=Path(apps)))
     dropped = ("--Voila.port=", "--Voila.token=", "--Voila.port_retries=", "--no-browser")
     keep = [a for a in command[command.index("voila") + 1 :] if not a.startswith(dropped)]
-    args = [a.replace("--", "{--}", 1) if a.startswith("--") else a for a in keep]
+    # the proxy fills {...} with str.format: braces of Voila's own options are doubled
+    escaped = [a.replace("{", "{{").replace("}", "}}") for a in keep]
+    args = [a.replace("--", "{--}", 1) if a.startswith("--") else a for a in escaped]
     return [
-        "jhsingle-native-proxy", "--destport", "0", "--authtype", "oauth", "--ready-check-path",
-        "/voila/render/panel_review.ipynb", "--ready-timeout", "120",
+        "jhsingle-native-proxy", "--destport", "0", "--authtype", "oauth", "--ready-timeout", "120",
         sys.executable, "{-}m", "itembank.serve", "voila", *args,  # Voila with hardened headers
         "{--}no-browser", "{--}Voila.port={port}", "{--}Voila.base_url={base_url}/",
         "{--}Voila.server_url=/", "{--}Voila.token=",
@@ -147,7 +155,8 @@ def pre_spawn_hook(spawner: Any) -> None:
         role, person = hub_role(_settings(bank), name)
     spawner.environment = {**spawner.environment, "ITEMBANK_PATH": str(bank)}
     if role == "writer":
-        spawner.cmd = ["jupyterhub-singleuser"]
+        # as root (a container, this demo run by root) Jupyter Server wants it said explicitly
+        spawner.cmd = ["jupyterhub-singleuser"] + (["--allow-root"] if os.geteuid() == 0 else [])
         spawner.notebook_dir = str(notebooks)
         spawner.default_url = "/lab"
     else:
