@@ -96,7 +96,8 @@ def _voila_behind_proxy(apps: str, bank: str) -> list[str]:
     escaped = [a.replace("{", "{{").replace("}", "}}") for a in keep]
     args = [a.replace("--", "{--}", 1) if a.startswith("--") else a for a in escaped]
     return [
-        "jhsingle-native-proxy", "--destport", "0", "--authtype", "oauth", "--ready-timeout", "120",
+        sys.executable, str(Path(__file__).resolve().parent / "voila_proxy.py"),  # jhsingle-native-proxy
+        "--ip", "127.0.0.1", "--destport", "0", "--authtype", "oauth", "--ready-timeout", "120",
         sys.executable, "{-}m", "itembank.serve", "voila", *args,  # Voila with hardened headers
         "{--}no-browser", "{--}Voila.port={port}", "{--}Voila.base_url={base_url}/",
         "{--}Voila.server_url=/", "{--}Voila.token=",
