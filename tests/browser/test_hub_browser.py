@@ -8,6 +8,7 @@ Waits are for state (the hub's API, the server's page, a widget), each with a ge
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -90,18 +91,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(60)
     except (ProcessLookupError, subprocess.TimeoutExpired):
-        with_group = [process.pid]
-        for pid in with_group:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     for child in started:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             child.kill()
-        except psutil.NoSuchProcess:
-            pass
 
 
 @pytest.fixture
@@ -217,8 +212,8 @@ def test_writer_and_panel_member_on_a_real_hub(hub: Hub, browser: Any) -> None:
     for url in (f"{hub.url}/user/{WRITER}/lab", f"{hub.url}/user/{WRITER}/api/contents"):
         # another user's server sends her to the hub (to sign in to it), and the hub refuses
         code, where = status(member, url)
-        assert code == 403 or code == 302 and where.startswith((
-            f"/hub/api/oauth2/authorize?client_id=jupyterhub-user-{WRITER}&", "/hub/user/")), where
+        assert code == 403 or (code == 302 and where.startswith((
+            f"/hub/api/oauth2/authorize?client_id=jupyterhub-user-{WRITER}&", "/hub/user/"))), where
         final = member.request.get(url, fail_on_status_code=False)
         assert final.status == 403, (url, final.status, final.url)
         assert "jp-LabShell" not in final.text() and '"content"' not in final.text()
