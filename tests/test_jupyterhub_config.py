@@ -36,7 +36,9 @@ def hub_module() -> Any:
 
 def load() -> Config:
     c = Config()
-    exec(compile(CONFIG.read_text(), str(CONFIG), "exec"), {"get_config": lambda: c, "__name__": "cfg"})
+    # as traitlets loads it for JupyterHub: get_config and __file__ in its namespace
+    exec(compile(CONFIG.read_text(), str(CONFIG), "exec"),
+         {"get_config": lambda: c, "__name__": "cfg", "__file__": str(CONFIG)})
     return c
 
 
@@ -103,7 +105,13 @@ def test_panel_member_gets_only_hardened_voila(remote_hub: tuple[Config, Path]) 
     c.Spawner.pre_spawn_hook(member)
     clone = users / "helen.marsh" / "bank"
     command = " ".join(member.cmd)
-    assert member.cmd[0] == "jhsingle-native-proxy" and "jupyterhub-singleuser" not in command
+    # jhsingle-native-proxy (with its websocket origin check fixed) on 127.0.0.1 only
+    assert member.cmd[:2] == [sys.executable, str(ROOT / "deploy" / "voila_proxy.py")]
+    assert member.cmd[member.cmd.index("--ip") + 1] == "127.0.0.1"
+    assert "jupyterhub-singleuser" not in command
+    # the proxy formats {...}: Voila's own braces are doubled, so they reach Voila unchanged
+    cookie = next(a for a in member.cmd if a.startswith("{--}PasswordIdentityProvider.cookie_options"))
+    assert cookie.format(**{"--": "--"}) == "--PasswordIdentityProvider.cookie_options={'httponly': True, 'samesite': 'Strict'}"
     assert member.cmd[member.cmd.index("--authtype") + 1] == "oauth"
     for option in ("{--}VoilaConfiguration.show_tracebacks=False", "{--}VoilaConfiguration.strip_sources=True",
                    "{--}VoilaConfiguration.allow_template_override=NO", "{--}Voila.ip=127.0.0.1",
@@ -135,7 +143,7 @@ def test_single_clone_set_up_reads_identity_from_that_bank(monkeypatch: pytest.M
     c = load()
     member = spawner("tunde.bello")  # a standard-setting judge: the panel apps
     c.Spawner.pre_spawn_hook(member)
-    assert member.cmd[0] == "jhsingle-native-proxy"
+    assert member.cmd[1].endswith("voila_proxy.py")
     assert member.environment["ITEMBANK_PATH"] == str(bank)
     with pytest.raises(IdentityError):
         c.Spawner.pre_spawn_hook(spawner("mallory"))
