@@ -9,12 +9,13 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 BANK   ?= $(CURDIR)/item_bank
 
-.PHONY: help setup serve sample-results test lint pytest chromium bench clean
+.PHONY: help setup serve sample-results test lint pytest chromium bench clean hub
 
 help:
 	@echo "make serve   start JupyterLab (127.0.0.1:$(PORT)) on the sample bank"
 	@echo "make test    run linters and the whole test suite"
 	@echo "make bench   run the benchmarks (figures go in benchmarks/README.md)"
+	@echo "make hub     start a demo JupyterHub (127.0.0.1:$(HUB_PORT), NOT for production)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -74,7 +75,23 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-pytest: setup chromium
+# configurable-http-proxy (JupyterHub's proxy) from the npm registry into .hub/ (git-ignored),
+# pinned, with no lock file. The hub tests need it, so `make test` installs it too.
+CHP_VERSION := 5.3.0
+CHP := .hub/node_modules/.bin/configurable-http-proxy
+$(CHP):
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for JupyterHub's proxy: apt-get install npm"; exit 1; }
+	npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix .hub \
+	  configurable-http-proxy@$(CHP_VERSION)
+
+# A real JupyterHub on 127.0.0.1 over the sample bank (deploy/hub.py, NOT for production): a bare
+# repository made from item_bank/ in $(HUB_STATE) is the remote, each user gets a clone there.
+HUB_PORT  ?= 8000
+HUB_STATE ?= $(CURDIR)-hub
+hub: setup $(CHP)
+	$(BIN)/python deploy/hub.py --port $(HUB_PORT) --state $(HUB_STATE)
+
+pytest: setup chromium $(CHP)
 	$(BIN)/pytest tests authoring_notebooks review_apps --nbval-lax --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
 
 test: lint pytest

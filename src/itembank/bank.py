@@ -38,7 +38,7 @@ from itembank.core.errors import (
     WorkflowError,
 )
 from itembank.core.findings import DEFERRED_CODES, Finding, Report, warning
-from itembank.core.identity import check_person, resolve_identity
+from itembank.core.identity import bank_people, check_person, resolve_identity
 from itembank.core.ids import check_id, is_id
 from itembank.core.layout import CONTENT_KINDS, kind_of, locate, path_for, path_of
 from itembank.core.parsing import parse_record
@@ -270,7 +270,9 @@ class Bank:
 
     def identity(self, explicit: str | None = None) -> str:
         """Who is working: explicit, else JUPYTERHUB_USER, else git config (IdentityError)."""
-        return resolve_identity(explicit, *self.store.git_identity())
+        return resolve_identity(
+            explicit, *self.store.git_identity(), people=bank_people(self.settings)
+        )
 
     def _snapshot(self) -> tuple[list[str], dict[str, str]]:
         """The bank's files, and the git blob of each one git knows to be unchanged."""

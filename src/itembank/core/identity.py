@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from itembank.core.errors import IdentityError
 from itembank.core.ids import is_id, slugify
@@ -29,12 +30,27 @@ def check_person(value: object) -> str:
 
 
 def resolve_identity(
-    explicit: str | None = None, git_name: str | None = None, git_email: str | None = None
+    explicit: str | None = None,
+    git_name: str | None = None,
+    git_email: str | None = None,
+    people: Sequence[str] | None = None,
 ) -> str:
-    """The person to record: explicit, else JUPYTERHUB_USER, else git config's user."""
+    """The person to record: explicit, else JUPYTERHUB_USER, else git config's user.
+
+    With `people` (bank.json lists its writers, see bank_people), a hub user is always the
+    bank.json person they sign in as: refused when on neither list, and no explicit name may
+    record a change as somebody else (a browser can send any value)."""
+    hub_user = os.environ.get("JUPYTERHUB_USER", "").strip()
+    if hub_user and people is not None:
+        person = hub_person(people, hub_user)
+        if explicit and not same_person(check_person(explicit), person):
+            raise IdentityError(
+                f"You are signed in to the hub as {person}: a change cannot be recorded as "
+                f"{explicit.strip()}. Sign in as that person instead."
+            )
+        return person
     if explicit:
         return check_person(explicit)
-    hub_user = os.environ.get("JUPYTERHUB_USER", "").strip()
     if hub_user:
         if is_person(hub_user):
             return hub_user
@@ -71,6 +87,39 @@ def member_for_login(members: Sequence[str], login: str) -> str | None:
         if wanted in (member.lower(), email, email.split("@")[0], slugify(name)):
             return member
     return None
+
+
+def bank_people(settings: Mapping[str, Any]) -> list[str] | None:
+    """Everyone bank.json names (its writers, then every panel's members), or None when it
+    lists no writers (an older bank: hub names are then used as they come)."""
+    writers = settings.get("writers")
+    if not isinstance(writers, list):
+        return None
+    members = [m for p in settings.get("panels", []) for m in p.get("members", [])]
+    return [str(p) for p in [*writers, *members]]
+
+
+def hub_person(people: Sequence[str], login: str) -> str:
+    """The bank.json person a hub user name stands for (member_for_login), or IdentityError:
+    never a guess, never a default identity."""
+    person = member_for_login(people, login)
+    if person is None:
+        raise IdentityError(
+            f"You signed in to the hub as {login.strip()!r}, who is neither a writer nor a "
+            "panel member in bank.json. Ask the bank's maintainers to add you."
+        )
+    return person
+
+
+def hub_role(settings: Mapping[str, Any], login: str) -> tuple[str, str]:
+    """What a hub user gets ("writer": JupyterLab; "panel": the panel apps only) and who they
+    are, from bank.json's writers and panels. IdentityError for anyone on neither list."""
+    writers = [str(w) for w in settings.get("writers", []) or []]
+    members = [str(m) for p in settings.get("panels", []) for m in p.get("members", [])]
+    writer = member_for_login(writers, login)
+    if writer is not None:
+        return "writer", writer
+    return "panel", hub_person(members, login)
 
 
 def same_person(a: str, b: str) -> bool:
