@@ -32,12 +32,6 @@ def _git(*args: str, cwd: Path | None = None) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
-def sync_supported(root: Path = ROOT) -> bool:
-    """True once the bank's schema knows bank.json's `sync` key (the sync work is merged)."""
-    schema = json.loads((root / "schemas" / "bank.schema.json").read_text(encoding="utf-8"))
-    return "sync" in schema.get("properties", {})
-
-
 def make_remote(remote: Path, root: Path = ROOT) -> bool:
     """The bare central repository at `remote`, made from the project's sample bank when absent
     (an existing one is the team's work: never replaced). True when it was made now."""
@@ -48,12 +42,12 @@ def make_remote(remote: Path, root: Path = ROOT) -> bool:
         for part in CONTENT:
             shutil.copytree(root / part, work / part, ignore=shutil.ignore_patterns(
                 ".ipynb_checkpoints", "__pycache__", ".itembank*"))
-        if sync_supported(root):  # every save then commits and pushes to the remote
-            settings_file = work / "item_bank" / "bank.json"
-            settings = json.loads(settings_file.read_text(encoding="utf-8"))
-            settings["sync"] = {"remote": "origin", "branch": "main"}
-            settings_file.write_text(json.dumps(settings, indent=2, ensure_ascii=False) + "\n",
-                                     encoding="utf-8")
+        # every save in a user's clone then commits and pushes to the remote (itembank sync)
+        settings_file = work / "item_bank" / "bank.json"
+        settings = json.loads(settings_file.read_text(encoding="utf-8"))
+        settings["sync"] = {"remote": "origin", "branch": "main"}
+        settings_file.write_text(json.dumps(settings, indent=2, ensure_ascii=False) + "\n",
+                                 encoding="utf-8")
         _git("init", "--quiet", "-b", "main", cwd=work)
         _git("add", "-A", cwd=work)
         _git(*SETUP_AUTHOR, "commit", "--quiet", "-m", "the sample bank, for make hub", cwd=work)

@@ -35,12 +35,6 @@ from .conftest import offline_page, require_chromium
 ROOT = Path(__file__).resolve().parents[2]
 CHP = ROOT / ".hub" / "node_modules" / ".bin" / "configurable-http-proxy"
 WRITER, MEMBER, OTHER = "tom.whitfield", "helen.marsh", "kwame.mensah"
-#: Until the sync work (issue 15, item 1) is merged, saves commit only to the user's clone:
-#: the test then pushes and pulls by hand, in the steps marked so. After the merge set this to
-#: True: every save must then reach the remote by itself, and the writer syncs with the Bank.
-SYNC_MERGED = False
-
-
 @dataclass
 class Hub:
     url: str
@@ -197,8 +191,6 @@ def test_writer_and_panel_member_on_a_real_hub(hub: Hub, browser: Any) -> None:
         "Tom Whitfield <tom.whitfield@example.org>|hub test: a new draft"]
     assert json.loads((clone / "item_bank" / "items" / f"{new_item}.json").read_text())["author"] == (
         "Tom Whitfield <tom.whitfield@example.org>")
-    if not SYNC_MERGED:  # TEMPORARY until sync is merged: push by hand what the save committed
-        git(clone, "push", "--quiet", "origin", "HEAD:main")
     assert hub.remote_log(1) == ["Tom Whitfield <tom.whitfield@example.org>|hub test: a new draft"]
 
     # --- the panel member: only Voila, nothing else reachable --------------------------------
@@ -225,17 +217,13 @@ def test_writer_and_panel_member_on_a_real_hub(hub: Hub, browser: Any) -> None:
         "Helen Marsh <helen.marsh@example.org>|GK-0064: approve (review by Helen Marsh)",
         "Helen Marsh <helen.marsh@example.org>|GK-0064: blind answer by Helen Marsh",
     ]
-    if not SYNC_MERGED:  # TEMPORARY: bring in the writer's draft, then push the review by hand
-        git(mclone, "pull", "--quiet", "--rebase", "origin", "main")
-        git(mclone, "push", "--quiet", "origin", "HEAD:main")
     assert hub.remote_log(2) == [
         "Helen Marsh <helen.marsh@example.org>|GK-0064: approve (review by Helen Marsh)",
         "Helen Marsh <helen.marsh@example.org>|GK-0064: blind answer by Helen Marsh",
     ]
 
     # --- the writer syncs and sees the review -------------------------------------------------
-    pull = (["itembank", "sync", "--bank", "{bank}"] if SYNC_MERGED  # `itembank sync` after merge
-            else ["git", "pull", "--quiet", "--ff-only"])  # TEMPORARY: a plain pull until then
+    pull = ["itembank", "sync", "--bank", "{bank}"]
     sync = ("import subprocess, pathlib; from itembank import open_bank; b = open_bank(); "
             f"subprocess.run([a.format(bank=b.path) for a in {pull!r}], cwd=b.path, check=True); "
             "print('SAVED', sorted(p.name.split('-', 1)[-1] for p in "
