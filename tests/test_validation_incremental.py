@@ -22,7 +22,7 @@ from itembank.storage.factstore import FORMAT, FactStore
 
 from .conftest import VALID_BANK, git, make_repo
 
-CACHES = ("validation.sqlite", "validation.sqlite-wal", "validation.sqlite-shm")
+CACHES = ("facts.cache", "facts.cache-journal")
 CACHES += ("report.cache", "duplicates.cache")
 
 
@@ -164,9 +164,9 @@ def test_each_kind_of_change_is_followed(valid_bank: Path) -> None:
     steps = [
         ("duplicate-id", 0, "duplicate-id"),  # TS-0001 takes TS-0002's id
         ("fix-id", 0, None),
-        ("break-link", 1, "unknown-item"),  # TS-0002's enemy TS-0999 does not exist
+        ("break-link", 1, "unknown-enemy"),  # TS-0002 names the enemy TS-0999, which is absent
         ("repair-link", 1, None),
-        ("plant-duplicate", 2, "near-duplicate"),
+        ("plant-duplicate", 0, "near-duplicate"),  # a live copy of TS-0001
         ("delete", 3, None),
         ("rename", 0, "id-mismatch"),
     ]
@@ -182,9 +182,9 @@ def test_a_damaged_cache_is_rebuilt_with_a_note(valid_bank: Path) -> None:
     bank = open_bank(valid_bank)
     edit(valid_bank, "break-link", 1)
     want = bank.validate()
-    cache = bank.store.state_dir / "validation.sqlite"
-    (bank.store.state_dir / "report.cache").unlink()
-    for suffix in ("-wal", "-shm"):
+    cache = bank.store.state_dir / "facts.cache"
+    (bank.store.state_dir / "report.cache").unlink(missing_ok=True)
+    for suffix in ("-journal",):
         Path(f"{cache}{suffix}").unlink(missing_ok=True)
     cache.write_bytes(b"this is not a database at all" * 100)
     again = open_bank(valid_bank)
@@ -201,7 +201,7 @@ def test_a_cache_of_another_version_is_rebuilt_with_a_note(valid_bank: Path) -> 
     bank = open_bank(valid_bank)
     edit(valid_bank, "stem", 0)  # uncommitted: no report cache is kept
     want = bank.validate()
-    cache = bank.store.state_dir / "validation.sqlite"
+    cache = bank.store.state_dir / "facts.cache"
     db = FactStore(cache, "whatever header")  # as another version would open it
     db.db.execute("UPDATE meta SET value = 'old' WHERE name = 'format'")
     db.close()
@@ -233,7 +233,7 @@ def test_a_write_killed_half_way_leaves_the_previous_state(valid_bank: Path) -> 
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == -9 and done.stdout == "inside\n", done.stderr
     assert warm(valid_bank) == cold(valid_bank)
-    assert "unknown-item" in {f.code for f in warm(valid_bank).findings}
+    assert "unknown-enemy" in {f.code for f in warm(valid_bank).findings}
 
 
 def test_two_processes_validating_at_once(valid_bank: Path) -> None:

@@ -28,11 +28,11 @@ from itembank.checks.validation import Progress, analyse_paths, cache_header, re
 from itembank.core.errors import ItembankError
 from itembank.core.findings import Finding, Report
 from itembank.storage import GitStore
-from itembank.storage.factstore import FactStore, read_or_why
+from itembank.storage.factstore import FactStore, Row, read_or_why
 
 Record = dict[str, Any]
 Snapshot = tuple[list[str], dict[str, str]]
-CACHE_FILE = "validation.sqlite"
+CACHE_FILE = "facts.cache"  # SQLite; ".cache" like the others (exports ignore them)
 
 
 @dataclass
@@ -160,8 +160,11 @@ class Validation:
         gone = set(removed)
         keys = {k for p in changed for k in (*keys_of(old.get(p)), *keys_of(new.get(p)))}
         touched = (changed | db.paths_with_keys(keys)) - gone
-        around = db.keys_of(touched - changed) | {k for p in changed for k in keys_of(new.get(p))}
-        context_paths = (touched | db.global_paths() | db.paths_with_keys(around)) - gone
+        everywhere = db.global_paths()  # re-checked every time, with what they point at
+        around = db.keys_of((touched | everywhere) - changed) | {
+            k for p in changed for k in keys_of(new.get(p))
+        }
+        context_paths = (touched | everywhere | db.paths_with_keys(around)) - gone
         wanted = [p for p in context_paths if p not in new]
         context = {p: facts for p, (_, facts) in db.entries(wanted).items() if facts is not None}
         context.update({p: f for p, f in new.items() if f is not None and p in context_paths})
@@ -176,7 +179,7 @@ class Validation:
         kept: list[tuple[str, bool, int, int, list[Any]]],
         touched: set[str] | None,
     ) -> None:
-        rows = [
+        rows: list[Row] = [
             (
                 p,
                 fingerprints.get(p),

@@ -59,8 +59,8 @@ class FactStore:
 
     def _open(self, header: str) -> None:
         self.db = sqlite3.connect(self.path, timeout=120, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA journal_mode=DELETE")
+        self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(_TABLES)
         meta = dict(self.db.execute("SELECT name, value FROM meta").fetchall())
         if meta.get("format") != FORMAT or meta.get("header") != header:
@@ -81,7 +81,7 @@ class FactStore:
     def _discard(self) -> None:
         with contextlib.suppress(Exception):
             self.db.close()
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-journal", "-wal", "-shm"):
             with contextlib.suppress(OSError):
                 Path(f"{self.path}{suffix}").unlink()
 
