@@ -18,7 +18,7 @@ from itembank.core.parsing import parse_record
 from itembank.core.schemas import schema_fingerprint
 
 #: Bump when analysis changes, so old caches are ignored.
-ANALYSIS_VERSION = "4"  # 4: form facts carry hashes; statistics records
+ANALYSIS_VERSION = "5"  # 5: bank-wide findings ordered by rule, then file (incremental runs)
 PARALLEL_THRESHOLD = 2000
 Progress = Callable[[int, int], None]
 
