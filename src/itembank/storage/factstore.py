@@ -47,6 +47,8 @@ class FactStore:
         self.note: str | None = None  # why the cache was rebuilt, if it was
         self.generation = 0
         path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):  # the marshalled cache of earlier versions
+            (path.parent / "validation.cache").unlink(missing_ok=True)
         try:
             self._open(header)
         except sqlite3.DatabaseError as exc:  # not a database, or damaged
@@ -69,12 +71,14 @@ class FactStore:
                     f"The validation cache {self.path} was written by another version or with "
                     "other settings; it was rebuilt."
                 )
-            with self.transaction():
+            with self.transaction():  # another process may have emptied it meanwhile
+                before = self._meta("generation")
+                after = str(int(before) + 1) if before and before.isdigit() else "1"
                 for table in ("files", "keys", "bank", "meta"):
                     self.db.execute(f"DELETE FROM {table}")
                 self.db.executemany(
-                    "INSERT INTO meta VALUES (?, ?)",
-                    [("format", FORMAT), ("header", header), ("generation", "0"), ("bank", "0")],
+                    "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                    [("format", FORMAT), ("header", header), ("generation", after), ("bank", "0")],
                 )
         self.generation = int(self._meta("generation") or 0)
 
