@@ -1,11 +1,12 @@
 """Issue 14's validation rows side by side, in one run: the floor (validate_floor.py), the
 previous version's code and this tree's, on the same generated bank (benchmarks/run.py's).
 
-    python benchmarks/validation.py OLD_TREE [SIZE] [REPEAT]
+    python benchmarks/validation.py OLD_TREE [SIZE] [REPEAT] [BANK]
 
 OLD_TREE is the root of an itembank source tree (e.g. `git archive fac7773 src | tar -x -C DIR`).
 Each tree is measured in its own process (its `src` first on sys.path) on the same bank, the
-caches dropped before its cold runs. Prints one JSON object per tree and a Markdown table of
+caches dropped before its cold runs. BANK: an existing bank made by run.py's make_bank (its
+generation takes minutes on a loaded machine); it is edited (committed) by the run. Prints one JSON object per tree and a Markdown table of
 the medians, with the machine's load average before and after.
 
     python benchmarks/validation.py --one TREE BANK REPEAT    (what each process runs)
@@ -16,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -109,7 +109,7 @@ def main() -> None:
         sys.path.insert(0, str(HERE))
         from run import make_bank
 
-        bank = make_bank(Path(tmp), size)
+        bank = Path(args[3]) if len(args) > 3 else make_bank(Path(tmp), size)
         floor = subprocess.run(
             [sys.executable, str(HERE / "validate_floor.py"), str(bank), str(repeat)],
             capture_output=True, text=True, check=True,
@@ -124,7 +124,6 @@ def main() -> None:
             if done.returncode != 0:
                 sys.exit(f"{name} ({tree}) failed:\n{done.stderr}")
             results[name] = json.loads(done.stdout.splitlines()[-1])
-        shutil.rmtree(bank, ignore_errors=True)
     load_after = os.getloadavg()
     print(json.dumps({"items": size, "load_before": load_before, "load_after": load_after,
                       "results": results}))

@@ -196,6 +196,8 @@ class Validation:
     def duplicates(self, live: list[str], blobs: dict[str, str]) -> list[Finding]:
         """Near-duplicates among live items that are not enemies (needs the items' texts);
         reused while no live item changed, e.g. after a review is saved."""
+        if not live:  # nothing to compare (and the similarity module is not imported)
+            return []
         from itembank.checks.similarity import duplicate_findings, duplicates_key
 
         key = duplicates_key(live, blobs)

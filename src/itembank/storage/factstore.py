@@ -27,6 +27,9 @@ CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, blob TEXT, findings BLOB, facts BLOB,
     live INTEGER NOT NULL, global INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS keys (key TEXT NOT NULL, path TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS files_with_findings ON files (path) WHERE findings IS NOT NULL;
+CREATE INDEX IF NOT EXISTS files_global ON files (path) WHERE global = 1;
+CREATE INDEX IF NOT EXISTS files_live ON files (path) WHERE live = 1;
 CREATE INDEX IF NOT EXISTS keys_by_key ON keys (key);
 CREATE INDEX IF NOT EXISTS keys_by_path ON keys (path);
 CREATE TABLE IF NOT EXISTS bank (
