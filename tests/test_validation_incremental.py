@@ -30,8 +30,9 @@ def state_dir(bank: Path) -> Path:
     return open_bank(bank).store.state_dir
 
 
-def cold(bank: Path) -> Report:
-    """The report of a run with no validation cache (the cache is put back afterwards)."""
+def cold(bank: Path, what: str = "validate") -> Any:
+    """The report (or coverage) of a run with no validation cache (the cache is put back
+    afterwards)."""
     state = state_dir(bank)
     aside = state.parent / "itembank-aside"
     aside.mkdir(exist_ok=True)
@@ -39,7 +40,8 @@ def cold(bank: Path) -> Report:
         if (state / name).exists():
             shutil.move(state / name, aside / name)
     try:
-        report = open_bank(bank).validate()
+        fresh = open_bank(bank)
+        report = fresh.validate() if what == "validate" else fresh.coverage().to_dict()
     finally:
         for name in CACHES:
             (state / name).unlink(missing_ok=True)
@@ -156,6 +158,7 @@ def test_incremental_report_equals_cold_after_any_edits(
         got, want = warm(bank), cold(bank)
         assert got.files_checked == want.files_checked
         assert got.findings == want.findings, (op, n)
+        assert open_bank(bank).coverage().to_dict() == cold(bank, "coverage"), (op, n)
 
 
 def test_each_kind_of_change_is_followed(valid_bank: Path) -> None:
@@ -174,6 +177,7 @@ def test_each_kind_of_change_is_followed(valid_bank: Path) -> None:
         edit(valid_bank, op, n)
         got = warm(valid_bank)
         assert got == cold(valid_bank), op
+        assert open_bank(valid_bank).coverage().to_dict() == cold(valid_bank, "coverage"), op
         if code is not None:
             assert code in {f.code for f in got.findings}, op
 

@@ -293,6 +293,8 @@ class Bank:
 
     def coverage(self, blueprint: str | None = None) -> Coverage:
         """Item counts per statement x role x section x format x status."""
+        if blueprint is None:
+            return self.validation.coverage(self._snapshot())
         facts = self.facts()
         frameworks = {
             f["file_id"]: f for f in facts.values() if f["kind"] == "framework" and f["valid"]

@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from itembank.checks.analysis import FileResult
 from itembank.checks.bankrules import check_bank_numbered
+from itembank.checks.coverage import Coverage, coverage_of, tally_of
 from itembank.checks.currency import build_matcher
 from itembank.checks.incremental import (
     changed_facts,
@@ -45,6 +47,7 @@ class Analysis:
     facts: dict[str, Any] | None = None  # every file's facts, when asked for
     bank: list[tuple[int, str, int, Finding]] = field(default_factory=list)
     live: list[str] = field(default_factory=list)
+    tallies: list[tuple[Any, int]] = field(default_factory=list)  # coverage's, when asked for
     notes: list[str] = field(default_factory=list)
 
     def report(self, duplicates: list[Finding]) -> Report:
@@ -67,7 +70,11 @@ class Validation:
         return references, repr(sorted(header.items()))
 
     def analyse(
-        self, snapshot: Snapshot, progress: Progress | None = None, want_facts: bool = False
+        self,
+        snapshot: Snapshot,
+        progress: Progress | None = None,
+        want_facts: bool = False,
+        want_tallies: bool = False,
     ) -> Analysis:
         """Analyse what changed since the cached state, bring the bank-wide findings up to
         date for what it touches, and save the new state (unless another process did first)."""
@@ -75,7 +82,9 @@ class Validation:
         references, header = self._header()
         db = FactStore(self.store.state_dir / CACHE_FILE, header)
         try:
-            return self._analyse(db, files, fingerprints, references, progress, want_facts)
+            return self._analyse(
+                db, files, fingerprints, references, progress, want_facts, want_tallies
+            )
         finally:
             if db.note:
                 self.notes.append(db.note)
@@ -89,6 +98,7 @@ class Validation:
         references: list[Record],
         progress: Progress | None,
         want_facts: bool,
+        want_tallies: bool = False,
     ) -> Analysis:
         listed = set(files)
         with db.snapshot():
@@ -144,8 +154,20 @@ class Validation:
         analysis.bank = [(rule, p, seq, Finding(*f)) for p, rule, seq, f in bank_rows]
         analysis.bank += [(rule, p, seq, Finding(*f)) for p, _, rule, seq, f in kept]
         analysis.facts = all_facts
+        saved = True
         if fresh or removed or not complete:
-            self._save(db, fresh, removed, fingerprints, kept, touched)
+            saved = self._save(db, fresh, removed, fingerprints, kept, touched)
+        if want_tallies:
+            if saved:  # the cache now holds exactly this run's view
+                analysis.tallies = db.tallies()
+                analysis.facts = db.global_facts()
+            else:
+                every = {p: f for p, f in db.all_facts().items() if p not in removed}
+                every.update(new)
+                analysis.tallies = list(
+                    Counter(t for f in every.values() for t in tally_of(f)).items()
+                )
+                analysis.facts = {p: f for p, f in every.items() if is_global(f)}
         return analysis
 
     def _neighbourhood(
@@ -178,7 +200,7 @@ class Validation:
         fingerprints: dict[str, str],
         kept: list[tuple[str, bool, int, int, list[Any]]],
         touched: set[str] | None,
-    ) -> None:
+    ) -> bool:
         rows: list[Row] = [
             (
                 p,
@@ -188,10 +210,11 @@ class Validation:
                 is_live(r.facts),
                 is_global(r.facts),
                 keys_of(r.facts),
+                tally_of(r.facts),
             )
             for p, r in fresh.items()
         ]
-        db.save(rows, removed, kept, touched)
+        return db.save(rows, removed, kept, touched)
 
     def duplicates(self, live: list[str], blobs: dict[str, str]) -> list[Finding]:
         """Near-duplicates among live items that are not enemies (needs the items' texts);
@@ -250,6 +273,16 @@ class Validation:
         """The facts of every readable record (what coverage and the review queue use)."""
         facts = self.analyse(snapshot, want_facts=True).facts or {}
         return {p: f for p, f in facts.items() if f is not None}
+
+    def coverage(self, snapshot: Snapshot) -> Coverage:
+        """Coverage from the cache's tally rows and the frameworks: after a change only the
+        changed files are read; the counts are added up by SQLite, not from every item."""
+        analysis = self.analyse(snapshot, want_tallies=True)
+        facts = analysis.facts or {}
+        frameworks = {
+            f["file_id"]: f for f in facts.values() if f["kind"] == "framework" and f["valid"]
+        }
+        return coverage_of(analysis.tallies, frameworks)
 
 
 def _row(f: Finding) -> tuple[str, str, str, str, str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 #: Bump when the tables change; a cache of another format is rebuilt.
-FORMAT = "1"
+FORMAT = "2"  # 2: coverage tally rows
 _CHUNK = 500  # ids per "IN (...)" query (SQLite allows 32,766 parameters; stay well under)
 
 _TABLES = """
@@ -31,6 +31,10 @@ CREATE INDEX IF NOT EXISTS files_with_findings ON files (path) WHERE findings IS
 CREATE INDEX IF NOT EXISTS files_global ON files (path) WHERE global = 1;
 CREATE INDEX IF NOT EXISTS files_live ON files (path) WHERE live = 1;
 CREATE INDEX IF NOT EXISTS keys_by_key ON keys (key);
+CREATE TABLE IF NOT EXISTS tally (
+    path TEXT NOT NULL, fw TEXT, statement TEXT, roles TEXT, section TEXT, format TEXT,
+    status TEXT);
+CREATE INDEX IF NOT EXISTS tally_by_path ON tally (path);
 CREATE INDEX IF NOT EXISTS keys_by_path ON keys (path);
 CREATE TABLE IF NOT EXISTS bank (
     path TEXT NOT NULL, local INTEGER NOT NULL, rule INTEGER NOT NULL, seq INTEGER NOT NULL,
@@ -38,7 +42,8 @@ CREATE TABLE IF NOT EXISTS bank (
 CREATE INDEX IF NOT EXISTS bank_by_path ON bank (path);
 """
 
-Row = tuple[str, "str | None", "list[Any] | None", "Any", bool, bool, list[str]]
+#: path, blob, findings, facts, live, global, keys, coverage tally rows
+Row = tuple[str, "str | None", "list[Any] | None", "Any", bool, bool, list[str], list[Any]]
 
 
 class FactStore:
@@ -77,7 +82,7 @@ class FactStore:
             with self.transaction():  # another process may have emptied it meanwhile
                 before = self._meta("generation")
                 after = str(int(before) + 1) if before and before.isdigit() else "1"
-                for table in ("files", "keys", "bank", "meta"):
+                for table in ("files", "keys", "bank", "tally", "meta"):
                     self.db.execute(f"DELETE FROM {table}")
                 self.db.executemany(
                     "INSERT OR REPLACE INTO meta VALUES (?, ?)",
@@ -176,6 +181,18 @@ class FactStore:
             )
         return out
 
+    def tallies(self) -> list[tuple[Any, int]]:
+        """Coverage's tally rows of every file, counted (SQLite adds them up)."""
+        rows = self.db.execute(
+            "SELECT fw, statement, roles, section, format, status, COUNT(*) FROM tally "
+            "GROUP BY fw, statement, roles, section, format, status"
+        )
+        return [(tuple(r[:6]), int(r[6])) for r in rows]
+
+    def global_facts(self) -> dict[str, Any]:
+        rows = self.db.execute("SELECT path, facts FROM files WHERE global = 1")
+        return {p: _load(f) for p, f in rows}
+
     def global_paths(self) -> set[str]:
         return {p for (p,) in self.db.execute("SELECT path FROM files WHERE global = 1")}
 
@@ -191,19 +208,25 @@ class FactStore:
             marks = ",".join("?" * len(chunk))
             self.db.execute(f"DELETE FROM files WHERE path IN ({marks})", chunk)
             self.db.execute(f"DELETE FROM keys WHERE path IN ({marks})", chunk)
+            self.db.execute(f"DELETE FROM tally WHERE path IN ({marks})", chunk)
         rows = list(rows)
         for chunk in _chunks([r[0] for r in rows]):
             marks = ",".join("?" * len(chunk))
             self.db.execute(f"DELETE FROM keys WHERE path IN ({marks})", chunk)
+            self.db.execute(f"DELETE FROM tally WHERE path IN ({marks})", chunk)
         self.db.executemany(
             "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
             [
                 (p, b, marshal.dumps(fs) if fs else None, _dump(facts), int(lv), int(gl))
-                for p, b, fs, facts, lv, gl, _ in rows
+                for p, b, fs, facts, lv, gl, _, _ in rows
             ],
         )
         self.db.executemany(
             "INSERT INTO keys VALUES (?, ?)", [(k, r[0]) for r in rows for k in set(r[6])]
+        )
+        self.db.executemany(
+            "INSERT INTO tally VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(r[0], *t) for r in rows for t in r[7]],
         )
 
     def replace_bank_findings(
