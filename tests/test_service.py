@@ -236,7 +236,7 @@ def test_author_must_be_name_and_email(valid_bank: Path) -> None:
 def test_unchanged_bank_reuses_cached_analysis(valid_bank: Path) -> None:
     bank = open_bank(valid_bank)
     first = bank.validate()
-    cache = valid_bank.parent / ".git" / "itembank" / "validation.cache"
+    cache = valid_bank.parent / ".git" / "itembank" / "facts.cache"
     assert cache.is_file()
     stamp = cache.stat().st_mtime_ns
     assert bank.validate() == first

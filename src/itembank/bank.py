@@ -3,11 +3,9 @@ validate it, report coverage and currency, and save changes as git commits by th
 made them. Each role's work is a section the Bank composes (authoring, panels, review,
 standard_setting, forms), so a new capability lands in its own room, not in this class.
 
-At about 600 lines this module is over the 500-line guideline, for a reason: what is left here
-is what every section shares (reading with conflict bases, validation with its caches and the
-bank-wide near-duplicate pass, saving with its workflow checks, kept versions). The validation
-orchestration (analyse, validate, _signature, _duplicates) is the next to move out, once the
-store it reads through has a typed protocol that checks/ may name without importing storage."""
+Validation with its cache is in validating.py (bank.validation); what is left here is what
+every section shares (reading with conflict bases, saving with its workflow checks, kept
+versions)."""
 
 from __future__ import annotations
 
@@ -18,18 +16,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from itembank.checks.analysis import analyse_file, unreadable_file
+from itembank.checks.analysis import analyse_file
 from itembank.checks.bankrules import check_bank
 from itembank.checks.coverage import Coverage, blueprint_capacity, coverage
 from itembank.checks.currency import build_matcher
-from itembank.checks.validation import (
-    Progress,
-    analyse_many,
-    cache_header,
-    references_of,
-    report_from,
-    to_cache,
-)
+from itembank.checks.validation import Progress, references_of
 from itembank.core import canonical, workflow
 from itembank.core.errors import (
     ItembankError,
@@ -42,7 +33,7 @@ from itembank.core.identity import bank_people, check_person, resolve_identity
 from itembank.core.ids import check_id, is_id
 from itembank.core.layout import CONTENT_KINDS, kind_of, locate, path_for, path_of
 from itembank.core.parsing import parse_record
-from itembank.storage import Commit, GitStore, Kept, RemoteSync, UnreadableFileError
+from itembank.storage import Commit, GitStore, Kept, RemoteSync
 
 if TYPE_CHECKING:  # the sections are imported when first used: `import itembank` stays light
     from itembank.authoring.service import Authoring
@@ -54,6 +45,7 @@ if TYPE_CHECKING:  # the sections are imported when first used: `import itembank
     from itembank.results.service import Results
     from itembank.review.service import Review
     from itembank.standard_setting.service import StandardSetting
+    from itembank.validating import Validation
 
 Record = dict[str, Any]
 
@@ -278,162 +270,23 @@ class Bank:
         """The bank's files, and the git blob of each one git knows to be unchanged."""
         return self.store.list_files(), self.store.fingerprints()
 
-    def analyse(
-        self,
-        progress: Progress | None = None,
-        snapshot: tuple[list[str], dict[str, str]] | None = None,
-    ) -> tuple[dict[str, Any], int]:
-        """Facts and findings of every file, re-analysing only files git does not vouch for."""
-        files, fingerprints = snapshot or self._snapshot()
-        references = self.references()
-        matcher = build_matcher(references)
-        limit = self.store.record_limit()
-        header = cache_header(matcher, limit)
-        cache = self.store.read_cache() or {}
-        entries = cache.get("files", {}) if cache.get("header") == header else {}
-        results = {}
-        todo = []
-        for relpath in files:
-            blob = fingerprints.get(relpath)
-            entry = entries.get(relpath)
-            if blob is not None and entry is not None and entry[0] == blob:
-                results[relpath] = (entry[1], entry[2])
-            else:
-                todo.append(relpath)
-        readable, unreadable = [], {}
-        for relpath in todo:
-            try:
-                readable.append((relpath, self.store.read(relpath, limit)))
-            except UnreadableFileError as exc:  # a link, folder, FIFO... or too large
-                unreadable[relpath] = unreadable_file(relpath, exc.code, exc.advice)
-            except FileNotFoundError:  # removed since listed: said as for any missing file
-                unreadable[relpath] = unreadable_file(
-                    relpath, "missing-file", "The file was removed while the bank was checked."
-                )
-        fresh = {**analyse_many(readable, references, progress), **unreadable}
-        new_entries = {p: e for p, e in entries.items() if p in results}
-        for relpath, result in fresh.items():
-            cached = to_cache(fingerprints.get(relpath, ""), result)
-            results[relpath] = (cached[1], cached[2])
-            if relpath in fingerprints:
-                new_entries[relpath] = cached
-        if todo or len(new_entries) != len(entries):
-            self.store.write_cache({"header": header, "files": new_entries})
-        return results, len(files)
+    @cached_property
+    def validation(self) -> Validation:
+        """Validation with its cache (validating.py): cold, or only what a change touches."""
+        from itembank.validating import Validation
+
+        return Validation(self.store, self._load)
 
     def validate(self, progress: Progress | None = None) -> Report:
-        """Every finding in the bank: structural, semantic, bank-wide and currency.
-
-        When git vouches for every file and nothing changed since the last run, the previous
-        report is returned without reading any file.
-        """
-        from itembank.checks.analysis import FileResult
-
-        snapshot = self._snapshot()
-        signature = self._signature(*snapshot)
-        if signature is not None:
-            cached = self.store.read_cache("report")
-            if cached and cached.get("signature") == signature:
-                found = [Finding(*f) for f in cached["findings"]]
-                return Report(cached["files_checked"], found + self._uncommitted_findings())
-        raw, count = self.analyse(progress, snapshot)
-        results = {
-            p: FileResult([Finding(*f) for f in fs], facts) for p, (fs, facts) in raw.items()
-        }
-        report = report_from(results, count)
-        report = Report(
-            count,
-            report.findings
-            + self._duplicates(results, snapshot[1])
-            + self._item_text(results, snapshot[1]),
-        )
-        if signature is not None:
-            self.store.write_cache(
-                {
-                    "signature": signature,
-                    "files_checked": count,
-                    "findings": [
-                        (f.path, f.pointer, f.code, f.severity, f.message) for f in report.findings
-                    ],
-                },
-                "report",
-            )
+        """Every finding in the bank: structural, semantic, bank-wide and currency, plus the
+        files that differ from the last commit. After a change only the changed files and what
+        they touch are checked again; an unchanged bank's last report is reused."""
+        report = self.validation.validate(self._snapshot(), progress)
         return Report(report.files_checked, report.findings + self._uncommitted_findings())
-
-    def _duplicates(self, results: dict[str, Any], blobs: dict[str, str]) -> list[Finding]:
-        """Near-duplicates among live items that are not enemies (here, as it needs the
-        items' texts); reused while no live item changed, e.g. after a review is saved."""
-        from itembank.checks.similarity import duplicate_findings, duplicates_key, live_items
-
-        live = live_items({p: r.facts for p, r in results.items()})
-        key = duplicates_key(live, blobs)
-        cached = self.store.read_cache("duplicates")
-        if key is not None and cached and cached.get("key") == key:
-            return [Finding(*f) for f in cached["findings"]]
-        items = []
-        for relpath in live:
-            with contextlib.suppress(ItembankError):
-                items.append(self._load(relpath))
-        found = duplicate_findings(items)
-        if key is not None:
-            rows = [(f.path, f.pointer, f.code, f.severity, f.message) for f in found]
-            self.store.write_cache({"key": key, "findings": rows}, "duplicates")
-        return found
-
-    def _item_text(self, results: dict[str, Any], blobs: dict[str, str]) -> list[Finding]:
-        """Learning points that share a run of words with live content (here, as it needs the
-        texts); reused while no item, case, scenario or learning point changed."""
-        import hashlib
-
-        from itembank.checks.learningrules import LIVE_KINDS, SHARED_WORDS, shared_item_text
-
-        kinds = {p: r.facts["kind"] for p, r in results.items() if r.facts and r.facts["valid"]}
-        points = sorted(p for p, k in kinds.items() if k == "learning_point")
-        if not points:
-            return []
-        live = sorted(p for p, k in kinds.items() if k in LIVE_KINDS)
-        key: str | None = None
-        if all(p in blobs for p in [*points, *live, "references.json"]):
-            digest = hashlib.sha256(f"item-text {SHARED_WORDS}\n".encode())
-            for relpath in [*points, *live, "references.json"]:  # its titles are names
-                digest.update(f"{relpath}\0{blobs[relpath]}\n".encode())
-            key = digest.hexdigest()
-            cached = self.store.read_cache("itemtext")
-            if cached and cached.get("key") == key:
-                return [Finding(*f) for f in cached["findings"]]
-        records: dict[str, Record] = {}
-        for relpath in points + live:
-            with contextlib.suppress(ItembankError):
-                records[relpath] = self._load(relpath)
-        found = shared_item_text(
-            {p: records[p] for p in points if p in records},
-            [(kinds[p], records[p]) for p in live if p in records],
-            [str(r.get("title", "")) for r in self.references()],
-        )
-        if key is not None:
-            rows = [(f.path, f.pointer, f.code, f.severity, f.message) for f in found]
-            self.store.write_cache({"key": key, "findings": rows}, "itemtext")
-        return found
-
-    def _signature(self, files: list[str], fingerprints: dict[str, str]) -> str | None:
-        """A hash of every file's committed blob and the analysis settings, or None if any file
-        is modified or untracked (then it must be read)."""
-        import hashlib
-
-        if any(p not in fingerprints for p in files):
-            return None
-        digest = hashlib.sha256()
-        references = self.store.read_optional("references.json") or b""
-        matcher = build_matcher(references_of(references))
-        digest.update(repr(cache_header(matcher, self.store.record_limit())).encode())
-        for relpath in files:
-            digest.update(f"{relpath}\0{fingerprints[relpath]}\n".encode())
-        return digest.hexdigest()
 
     def facts(self) -> dict[str, dict[str, Any]]:
         """The compact summary of every readable record (what coverage and rules use)."""
-        raw, _ = self.analyse()
-        return {p: facts for p, (_, facts) in raw.items() if facts is not None}
+        return self.validation.facts(self._snapshot())
 
     def currency(self, on: str | None = None) -> list[Finding]:
         """What is out of date on ``on`` (YYYY-MM-DD, default today): citations and terms of
@@ -453,6 +306,8 @@ class Bank:
 
     def coverage(self, blueprint: str | None = None) -> Coverage:
         """Item counts per statement x role x section x format x status."""
+        if blueprint is None:
+            return self.validation.coverage(self._snapshot())
         facts = self.facts()
         frameworks = {
             f["file_id"]: f for f in facts.values() if f["kind"] == "framework" and f["valid"]

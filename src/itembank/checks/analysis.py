@@ -8,7 +8,6 @@ splitting by kind is the next step if it grows."""
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -111,7 +110,7 @@ def analyse_file(relpath: str, data: bytes, matcher: TermMatcher) -> FileResult:
         rule = LOCAL_RULES.get(loc.kind)
         if rule:
             result.findings.extend(rule(relpath, record))
-        facts.update(_interned(FACTS[loc.kind](record)))
+        facts.update(FACTS[loc.kind](record))
         if loc.kind in CONTENT_KINDS:
             result.findings.extend(term_findings(relpath, record, matcher))
     result.facts = facts
@@ -133,6 +132,8 @@ def unreadable_file(relpath: str, code: str, message: str) -> FileResult:
 
 
 def _duplicates(values: list[Any]) -> list[Any]:
+    if len(set(values)) == len(values):  # the usual case, without counting
+        return []
     return [v for v, n in Counter(values).items() if n > 1]
 
 
@@ -398,18 +399,6 @@ LOCAL_RULES: dict[str, Callable[[str, dict[str, Any]], Iterator[Finding]]] = {
 
 
 # ---- facts: what the bank-wide rules need to know of each record ------------------------------
-
-
-def _interned(value: Any) -> Any:
-    """Share one copy of repeated short strings (ids, statuses, names), which makes the cache
-    of a large bank several times smaller and faster to load."""
-    if isinstance(value, str):
-        return sys.intern(value) if len(value) < 120 else value
-    if isinstance(value, list):
-        return [_interned(v) for v in value]
-    if isinstance(value, dict):
-        return {sys.intern(k): _interned(v) for k, v in value.items()}
-    return value
 
 
 def _mappings(standards: list[dict[str, Any]]) -> list[list[str]]:

@@ -5,7 +5,7 @@ The order of the rules below is the order of the findings."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from itembank.checks.bankindex import BankIndex, Facts
 from itembank.checks.currency import build_matcher, citation_findings
@@ -31,28 +31,16 @@ from itembank.core.layout import CONTENT_KINDS
 
 
 def check_bank(facts: Mapping[str, Facts | None]) -> list[Finding]:
-    """Every bank-wide finding."""
+    """Every bank-wide finding, by rule, then by the file it is about."""
+    return [f for _, f in check_bank_numbered(facts)]
+
+
+def check_bank_numbered(facts: Mapping[str, Facts | None]) -> list[tuple[int, Finding]]:
+    """Every bank-wide finding with the number of the rule that made it, ordered by rule and
+    then by path (stably): the order an incremental run can rebuild from per-path parts."""
     index = BankIndex.build(facts)
-    out: list[Finding] = []
-    for rule in (
-        required_files,
-        unique_ids,
-        content_links,
-        standard_roles,
-        stimulus_sets,
-        review_links,
-        blind_answers,
-        workflow_states,
-        standard_setting_links,
-        passmark_links,
-        blueprint_links,
-        framework_links,
-        statistics_links,
-        release_links,
-        citations,
-    ):
-        out.extend(rule(index))
-    return out
+    out = [(number, f) for number, rule in enumerate(RULES) for f in rule(index)]
+    return sorted(out, key=lambda pair: (pair[0], pair[1].path))
 
 
 def required_files(index: BankIndex) -> Iterator[Finding]:
@@ -85,3 +73,23 @@ def citations(index: BankIndex) -> Iterator[Finding]:
     for path, f in sorted(index.facts.items()):
         if f["kind"] in CONTENT_KINDS and f["valid"]:
             yield from citation_findings(path, f["refs"], matcher)
+
+
+#: The rules in the order of their findings.
+RULES: tuple[Callable[[BankIndex], Iterable[Finding]], ...] = (
+    required_files,
+    unique_ids,
+    content_links,
+    standard_roles,
+    stimulus_sets,
+    review_links,
+    blind_answers,
+    workflow_states,
+    standard_setting_links,
+    passmark_links,
+    blueprint_links,
+    framework_links,
+    statistics_links,
+    release_links,
+    citations,
+)

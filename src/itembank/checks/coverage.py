@@ -5,7 +5,7 @@ be built from (an upper bound: each constraint on its own)."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,21 +67,39 @@ class Coverage:
         return out
 
 
+#: One item's mapping as coverage counts it: framework, statement, the item's roles (joined by
+#: ROLES_JOIN), section, format, status. The cache keeps these per file, so coverage after a
+#: change adds up stored rows instead of reading every item's facts.
+Tally = tuple[str, str, str, str, str, str]
+ROLES_JOIN = "\x1f"
+
+
+def tally_of(f: Facts | None) -> list[Tally]:
+    """The rows an item adds to coverage (none for other records or invalid items)."""
+    if f is None or f.get("kind") != "item" or not f.get("valid"):
+        return []
+    roles = ROLES_JOIN.join(f["roles"])
+    return [(fw, st, roles, f["section"], f["format"], f["status"]) for fw, st in f["std"]]
+
+
 def coverage(facts: Mapping[str, Facts], frameworks: Mapping[str, Facts]) -> Coverage:
     """Count items by mapping; `frameworks` maps framework id -> its facts. A mapping counts
     for its framework's role, and only if the item claims that role (a mapping to another
     role's framework, or to a framework not in `frameworks`, is ignored: validate flags it)."""
+    tallies: Counter[Tally] = Counter(t for f in facts.values() for t in tally_of(f))
+    return coverage_of(tallies.items(), frameworks)
+
+
+def coverage_of(tallies: Iterable[tuple[Tally, int]], frameworks: Mapping[str, Facts]) -> Coverage:
+    """Coverage from counted tally rows (see tally_of) and the frameworks' facts."""
     counts: Counter[tuple[str, str, str, str, str, str]] = Counter()
-    for f in facts.values():
-        if f["kind"] != "item" or not f["valid"]:
-            continue
-        for fw, statement in f["std"]:
-            role = frameworks[fw]["role"] if fw in frameworks else None
-            if role is not None and role in f["roles"]:
-                counts[(fw, statement, role, f["section"], f["format"], f["status"])] += 1
+    for (framework, statement, roles, section, fmt, status), n in tallies:
+        role = frameworks[framework]["role"] if framework in frameworks else None
+        if role is not None and role in roles.split(ROLES_JOIN):
+            counts[(framework, statement, role, section, fmt, status)] += n
     rows_by: dict[tuple[str, str, str, str, str], Counter[str]] = defaultdict(Counter)
-    for (fw, st, role, section, fmt, status), n in counts.items():
-        rows_by[(fw, st, role, section, fmt)][status] += n
+    for (framework, st, role, section, fmt, status), n in counts.items():
+        rows_by[(framework, st, role, section, fmt)][status] += n
     rows = [
         {
             "framework": k[0],

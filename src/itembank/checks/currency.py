@@ -86,9 +86,12 @@ def replacement_text(ref: Mapping[str, Any], by_id: Mapping[str, Mapping[str, An
     return f"was superseded{f' on {when}' if when else ''}{by}"
 
 
-def _strings(value: Any, parts: tuple[object, ...] = ()) -> Iterator[tuple[str, str]]:
+def _strings(
+    value: Any, parts: tuple[object, ...] = ()
+) -> Iterator[tuple[tuple[object, ...], str]]:
+    """Every prose string with the path to it (a pointer is built only for a match)."""
     if isinstance(value, str):
-        yield pointer(*parts), value
+        yield parts, value
     elif isinstance(value, dict):
         for key, sub in value.items():
             if key not in _SKIP_KEYS:
@@ -101,12 +104,31 @@ def _strings(value: Any, parts: tuple[object, ...] = ()) -> Iterator[tuple[str, 
 def prose(record: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """Every prose string of a record with its JSON pointer (ids and metadata are skipped):
     what a candidate, actor or reviewer reads."""
-    return _strings(dict(record))
+    for parts, text in _strings(dict(record)):
+        yield pointer(*parts), text
+
+
+def _texts(value: Any, out: list[str]) -> list[str]:
+    """The prose strings alone, gathered without their paths (the quick first look)."""
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, dict):
+        for key, sub in value.items():
+            if key not in _SKIP_KEYS:
+                _texts(sub, out)
+    elif isinstance(value, list):
+        for sub in value:
+            _texts(sub, out)
+    return out
 
 
 def term_findings(relpath: str, record: Mapping[str, Any], matcher: TermMatcher) -> list[Finding]:
-    """A warning for each flagged term in the record's prose, unless the record exempts it."""
+    """A warning for each flagged term in the record's prose, unless the record exempts it.
+    One search over all the prose first: most records have no flagged term, and for them no
+    path is walked twice and no pointer is built."""
     if matcher.regex is None:
+        return []
+    if not matcher.regex.search("\n".join(_texts(dict(record), []))):
         return []
     exempt = {
         str(e.get("term", "")).lower()
@@ -114,7 +136,7 @@ def term_findings(relpath: str, record: Mapping[str, Any], matcher: TermMatcher)
         if isinstance(e, dict)
     }
     out: list[Finding] = []
-    for where, text in _strings(dict(record)):
+    for parts, text in _strings(dict(record)):
         for match in matcher.regex.finditer(text):
             term = match.group(1)
             if term.lower() in exempt:
@@ -123,7 +145,7 @@ def term_findings(relpath: str, record: Mapping[str, Any], matcher: TermMatcher)
             out.append(
                 warning(
                     relpath,
-                    where,
+                    pointer(*parts),
                     "superseded-term",
                     f"'{term}' refers to {ref.get('title')}, which "
                     f"{replacement_text(ref, matcher.by_id)}. Update the text, or if the term is "
@@ -262,7 +284,9 @@ def provision_findings(
                 continue
             regex = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, terms)) + r")(?!\w)", re.I)
             hits = [
-                (w, m.group(1)) for w, t in _strings(dict(content.record)) if (m := regex.search(t))
+                (pointer(*w), m.group(1))
+                for w, t in _strings(dict(content.record))
+                if (m := regex.search(t))
             ]
             if not hits:
                 continue

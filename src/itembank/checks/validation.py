@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from itembank.checks.analysis import FileResult, analyse_file
+from itembank.checks.analysis import FileResult, analyse_file, unreadable_file
 from itembank.checks.bankrules import check_bank
 from itembank.checks.currency import TermMatcher, build_matcher
 from itembank.core.findings import Finding, Report
@@ -18,7 +18,7 @@ from itembank.core.parsing import parse_record
 from itembank.core.schemas import schema_fingerprint
 
 #: Bump when analysis changes, so old caches are ignored.
-ANALYSIS_VERSION = "7"  # 5: ranges, adoptions; 6: learning points; 7: releases
+ANALYSIS_VERSION = "8"  # 5: ranges, adoptions; 6: learning points; 7: releases; 8: ordered
 PARALLEL_THRESHOLD = 2000
 Progress = Callable[[int, int], None]
 
@@ -83,6 +83,62 @@ def analyse_many(
         workers, mp_context=context, initializer=_init_worker, initargs=(references,)
     ) as pool:
         for results in pool.map(_analyse_chunk, chunks):
+            out.update(results)
+            if progress:
+                progress(len(out), total)
+    return out
+
+
+Reader = Callable[[str], "bytes | tuple[str, str]"]
+_worker_reader: Reader | None = None
+
+
+def _init_reader(references: list[dict[str, Any]], reader: Reader) -> None:
+    global _worker_matcher, _worker_reader
+    _worker_matcher = build_matcher(references)
+    _worker_reader = reader
+
+
+def _read_and_analyse(path: str, reader: Reader, matcher: TermMatcher) -> FileResult:
+    data = reader(path)
+    if isinstance(data, tuple):  # not read: (code, advice)
+        return unreadable_file(path, *data)
+    return analyse_file(path, data, matcher)
+
+
+def _analyse_paths_chunk(chunk: list[str]) -> list[tuple[str, FileResult]]:
+    assert _worker_matcher is not None and _worker_reader is not None
+    return [(p, _read_and_analyse(p, _worker_reader, _worker_matcher)) for p in chunk]
+
+
+def analyse_paths(
+    paths: Sequence[str],
+    reader: Reader,
+    references: list[dict[str, Any]],
+    progress: Progress | None = None,
+) -> dict[str, FileResult]:
+    """Read and analyse many files: the workers read their own files (`reader` gives a file's
+    bytes, or the finding code and advice saying why it was not read), so the parent neither
+    reads nor ships the bytes."""
+    total = len(paths)
+    workers = min(os.cpu_count() or 1, 8)
+    if total < PARALLEL_THRESHOLD or workers < 2:
+        matcher = build_matcher(references)
+        out = {}
+        for done, path in enumerate(paths, 1):
+            out[path] = _read_and_analyse(path, reader, matcher)
+            if progress and done % 500 == 0:
+                progress(done, total)
+        return out
+    size = max(200, total // (workers * 8))
+    chunks = [list(paths[i : i + size]) for i in range(0, total, size)]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    out = {}
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_reader, initargs=(references, reader)
+    ) as pool:
+        for results in pool.map(_analyse_paths_chunk, chunks):
             out.update(results)
             if progress:
                 progress(len(out), total)

@@ -104,6 +104,8 @@ def _progress(done: int, total: int) -> None:
 def _validate(bank: Bank, args: argparse.Namespace) -> int:
     quiet = args.quiet or args.format == "json" or not sys.stderr.isatty()
     report = bank.validate(progress=None if quiet else _progress)
+    for note in bank.validation.notes:  # e.g. an unreadable cache, set aside and rebuilt
+        print(f"note: {note}", file=sys.stderr)
     print(to_json(report.to_dict()) if args.format == "json" else report_text(report))
     return EXIT_OK if report.ok else EXIT_FINDINGS
 
