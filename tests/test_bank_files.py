@@ -243,7 +243,13 @@ def test_the_cache_never_vouches_for_changed_bytes_with_the_old_stat(
     assert (target.stat().st_size, target.stat().st_mtime_ns) == (before.st_size, hour_ago)
     fresh = open_bank(valid_bank)
     fresh.store.racy_seconds = 0
-    assert findings(fresh) == [(T3, "/status", "not-allowed-value", "error")]
+    got = findings(fresh)
+    # the changed bytes are always read and checked; whether git ALSO calls the file modified
+    # (the 'uncommitted-change' warning) depends on whether the rewrite fell in the same second
+    # as git's last look (its ctime check is to the second): either answer is git's to give
+    assert (T3, "/status", "not-allowed-value", "error") in got
+    assert set(got) <= {(T3, "/status", "not-allowed-value", "error"),
+                        (T3, "", "uncommitted-change", "warning")}
     assert T3 not in fresh.store.fingerprints()
 
 
