@@ -93,9 +93,11 @@ class ReleaseApp(Messages):
         self.letters_box = w.VBox(
             [
                 w.HTML("<h3>Counts</h3>"), self.counts, self.status,
+                # above the documents: replacing a letter or report frame never moves it
+                w.HTML("<h3>Release (after reading the letters and reports below)</h3>"),
+                w.HBox([self.approve_button, self.confirm_button]),
                 w.HTML("<h3>Letters</h3>"), self.candidate, self.letter,
                 w.HTML("<h3>Employer thematic reports</h3>"), self.employer, self.report,
-                w.HTML("<h3>Release</h3>"), w.HBox([self.approve_button, self.confirm_button]),
             ],
             layout=w.Layout(display="none"),
         )  # fmt: skip
