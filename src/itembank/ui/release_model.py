@@ -6,54 +6,28 @@ so the rules are tested without a browser; release_app.py shows what this gives.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from itembank.bank import Bank
-from itembank.core.errors import IdentityError, ItembankError
+from itembank.core.errors import ItembankError
 from itembank.results.letters_service import Letters, LetterSet, Sources, report_name
-from itembank.ui.results_model import ENV, KIND, NotSignedInError
+from itembank.ui.results_model import NotSignedInError, TeamSession
 
 
-class ReleaseModel:
+class ReleaseModel(TeamSession):
     """State of one results-team member's session (see the module note)."""
 
+    WHY = "they show every candidate's result."
+
     def __init__(self, bank: Bank, sources: Sources | None = None) -> None:
-        self.bank = bank
+        super().__init__(bank)
         self.letters_service: Letters = bank.results.letters
         if sources is not None:
             self.letters_service.sources = sources
-        self.person: str | None = None
-        self.folder_text = os.environ.get(ENV, "")
         self.built: LetterSet | None = None
         self._employers: dict[str, bytes] | None = None
 
-    # ---- who ---------------------------------------------------------------------------------
-
-    def members(self) -> list[str]:
-        return self.bank.panels.members(KIND)
-
-    def sign_in(self, login: str | None) -> str:
-        try:
-            self.person = self.bank.panels.sign_in(login, KIND)
-        except IdentityError as exc:
-            self.person = None
-            raise IdentityError(
-                f"{exc} Only the results team sees these screens: they show every candidate's "
-                "result."
-            ) from None
-        return self.person
-
-    def _member(self) -> str:
-        """The signed-in member, checked again (a page can send any value)."""
-        if self.person is None:
-            raise NotSignedInError("Sign in as a member of the results team first.")
-        return self.bank.panels.sign_in(self.person, KIND)
-
     # ---- what --------------------------------------------------------------------------------
-
-    def folder_arg(self) -> str | None:
-        return self.folder_text.strip() or None
 
     def forms(self) -> list[str]:
         """The committed forms, in id order."""

@@ -84,18 +84,17 @@ def _fmt(value: float | None, places: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{places}f}"
 
 
-class ResultsModel:
-    """State of one psychometrician's session (see the module note)."""
+class TeamSession:
+    """Who is using a results-team screen: signed in as a member of a bank.json panel of kind
+    `results`, checked again on every action (a page can send any value). `WHY` says why the
+    screen is closed to everyone else."""
+
+    WHY = "they show how candidates answered each item, and so which option is its key."
 
     def __init__(self, bank: Bank) -> None:
         self.bank = bank
         self.person: str | None = None
         self.folder_text = os.environ.get(ENV, "")
-        self.results: FormResults | None = None
-        self.matrix: ScoredMatrix | None = None
-        self.pass_mark: float | None = None  # as given (None: the bank's own)
-
-    # ---- who ---------------------------------------------------------------------------------
 
     def members(self) -> list[str]:
         """The results team(s) in bank.json: the local sign-in list."""
@@ -109,8 +108,7 @@ class ResultsModel:
         except IdentityError as exc:
             self.person = None
             raise IdentityError(
-                f"{exc} Only the results team sees these screens: they show how candidates "
-                "answered each item, and so which option is its key."
+                f"{exc} Only the results team sees these screens: {self.WHY}"
             ) from None
         return self.person
 
@@ -120,10 +118,20 @@ class ResultsModel:
             raise NotSignedInError("Sign in as a member of the results team first.")
         return self.bank.panels.sign_in(self.person, KIND)
 
-    # ---- where -------------------------------------------------------------------------------
-
     def folder_arg(self) -> str | None:
         return self.folder_text.strip() or None
+
+
+class ResultsModel(TeamSession):
+    """State of one psychometrician's session (see the module note)."""
+
+    def __init__(self, bank: Bank) -> None:
+        super().__init__(bank)
+        self.results: FormResults | None = None
+        self.matrix: ScoredMatrix | None = None
+        self.pass_mark: float | None = None  # as given (None: the bank's own)
+
+    # ---- where -------------------------------------------------------------------------------
 
     def folder(self) -> Path:
         """The results folder in use (refused inside the bank's repository)."""
