@@ -170,7 +170,9 @@ def test_deleted_item_file_is_reported_wherever_it_is_named(packages: dict[str, 
 def test_key_that_names_no_choice(packages: dict[str, Files], fmt: str) -> None:
     files = packages[fmt]
     # a single-choice item: its key is one choice identifier
-    path = next(p for _, p in items(files) if b'cardinality="single"' in files[p] and b"hoice" in files[p])
+    path = next(p for _, p in items(files)
+                if first(etree.fromstring(files[p]), fmt, "responseDeclaration").get("cardinality") == "single"
+                and b"hoice" in files[p])
     broken = edit(files, path, lambda root: setattr(first(root, fmt, "correctResponse")[0], "text", "Z9"))
     choices = sorted(c.get("identifier") for c in etree.fromstring(files[path]).iter(f"{{*}}{name(fmt, 'simpleChoice')}"))
     assert new_findings(files, broken) == [Finding(
