@@ -35,8 +35,9 @@ def test_the_sample_results_are_imported_once(results_bank: Path, tmp_path: Path
         f"Imported {FORM2}: 2000 candidate(s), 60000 response(s) (616 omitted), 7 disagreement(s) "
         "with the platform's score"]
     imports = ResultStore(store).imports()
+    # the responses, then the simulated-practice marks (32,218 and 32,190 marks) of each form
     assert sorted((i["form"], i["candidates"], i["responses"]) for i in imports) == [
-        (FORM1, 2000, 60000), (FORM2, 2000, 60000)]
+        (FORM1, 2000, 32218), (FORM1, 2000, 60000), (FORM2, 2000, 32190), (FORM2, 2000, 60000)]
     before = _snapshot(store)
     again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
