@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -195,8 +196,9 @@ def test_writer_and_panel_member_on_a_real_hub(hub: Hub, browser: Any) -> None:
 
     # --- the panel member: only Voila, nothing else reachable --------------------------------
     member = sign_in(browser, hub, MEMBER)
-    member.wait_for_url(f"**/user/{MEMBER}/", timeout=180_000)  # Voila's list of the apps
-    expect(member.locator("body")).to_contain_text("panel_review.ipynb", timeout=180_000)
+    # signed in, the hub sends her to her own server (Voila's list of the apps, rendered by its
+    # own scripts: not relied on here; the review app itself is opened below)
+    member.wait_for_url(re.compile(rf"/user/{re.escape(MEMBER)}/"), timeout=180_000)
     base = f"{hub.url}/user/{MEMBER}"
     for path in ("/api/contents", "/api/kernels", "/api/sessions", "/api/terminals", "/lab",
                  "/tree", "/terminals/1"):
