@@ -281,8 +281,11 @@ class Bank:
         """Every finding in the bank: structural, semantic, bank-wide and currency, plus the
         files that differ from the last commit. After a change only the changed files and what
         they touch are checked again; an unchanged bank's last report is reused."""
+        uncommitted = self.store.uncommitted_later()  # git looks while validation runs
         report = self.validation.validate(self._snapshot(), progress)
-        return Report(report.files_checked, report.findings + self._uncommitted_findings())
+        return Report(
+            report.files_checked, report.findings + self._uncommitted_findings(uncommitted())
+        )
 
     def facts(self) -> dict[str, dict[str, Any]]:
         """The compact summary of every readable record (what coverage and rules use)."""
@@ -518,11 +521,10 @@ class Bank:
             kind=kind,
         )
 
-    def _uncommitted_findings(self) -> list[Finding]:
+    def _uncommitted_findings(self, paths: list[str]) -> list[Finding]:
         """Bank files that differ from the last commit (e.g. a save killed half-way)."""
         return [
-            warning(p, "", "uncommitted-change", self.store.uncommitted_words(p))
-            for p in self.store.uncommitted()
+            warning(p, "", "uncommitted-change", self.store.uncommitted_words(p)) for p in paths
         ]
 
     def _prepare(self, record: Record, kind: str) -> tuple[str, bytes, str]:

@@ -277,11 +277,10 @@ class Validation:
     def signature(self, files: list[str], fingerprints: dict[str, str]) -> str | None:
         """A hash of every file's committed blob and the analysis settings, or None if any file
         is modified or untracked (then it must be read)."""
-        if any(p not in fingerprints for p in files):
+        if not all(map(fingerprints.__contains__, files)):
             return None
         digest = hashlib.sha256(self._header()[1].encode())
-        for relpath in files:
-            digest.update(f"{relpath}\0{fingerprints[relpath]}\n".encode())
+        digest.update("".join([f"{p}\0{fingerprints[p]}\n" for p in files]).encode())
         return digest.hexdigest()
 
     def validate(self, snapshot: Snapshot, progress: Progress | None = None) -> Report:
