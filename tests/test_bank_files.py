@@ -177,7 +177,9 @@ def test_a_huge_file_is_too_large_and_never_read(valid_bank: Path) -> None:
         ("items/TS-0009.json", "", "too-large", "error"),
         ("items/TS-0009.json", "", "uncommitted-change", "warning"),  # never committed
     ]
-    assert "1,099,511,627,776 bytes, over the bank's limit of 1,048,576" in report.findings[0].message
+    assert (
+        "1,099,511,627,776 bytes, over the bank's limit of 1,048,576" in report.findings[0].message
+    )
     with pytest.raises(ItembankError) as reading:
         bank.get("TS-0009")
     assert "items/TS-0009.json was not read. The file is 1,099,511,627,776 bytes" in str(
@@ -248,8 +250,10 @@ def test_the_cache_never_vouches_for_changed_bytes_with_the_old_stat(
     # (the 'uncommitted-change' warning) depends on whether the rewrite fell in the same second
     # as git's last look (its ctime check is to the second): either answer is git's to give
     assert (T3, "/status", "not-allowed-value", "error") in got
-    assert set(got) <= {(T3, "/status", "not-allowed-value", "error"),
-                        (T3, "", "uncommitted-change", "warning")}
+    assert set(got) <= {
+        (T3, "/status", "not-allowed-value", "error"),
+        (T3, "", "uncommitted-change", "warning"),
+    }
     assert T3 not in fresh.store.fingerprints()
 
 
@@ -262,8 +266,56 @@ def test_a_hash_taken_within_the_racy_window_is_not_remembered(valid_bank: Path)
     assert bank.store.read_cache("stat") is None  # so no hash was remembered
     bank.store.racy_seconds = 0
     assert T3 in bank.store.fingerprints()
+    assert remembered(bank, T3)
+
+
+def remembered(bank: Bank, relpath: str) -> bool:
+    """Whether the stat cache holds a hash of this file against its stat."""
     cache = bank.store.read_cache("stat") or {}
-    assert cache["keys"][cache["paths"].index(T3)] is not None  # remembered now
+    if relpath not in cache.get("paths", []):
+        return False
+    width = len(cache["keys"]) // len(cache["paths"])
+    at = cache["paths"].index(relpath) * width
+    return bool(cache["keys"][at : at + width].strip(b"\xff")) and bool(
+        cache["blobs"][cache["paths"].index(relpath)]
+    )
+
+
+@pytest.mark.parametrize("racy_seconds", [0, 3600], ids=["remembered", "not-remembered"])
+def test_a_file_replaced_by_a_link_to_the_same_bytes_is_never_vouched_for(
+    valid_bank: Path, tmp_path: Path, racy_seconds: int
+) -> None:
+    bank = open_bank(valid_bank)
+    bank.store.racy_seconds = 0
+    assert T3 in bank.store.fingerprints()  # every hash remembered: the cache exists
+    (valid_bank / T3).write_bytes((valid_bank / T3).read_bytes())  # same bytes, new stat
+    bank.store.racy_seconds = racy_seconds
+    assert T3 in bank.store.fingerprints()
+    assert remembered(bank, T3) == (racy_seconds == 0)
+    copy = tmp_path / "same.json"
+    copy.write_bytes((valid_bank / T3).read_bytes())
+    (valid_bank / T3).unlink()
+    (valid_bank / T3).symlink_to(copy)  # git's index still records the same blob, a file
+    assert T3 not in bank.store.fingerprints()
+    assert not remembered(bank, T3)
+    assert (T3, "", NOT_REGULAR, "error") in findings(open_bank(valid_bank))
+
+
+def test_the_stat_cache_follows_files_added_removed_and_renamed(valid_bank: Path) -> None:
+    bank = open_bank(valid_bank)
+    bank.store.racy_seconds = 0
+    before = bank.store.fingerprints()
+    assert T3 in before
+    renamed = "items/TS-0099.json"
+    git(valid_bank, "mv", T3, renamed)
+    git(valid_bank, "commit", "-q", "-m", "renamed")
+    after = bank.store.fingerprints()
+    assert T3 not in after and renamed in after
+    assert after[renamed] == before[T3]  # the same bytes: the same blob
+    assert set(after) - {renamed} == set(before) - {T3}
+    assert remembered(bank, renamed) and not remembered(bank, T3)
+    (valid_bank / renamed).write_bytes((valid_bank / renamed).read_bytes() + b"\n")
+    assert renamed not in bank.store.fingerprints()  # no longer what the index records
 
 
 def test_duplicate_keys_and_nan_cannot_be_loaded(valid_bank: Path) -> None:

@@ -9,6 +9,7 @@ import marshal
 import os
 import stat as stat_module
 import time
+from array import array
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -33,7 +34,8 @@ RACY_SECONDS = 1.0
 STAT_CACHE_VERSION = 3
 
 #: A file's stat as the stat cache compares it: device, inode, size, mtime_ns, ctime_ns.
-StatKey = tuple[int, int, int, int, int]
+STAT_WIDTH = 5
+NO_STAT = array("q", (-1,) * STAT_WIDTH)  # nothing remembered, or not a regular file
 
 
 class Reading:
@@ -175,30 +177,37 @@ class Reading:
         keys = self._stat_keys(paths)
         cache = self.read_cache("stat") or {}
         old_keys, old_blobs = _cached_stats(cache, paths)
-        if keys == old_keys:
-            blobs = old_blobs
-            kept = old_keys
-        else:
+        blobs, stored_keys, stored_blobs = old_blobs, old_keys, old_blobs
+        changed = _changed_stats(keys, old_keys)
+        if changed:
+            current, kept = array("q"), array("q")
+            current.frombytes(keys)
+            kept.frombytes(old_keys)
+            blobs, stored_blobs = list(old_blobs), list(old_blobs)
             limit = self.record_limit()
-            blobs = list(old_blobs)
-            kept = list(old_keys)
-            for i, key in enumerate(keys):
-                if key is not None and key == old_keys[i]:
-                    continue
-                kept[i] = None
-                blobs[i] = None
-                if key is None:
+            for i in changed:
+                at = slice(i * STAT_WIDTH, (i + 1) * STAT_WIDTH)
+                key = current[at]
+                kept[at], blobs[i], stored_blobs[i] = NO_STAT, None, None
+                if key == NO_STAT:
                     continue  # gone, or not a regular file: analysis says which
                 try:
                     blobs[i] = git_blob_sha(self.read(paths[i], limit))
                 except (OSError, ItembankError):
                     continue  # gone, swapped, or too large: analysis says which
                 if key[3] < settled and key[4] < settled:
-                    kept[i] = key
-        stored = [b if k is not None else None for k, b in zip(kept, blobs, strict=True)]
-        if (kept != old_keys or cache.get("paths") != paths) and (cache or any(kept)):
+                    kept[at], stored_blobs[i] = key, blobs[i]
+            stored_keys = kept.tobytes()
+        if (stored_keys != old_keys or cache.get("paths") != paths) and (
+            cache or stored_keys.strip(b"\xff")
+        ):
             self.write_cache(
-                {"version": STAT_CACHE_VERSION, "paths": paths, "keys": kept, "blobs": stored},
+                {
+                    "version": STAT_CACHE_VERSION,
+                    "paths": paths,
+                    "keys": stored_keys,
+                    "blobs": stored_blobs,
+                },
                 "stat",
             )
         return {p: sha for p, sha, blob in zip(paths, shas, blobs, strict=True) if blob == sha}
@@ -221,24 +230,29 @@ class Reading:
         regular_files = [(rel, sha) for rel, sha in index.items() if sha is not None]
         return [rel for rel, _ in regular_files], [sha for _, sha in regular_files]
 
-    def _stat_keys(self, paths: list[str]) -> list[StatKey | None]:
-        """Each file's full stat as a comparable key; None for what is gone or not a regular
-        file."""
+    def _stat_keys(self, paths: list[str]) -> bytes:
+        """Each file's full stat (STAT_WIDTH signed 64-bit numbers: device, inode, size,
+        mtime_ns, ctime_ns) packed in one string of bytes, so that comparing 50,000 of them is
+        one memory comparison; NO_STAT for what is gone, is not a regular file, or has a number
+        that does not fit (never vouched for)."""
         root = str(self.root) + "/"
         lstat, regular = os.lstat, stat_module.S_ISREG
-        keys: list[StatKey | None] = []
-        append = keys.append
+        keys = array("q")
         for rel in paths:
             try:
                 st = lstat(root + rel)
             except OSError:
-                append(None)
+                keys.extend(NO_STAT)
                 continue
-            if regular(st.st_mode):
-                append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
-            else:
-                append(None)
-        return keys
+            if not regular(st.st_mode):
+                keys.extend(NO_STAT)
+                continue
+            try:
+                keys.extend((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+            except OverflowError:  # a number over 2**63: drop what was added of it
+                del keys[len(keys) - len(keys) % STAT_WIDTH :]
+                keys.extend(NO_STAT)
+        return keys.tobytes()
 
     # ---- git: who is saving, and what the last commit holds --------------------------------------
 
@@ -389,23 +403,46 @@ class Reading:
         return self.state_dir / "kept"
 
 
-def _cached_stats(
-    cache: dict[str, Any], paths: list[str]
-) -> tuple[list[StatKey | None], list[str | None]]:
-    """The remembered stat key and blob of each path (None where nothing is remembered), from
-    a stat cache of any age or shape: a cache that is not this version's lists is ignored."""
+def _cached_stats(cache: dict[str, Any], paths: list[str]) -> tuple[bytes, list[str | None]]:
+    """The remembered stat keys (packed as _stat_keys packs them, NO_STAT where nothing is
+    remembered) and blob of each path, from a stat cache of any age or shape: one that is not
+    this version's is ignored."""
+    size = STAT_WIDTH * 8
+    blank: list[str | None] = [None] * len(paths)
+    nothing = (NO_STAT * len(paths)).tobytes(), blank
     if cache.get("version") != STAT_CACHE_VERSION:
-        return [None] * len(paths), [None] * len(paths)
+        return nothing
     old_paths, old_keys, old_blobs = cache.get("paths"), cache.get("keys"), cache.get("blobs")
     if not (
         isinstance(old_paths, list)
-        and isinstance(old_keys, list)
+        and isinstance(old_keys, bytes)
         and isinstance(old_blobs, list)
-        and len(old_paths) == len(old_keys) == len(old_blobs)
+        and len(old_paths) == len(old_blobs)
+        and len(old_keys) == size * len(old_paths)
     ):
-        return [None] * len(paths), [None] * len(paths)
+        return nothing
     if old_paths == paths:
         return old_keys, old_blobs
-    known = dict(zip(old_paths, zip(old_keys, old_blobs, strict=True), strict=True))
-    pairs = [known.get(p, (None, None)) for p in paths]
-    return [k for k, _ in pairs], [b for _, b in pairs]
+    where = {p: i for i, p in enumerate(old_paths)}
+    keys, blobs = bytearray(nothing[0]), nothing[1]
+    for n, path in enumerate(paths):
+        i = where.get(path)
+        if i is not None:
+            keys[n * size : (n + 1) * size] = old_keys[i * size : (i + 1) * size]
+            blobs[n] = old_blobs[i]
+    return bytes(keys), blobs
+
+
+def _changed_stats(keys: bytes, old_keys: bytes) -> list[int]:
+    """The indexes whose packed stat differs from the remembered one (nothing remembered
+    differs from every real stat): blocks of 64 entries are compared first, so an unchanged
+    bank costs one comparison per block."""
+    size = STAT_WIDTH * 8
+    block = 64 * size
+    out = []
+    for start in range(0, len(keys), block):
+        if keys[start : start + block] != old_keys[start : start + block]:
+            for at in range(start, min(start + block, len(keys)), size):
+                if keys[at : at + size] != old_keys[at : at + size]:
+                    out.append(at // size)
+    return out
