@@ -33,6 +33,23 @@ def bank_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def output_arg(parser: argparse.ArgumentParser) -> None:
+    """--output text|json: the results commands' --format (a person or a script reads it)."""
+    parser.add_argument(
+        "--output", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
+
+
+def results_arg(parser: argparse.ArgumentParser) -> None:
+    """--results, worded the same on every command that reads or writes the results store."""
+    parser.add_argument(
+        "--results",
+        metavar="DIR",
+        help="the results folder (default: $ITEMBANK_RESULTS, else <repository>-results beside "
+        "the bank's repository); never inside the bank's repository",
+    )
+
+
 def format_arg(parser: argparse.ArgumentParser) -> None:
     """--format text|json, so that every report can be read by a person or a script."""
     parser.add_argument(

@@ -11,7 +11,7 @@ from typing import Any
 
 from itembank.bank import Bank
 from itembank.checks.reporting import to_json
-from itembank.cli import EXIT_FINDINGS, EXIT_OK, bank_arg
+from itembank.cli import EXIT_FINDINGS, EXIT_OK, bank_arg, output_arg, results_arg
 
 EXIT_WORDS = (
     "Exit 0: analysed, no item flagged and no DIF of class C; 1: analysed (and written, with "
@@ -23,12 +23,7 @@ EXIT_WORDS = (
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("form", metavar="FORM", help="the form id (or manifest path)")
-    p.add_argument(
-        "--results",
-        metavar="DIR",
-        help="the results folder (default: $ITEMBANK_RESULTS, else <repository>-results beside "
-        "the bank's repository)",
-    )
+    results_arg(p)
     p.add_argument(
         "--pass-mark",
         type=float,
@@ -68,9 +63,7 @@ def add_analyse(rsub: Any) -> None:
         metavar="'NAME <EMAIL>'",
         help="who ran the analysis and commits (default: git config)",
     )
-    a.add_argument(
-        "--output", choices=("text", "json"), default="text", help="output format (default: text)"
-    )
+    output_arg(a)
     r = rsub.add_parser(
         "report",
         help="the technical report of one form's results (HTML, optionally PDF)",

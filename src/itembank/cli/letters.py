@@ -9,15 +9,7 @@ import sys
 from typing import Any
 
 from itembank.bank import Bank
-from itembank.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, bank_arg
-
-
-def _results_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--results",
-        metavar="DIR",
-        help="the results folder (default: $ITEMBANK_RESULTS, else <repository>-results)",
-    )
+from itembank.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, bank_arg, results_arg
 
 
 def add_letters(rsub: Any) -> None:
@@ -40,7 +32,7 @@ def add_letters(rsub: Any) -> None:
     lt.add_argument("--pdf", action="store_true", help="also print each letter to PDF")
     lt.add_argument("--unreleased", action="store_true", help="write DRAFT letters")
     lt.add_argument("--progress", action="store_true", help="report progress on stderr")
-    _results_arg(lt)
+    results_arg(lt)
     bank_arg(lt)
     er = rsub.add_parser(
         "employer-report",
@@ -57,7 +49,7 @@ def add_letters(rsub: Any) -> None:
     er.add_argument("--form", metavar="FORM", required=True, help="the form id")
     er.add_argument("--out", metavar="DIR", required=True, help="the folder to write into")
     er.add_argument("--pdf", action="store_true", help="also print each report to PDF")
-    _results_arg(er)
+    results_arg(er)
     bank_arg(er)
     rl = rsub.add_parser(
         "release",
@@ -71,7 +63,7 @@ def add_letters(rsub: Any) -> None:
     rl.add_argument("form", metavar="FORM", help="the form id")
     rl.add_argument("--as", dest="person", metavar='"NAME <EMAIL>"', required=True,
                     help="the results-team member approving")  # fmt: skip
-    _results_arg(rl)
+    results_arg(rl)
     bank_arg(rl)
 
 

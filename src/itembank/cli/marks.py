@@ -11,19 +11,12 @@ from typing import Any
 
 from itembank.bank import Bank
 from itembank.checks.reporting import to_json
-from itembank.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, bank_arg
+from itembank.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, bank_arg, output_arg, results_arg
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--results",
-        metavar="DIR",
-        help="the results folder (default: $ITEMBANK_RESULTS, else <repository>-results beside "
-        "the bank's repository); never inside the bank's repository",
-    )
-    p.add_argument(
-        "--output", choices=("text", "json"), default="text", help="output format (default: text)"
-    )
+    results_arg(p)
+    output_arg(p)
     bank_arg(p)
 
 
@@ -82,16 +75,10 @@ def _import_marks(bank: Bank, args: argparse.Namespace) -> int:
 
     try:
         outcome = bank.results.marks.import_marks(args.path, args.form, args.results)
-    except ResultsImportError as exc:
-        if args.output == "json":
-            print(to_json({"imported": False, "problems": [f.to_dict() for f in exc.findings]}))
-        print(f"itembank: {exc}", file=sys.stderr)
-        for f in exc.findings:
-            print(f"  {f.path}: {f.pointer}: {f.code}: {f.message}", file=sys.stderr)
-        return EXIT_FINDINGS
-    except ImportConflictError as exc:
-        print(f"itembank: {exc}", file=sys.stderr)
-        return EXIT_FINDINGS
+    except (ResultsImportError, ImportConflictError) as exc:
+        from itembank.cli.results import refused_import
+
+        return refused_import(exc, args.output)
     if args.output == "json":
         print(to_json(outcome.to_dict()))
         return EXIT_OK

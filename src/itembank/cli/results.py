@@ -5,32 +5,29 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from itembank.bank import Bank
 from itembank.checks.reporting import to_json
-from itembank.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Handler, Parser, bank_arg
+from itembank.cli import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    Handler,
+    Parser,
+    bank_arg,
+    output_arg,
+    results_arg,
+)
 from itembank.cli.analyse import add_analyse, analyse, report
 from itembank.cli.letters import add_letters, employer_report, letters, release
 from itembank.cli.marks import COMMANDS as MARKS_COMMANDS
 from itembank.cli.marks import add_marks
 
+if TYPE_CHECKING:
+    from itembank.results.service import ImportConflictError, ResultsImportError
+
 SHOWN = 20  # disagreements listed in text output (all of them with --output json)
-
-
-def _results_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--results",
-        metavar="DIR",
-        help="the results folder (default: $ITEMBANK_RESULTS, else <repository>-results beside "
-        "the bank's repository); never inside the bank's repository",
-    )
-
-
-def _output_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--output", choices=("text", "json"), default="text", help="output format (default: text)"
-    )
 
 
 def add_results(sub: Any) -> None:
@@ -70,8 +67,8 @@ def add_results(sub: Any) -> None:
         help="the source's format (default: auto, by content)",
     )
     i.add_argument("--quiet", action="store_true", help="no progress messages")
-    _results_arg(i)
-    _output_arg(i)
+    results_arg(i)
+    output_arg(i)
     bank_arg(i)
     ls = rsub.add_parser(
         "list",
@@ -80,8 +77,8 @@ def add_results(sub: Any) -> None:
         "when, and how many candidates, responses and disagreements. Exit 0: listed (even "
         "none); 2: bad invocation, a results folder inside the repository, or no bank.",
     )
-    _results_arg(ls)
-    _output_arg(ls)
+    results_arg(ls)
+    output_arg(ls)
     bank_arg(ls)
     rm = rsub.add_parser(
         "remove",
@@ -91,12 +88,28 @@ def add_results(sub: Any) -> None:
         "candidates. Exit 0: removed; 2: no such import, or no bank.",
     )
     rm.add_argument("import_id", metavar="IMPORT", help="the import id (see results list)")
-    _results_arg(rm)
+    results_arg(rm)
     bank_arg(rm)
     add_analyse(rsub)
     add_marks(rsub)
     add_letters(rsub)
     p.set_defaults(bank=None, results_command=None)
+
+
+def refused_import(exc: ResultsImportError | ImportConflictError, output: str) -> int:
+    """Say why an import (of results or of marks) was refused, each problem with its place and
+    fix (as JSON too with --output json); nothing was imported."""
+    from itembank.results.service import ResultsImportError
+
+    if isinstance(exc, ResultsImportError):
+        if output == "json":
+            print(to_json({"imported": False, "problems": [f.to_dict() for f in exc.findings]}))
+        print(f"itembank: {exc}", file=sys.stderr)
+        for f in exc.findings:
+            print(f"  {f.path}: {f.pointer}: {f.code}: {f.message}", file=sys.stderr)
+    else:
+        print(f"itembank: {exc}", file=sys.stderr)
+    return EXIT_FINDINGS
 
 
 def _import(bank: Bank, args: argparse.Namespace) -> int:
@@ -110,16 +123,8 @@ def _import(bank: Bank, args: argparse.Namespace) -> int:
         outcome = bank.results.import_results(
             args.paths, args.form, args.candidates, args.results, args.source_format, progress
         )
-    except ResultsImportError as exc:
-        if args.output == "json":
-            print(to_json({"imported": False, "problems": [f.to_dict() for f in exc.findings]}))
-        print(f"itembank: {exc}", file=sys.stderr)
-        for f in exc.findings:
-            print(f"  {f.path}: {f.pointer}: {f.code}: {f.message}", file=sys.stderr)
-        return EXIT_FINDINGS
-    except ImportConflictError as exc:
-        print(f"itembank: {exc}", file=sys.stderr)
-        return EXIT_FINDINGS
+    except (ResultsImportError, ImportConflictError) as exc:
+        return refused_import(exc, args.output)
     if args.output == "json":
         print(to_json(outcome.to_dict()))
         return EXIT_OK

@@ -10,7 +10,16 @@ import sys
 from typing import Any
 
 from itembank.bank import Bank
-from itembank.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Handler, Parser, bank_arg
+from itembank.cli import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    Handler,
+    Parser,
+    bank_arg,
+    output_arg,
+    results_arg,
+)
 from itembank.core.errors import IdentityError, ReviewInputError
 from itembank.standard_setting.compromise import Compromise, compromise_text
 
@@ -18,12 +27,7 @@ from itembank.standard_setting.compromise import Compromise, compromise_text
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("exercise", metavar="EXERCISE", help="the standard-setting exercise id")
     p.add_argument("--form", metavar="F", required=True, help="the delivered form's id")
-    p.add_argument(
-        "--results",
-        metavar="DIR",
-        help="the results folder holding the form's imported results (default: "
-        "$ITEMBANK_RESULTS, else <repository>-results beside the bank's repository)",
-    )
+    results_arg(p)
     bank_arg(p)
 
 
@@ -53,9 +57,7 @@ def add_standard_setting(sub: Any) -> None:
         metavar="NAME <EMAIL>",
         help="the chair (default: JUPYTERHUB_USER, else git config)",
     )
-    c.add_argument(
-        "--output", choices=("text", "json"), default="text", help="output format (default: text)"
-    )
+    output_arg(c)
     a = ssub.add_parser(
         "adopt",
         help="adopt the pass mark of a delivered form (one commit by the chair)",
