@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from itembank.forms.parity import TIE_SHARE, add_parity, parity_report, parity_spec
+from itembank.forms.polish import polish
 from itembank.forms.pool import AssemblyError, Pool, supply_conflicts
 from itembank.forms.programme import (
     FAMILIES,
@@ -244,11 +245,22 @@ def assemble(
         spec.tolerance / 4,
         [(m.values, m.target) for m in spec.measures[1:]],
     )
+    polished = 0
+    weight = TIE_SHARE * spec.tolerance / _tie_budget(blueprint, n_forms)
     if starts is None:
         say("no greedy start (the greedy rule got stuck): the solver starts cold")
     else:
         first = parity_report(spec, [f.all_items for f in starts])
         say(f"greedy start: feasible, largest deviation {first.largest_deviation:.4f}")
+        starts, polished = polish(
+            blueprint, pool, starts, spec, seed, spec.tolerance / 2, time_limit / 4, weight
+        )
+        if polished:
+            again = parity_report(spec, [f.all_items for f in starts])
+            say(
+                f"polished {polished} start form(s) one at a time: largest deviation "
+                f"{again.largest_deviation:.4f}"
+            )
     if decompose is None:
         decompose = n_forms * len(pool.items) > FULL_MODEL_LIMIT
     candidates = None
@@ -258,7 +270,6 @@ def assemble(
         say(f"decomposition: each form chooses among {len(candidates[0].items)} candidate item(s)")
     n_general = _overlap_columns(pool, n_forms, candidates)
     pairs: list[tuple[int, int]] | None = None if n_general <= EAGER_OVERLAP_LIMIT else []
-    weight = TIE_SHARE * spec.tolerance / _tie_budget(blueprint, n_forms)
     m = build_programme(blueprint, pool, n_forms, seed, frozenset(), pairs, candidates, weight)
     cols = add_parity(m, spec, n_forms)
     say(
@@ -330,6 +341,7 @@ def assemble(
                 if out.start_objective is not None
                 else "greedy (not taken)"
             ),
+            "start_polished": polished,
             "decomposition": (
                 "none"
                 if candidates is None

@@ -40,6 +40,11 @@ class StartForm:
         return [i for si in sorted(self.items) for i in self.items[si]]
 
 
+#: how many of the best-scoring items the swap step tries, per item it could swap out, before it
+#: gives up on that item
+SWAP_CANDIDATES = 200
+
+
 class _Stuck(Exception):
     """The greedy rule cannot place what the blueprint asks (the solver will start cold)."""
 
@@ -285,9 +290,9 @@ class _Builder:
         goal: float,
         fixed: set[str],
     ) -> None:
-        """Swap one general item at a time for the one that brings the form's largest deviation
-        (over every measure) down the most, keeping every bound, until within `goal` or no swap
-        helps."""
+        """Swap one general item at a time for the one that brings the form closest to the
+        targets over every measure (`_score`), keeping every bound, until within `goal` or no
+        swap helps."""
         by_section = {}
         for si in general:
             ids = [i for i, c in self.pool.items.items() if is_eligible(self.sections[si], c)]
@@ -297,17 +302,18 @@ class _Builder:
             gap = want - sum((values[i] for i in self.form.all_items), np.zeros(len(targets)))
             if float(np.max(np.abs(gap))) <= goal * self.length:
                 return
-            # the largest deviation first, the sum of all as a tie-break (past plateaus)
-            worst = float(np.max(np.abs(gap)) + 0.1 * np.sum(np.abs(gap)))
+            worst = float(_score(gap[None, :])[0])
             best: tuple[float, int, str, str] | None = None
             for si in general:
                 ids, matrix = by_section[si]
                 for out in list(self.form.items[si]):
                     if out in fixed:
                         continue
-                    after = np.abs(gap - (matrix - values[out]))
-                    scores = np.max(after, axis=1) + 0.1 * np.sum(after, axis=1)
-                    for j in np.argsort(scores, kind="stable")[:8]:
+                    scores = _score(gap - (matrix - values[out]))
+                    # best first, down to the first that keeps every bound: the few best by
+                    # score often break a per-standard or per-format bound, so looking at only
+                    # those left the rule stuck far from the target on the curves
+                    for j in np.argsort(scores, kind="stable")[:SWAP_CANDIDATES]:
                         score = float(scores[j])
                         if score >= worst - 1e-12 or (best is not None and score >= best[0]):
                             break
@@ -333,6 +339,16 @@ class _Builder:
             )
         self._add(si, out)
         return ok
+
+
+def _score(gaps: np.ndarray) -> np.ndarray:
+    """How far each row of gaps (one per measure, in sums over the form) is from the targets:
+    the largest squared plus the sum of squares. The largest alone leaves the swaps stuck on a
+    plateau when several measures are matched (one swap cannot lower the largest without
+    raising another); the sum of squares moves every measure towards its target meanwhile."""
+    a = np.abs(gaps)
+    out: np.ndarray = np.max(a, axis=1) ** 2 + np.sum(a * a, axis=1)
+    return out
 
 
 def candidate_sets(
