@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from itembank.forms.parity import TIE_SHARE, add_parity, parity_report, parity_spec
+from itembank.forms.parity import TIE_SHARE, Cut, add_parity, parity_report, parity_spec
 from itembank.forms.polish import polish
 from itembank.forms.pool import AssemblyError, Pool, supply_conflicts
 from itembank.forms.programme import (
@@ -107,6 +107,7 @@ class Assembly:
         curves = {name: m["deviations"][k] for name, m in measures.items() if name != "difficulty"}
         if curves:
             out["curve_deviations"] = curves
+            out.update(theta=self.parity["theta"], theta_from=self.parity["theta_from"])
         return out
 
     def overlap(self) -> list[dict[str, Any]]:
@@ -210,11 +211,13 @@ def assemble(
     irt: Mapping[str, tuple[float, float]] | None = None,
     tolerance: float | None = None,
     decompose: bool | None = None,
+    cut: Cut | None = None,
 ) -> Assembly:
     """Build n_forms forms as parallel as the bank allows (see itembank.forms.parity); raise
     AssemblyError naming the conflicts if the blueprint is impossible. `irt` (item -> 2PL a, d)
-    adds the curves to what is matched; `tolerance` overrides the blueprint's parity tolerance;
-    `decompose` forces (True) or forbids (False) the candidate-set decomposition."""
+    adds the curves to what is matched, around the pass mark `cut` when the blueprint names no
+    abilities; `tolerance` overrides the blueprint's parity tolerance; `decompose` forces (True)
+    or forbids (False) the candidate-set decomposition."""
     say = progress or (lambda _msg: None)
     if n_forms < 1:
         raise AssemblyError("Ask for at least one form.")
@@ -231,7 +234,7 @@ def assemble(
             "lacks what these constraints need:",
             conflicts + pool.notes,
         )
-    spec = parity_spec(blueprint, pool, irt, tolerance)
+    spec = parity_spec(blueprint, pool, irt, tolerance, cut)
     for note in spec.notes:
         say(note)
     started = time.perf_counter()
