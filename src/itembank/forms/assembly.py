@@ -255,8 +255,17 @@ def assemble(
     else:
         first = parity_report(spec, [f.all_items for f in starts])
         say(f"greedy start: feasible, largest deviation {first.largest_deviation:.4f}")
+        # only forms beyond the tolerance: the solver stops at once on a start within it
         starts, polished = polish(
-            blueprint, pool, starts, spec, seed, spec.tolerance / 2, time_limit / 4, weight
+            blueprint,
+            pool,
+            starts,
+            spec,
+            seed,
+            spec.tolerance / 2,
+            time_limit / 4,
+            weight,
+            spec.tolerance,
         )
         if polished:
             again = parity_report(spec, [f.all_items for f in starts])

@@ -60,9 +60,12 @@ def polish(
     goal: float,
     time_limit: float,
     tie_weight: float,
+    beyond: float | None = None,
 ) -> tuple[list[StartForm], int]:
-    """The start forms with each form further than `goal` from the targets re-chosen by its own
-    programme (worst first, while time is left); returns the forms and how many were re-chosen."""
+    """The start forms with each form further than `beyond` (default: `goal`) from the targets
+    re-chosen by its own programme until within `goal` where it can be (worst first, while time
+    is left); returns the forms and how many were re-chosen."""
+    beyond = goal if beyond is None else beyond
     targets = goals(spec)
     fixed = replace(
         spec,
@@ -79,7 +82,7 @@ def polish(
     for f in order:
         before = deviation(spec, targets, forms[f].all_items)
         left = time_limit - (time.perf_counter() - began)
-        if before <= goal or left <= 0.2:
+        if before <= beyond or left <= 0.2:
             continue
         others = {i for g, form in enumerate(forms) if g != f for i in form.all_items}
         own = set(forms[f].all_items)
