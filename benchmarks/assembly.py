@@ -234,7 +234,7 @@ from itembank.forms.assembly import assemble
 from itembank.forms.pool import AssemblyError, build_pool
 case = json.load(open(sys.argv[2]))
 n, seed, limit = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
-irt = {k: tuple(v) for k, v in case["irt"].items()}
+irt = {k: tuple(v) for k, v in case.get("irt", {}).items()} or None
 start = time.perf_counter()
 bp = case["blueprint"]
 pool = build_pool(bp, case["items"], case["stimuli"], case["difficulty"], case["exposure"], case["roles"])
@@ -262,11 +262,13 @@ def run_main(src: Path, case_file: Path, case: dict[str, Any], n_forms: int, see
 
 
 def curves_main(args: argparse.Namespace) -> None:
-    """Curve parity, this tree beside main (MAIN), seed by seed in one run."""
+    """Curve parity (or with --difficulty-only, difficulty alone), this tree beside main (MAIN),
+    seed by seed in one run."""
     seeds_10 = range(1, max(5, args.runs) + 1)
-    cases = [("10 x 30 from 1,000", 10, with_curves(synthetic_case(1000, BLUEPRINT)), seeds_10),
-             ("20 x 30 from 1,000", 20, with_curves(synthetic_case(1000, BLUEPRINT)), range(1, 4)),
-             ("20 x 30 from 5,000", 20, with_curves(synthetic_case(5000, BLUEPRINT)), range(1, 4))]
+    curves = (lambda case: case) if args.difficulty_only else with_curves
+    cases = [("10 x 30 from 1,000", 10, curves(synthetic_case(1000, BLUEPRINT)), seeds_10),
+             ("20 x 30 from 1,000", 20, curves(synthetic_case(1000, BLUEPRINT)), range(1, 4)),
+             ("20 x 30 from 5,000", 20, curves(synthetic_case(5000, BLUEPRINT)), range(1, 4))]
     load_before = uptime()
     print(load_before, flush=True)
     main_src = previous_sources(MAIN)
@@ -286,13 +288,14 @@ def curves_main(args: argparse.Namespace) -> None:
     for row in rows:
         for r in row["new"] + row["main"]:
             r.pop("forms", None)
-    out = Path(__file__).parent / "results" / "assembly_curves.json"
+    out = Path(__file__).parent / "results" / f"assembly_{'difficulty' if args.difficulty_only else 'curves'}_main.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"machine": platform.platform(), "python": platform.python_version(),
                                "load_before": load_before, "load_after": load_after, "main": MAIN,
                                "time_limit": args.time_limit, "rows": rows}, indent=2) + "\n")
     print(f"\nload before: {load_before}\nload after: {load_after}\n")
-    print("| case (2PL curves at -0.5, 0, 0.5; tolerance 0.01) | seeds | engine | time: median | time: worst | "
+    what = "difficulty only; tolerance 0.002" if args.difficulty_only else "2PL curves at -0.5, 0, 0.5; tolerance 0.01"
+    print(f"| case ({what}) | seeds | engine | time: median | time: worst | "
           "within tolerance | largest deviation, every measure: median | worst |")
     print("|---|---:|---|---:|---:|---:|---:|---:|")
     for row in rows:
@@ -387,6 +390,7 @@ def main() -> None:
     parser.add_argument("--naive-budget", type=float, default=60.0, help="seconds per baseline run")
     parser.add_argument("--skip-old", action="store_true", help="leave out the previous assembler")
     parser.add_argument("--curves", action="store_true", help="curve parity, this tree beside main (MAIN)")
+    parser.add_argument("--difficulty-only", action="store_true", help="with --curves: the same cases without curves")
     args = parser.parse_args()
     if args.curves:
         curves_main(args)
