@@ -196,3 +196,17 @@ def test_the_greedy_rule_finds_a_start_on_the_sample_bank(sample_bank_copy: Path
             assert abs(mean - window["target"]) <= window["tolerance"]
         uses = [i for f in starts for i in f.all_items]
         assert all(uses.count(i) <= cap_left[i] for i in set(uses))
+
+
+def test_the_sample_banks_adopted_pass_mark_is_found_where_the_service_looks(sample_bank_copy: Path) -> None:
+    """The records the service hands in: both sample forms have 18 of 30 adopted; the newer
+    adoption (form 2026-2) is the one the curves would centre on, on that form's 30 items."""
+    bank = open_bank(sample_bank_copy)
+    blueprint = dict(bank.forms.blueprint("practitioner-knowledge-live"))
+    cut = pass_mark_cut(blueprint, bank.records("adoption"), bank.forms.committed())
+    assert cut is not None and cut.proportion == 0.6
+    assert cut.source.startswith("the pass mark 18 of 30 adopted for practitioner-knowledge-live-2026-2 ")
+    form = bank.forms.form("practitioner-knowledge-live-2026-2")
+    assert cut.items == tuple(e["id"] for s in form["sections"] for e in s["items"])
+    assert pass_mark_cut(dict(bank.forms.blueprint("supervisor-knowledge-live")),
+                         bank.records("adoption"), bank.forms.committed()) is None
