@@ -90,6 +90,10 @@ def test_curve_parity_reaches_its_tolerance(records: dict[str, Any], seed: int) 
         assert max(abs(x) for x in m["deviations"]) <= 2 * TOLERANCE + 1e-6, name
     assert result.parity["theta"] == [-0.5, 0.0, 0.5]
     assert result.parity["theta_from"] == "the blueprint (parity.theta)"
+    # the polished start and the solve are seeded: the same seed gives the same forms
+    again = assemble(bp, pool_of(records, bp), 6, seed=seed, irt=irt, time_limit=600)
+    assert [f.items for f in again.forms] == [f.items for f in result.forms]
+    assert again.start == result.start
 
 
 def test_theta_cut_inverts_the_characteristic_curve_by_hand() -> None:
