@@ -11,6 +11,11 @@ by three engines side by side in one run:
   forms kept so far).
 
     .venv/bin/python benchmarks/assembly.py [--runs 3] [--quick] [--old-time-limit 300]
+    .venv/bin/python benchmarks/assembly.py --curves [--runs 5]
+
+--curves matches the 2PL curves too (10 x 30 from 1,000 over --runs seeds, at least 5; 20 x 30
+from 1,000 and from 5,000 over 3) and runs this tree's assembler beside main's as of MAIN (its
+sources extracted like the previous assembler's), seed by seed, reporting medians and the worst.
 
 Each figure is the median of --runs runs (seeds 1..runs); `uptime` is recorded before and after.
 Prints a Markdown table (for benchmarks/README.md) and writes benchmarks/results/assembly.json.
@@ -41,6 +46,8 @@ from itembank.forms.pool import AssemblyError, build_pool, counted_standards
 ROOT = Path(__file__).resolve().parents[1]
 
 PREVIOUS = "fac7773"
+#: main before the curve-parity work (issue 14, second round): the baseline of --curves
+MAIN = "5cfb101"
 FORMATS = ["single_best_answer"] * 10 + ["multiple_response"] * 5 + ["true_false"] * 3 + ["multiple_true_false"] * 2
 FW = "synthetic-framework"
 STATEMENTS = [f"SY-{k:02d}" for k in range(1, 11)]
@@ -212,12 +219,95 @@ print(json.dumps(out))
 """
 
 
-def previous_sources() -> Path:
-    """The assembler as of PREVIOUS, extracted (git archive) into a temporary folder."""
+def previous_sources(commit: str = PREVIOUS) -> Path:
+    """The assembler as of `commit`, extracted (git archive) into a temporary folder."""
     folder = Path(tempfile.mkdtemp(prefix="asm-previous-"))
-    archive = subprocess.run(["git", "archive", PREVIOUS, "src"], cwd=ROOT, capture_output=True, check=True).stdout
+    archive = subprocess.run(["git", "archive", commit, "src", "schemas"], cwd=ROOT, capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
     return folder / "src"
+
+
+MAIN_RUNNER = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from itembank.forms.assembly import assemble
+from itembank.forms.pool import AssemblyError, build_pool
+case = json.load(open(sys.argv[2]))
+n, seed, limit = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+irt = {k: tuple(v) for k, v in case.get("irt", {}).items()} or None
+start = time.perf_counter()
+bp = case["blueprint"]
+pool = build_pool(bp, case["items"], case["stimuli"], case["difficulty"], case["exposure"], case["roles"])
+try:
+    result = assemble(bp, pool, n, seed, time_limit=limit, irt=irt)
+    out = {"ok": True, "status": result.solver["status"], "start": result.solver["start"],
+           "largest_deviation_all_measures": result.parity["largest_deviation"],
+           "objective": result.solver["objective"],
+           "spreads": {k: v["spread"] for k, v in result.parity["measures"].items()},
+           "forms": [f.items for f in result.forms]}
+except AssemblyError as exc:
+    out = {"ok": False, "error": str(exc)[:300]}
+out["seconds"] = round(time.perf_counter() - start, 3)
+print(json.dumps(out))
+"""
+
+
+def run_main(src: Path, case_file: Path, case: dict[str, Any], n_forms: int, seed: int, limit: float) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, "-c", MAIN_RUNNER, str(src), str(case_file), str(n_forms), str(seed), str(limit)],
+                          capture_output=True, text=True, check=True)
+    out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    if out["ok"]:
+        out["spread"] = round(spread(case, out["forms"]), 6)
+    return out
+
+
+def curves_main(args: argparse.Namespace) -> None:
+    """Curve parity (or with --difficulty-only, difficulty alone), this tree beside main (MAIN),
+    seed by seed in one run."""
+    seeds_10 = range(1, max(5, args.runs) + 1)
+    curves = (lambda case: case) if args.difficulty_only else with_curves
+    cases = [("10 x 30 from 1,000", 10, curves(synthetic_case(1000, BLUEPRINT)), seeds_10),
+             ("20 x 30 from 1,000", 20, curves(synthetic_case(1000, BLUEPRINT)), range(1, 4)),
+             ("20 x 30 from 5,000", 20, curves(synthetic_case(5000, BLUEPRINT)), range(1, 4))]
+    load_before = uptime()
+    print(load_before, flush=True)
+    main_src = previous_sources(MAIN)
+    rows = []
+    for name, n, case, seeds in cases:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+            json.dump(case, fh)
+        new, old = [], []
+        for s in seeds:
+            new.append(run_new(case, n, s, args.time_limit))
+            old.append(run_main(main_src, Path(fh.name), case, n, s, args.time_limit))
+            for engine, r in (("new", new[-1]), ("main", old[-1])):
+                print(f"{name} seed {s} {engine}: {r.get('seconds')} s, {r.get('status')}, largest deviation "
+                      f"{r.get('largest_deviation_all_measures')} [{uptime()}]", flush=True)
+        rows.append({"case": name, "forms": n, "seeds": list(seeds), "new": new, "main": old})
+    load_after = uptime()
+    for row in rows:
+        for r in row["new"] + row["main"]:
+            r.pop("forms", None)
+    out = Path(__file__).parent / "results" / f"assembly_{'difficulty' if args.difficulty_only else 'curves'}_main.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({"machine": platform.platform(), "python": platform.python_version(),
+                               "load_before": load_before, "load_after": load_after, "main": MAIN,
+                               "time_limit": args.time_limit, "rows": rows}, indent=2) + "\n")
+    print(f"\nload before: {load_before}\nload after: {load_after}\n")
+    what = "difficulty only; tolerance 0.002" if args.difficulty_only else "2PL curves at -0.5, 0, 0.5; tolerance 0.01"
+    print(f"| case ({what}) | seeds | engine | time: median | time: worst | "
+          "within tolerance | largest deviation, every measure: median | worst |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    for row in rows:
+        for engine in ("main", "new"):
+            runs = row[engine]
+            ok = [r for r in runs if r.get("ok")]
+            within = sum(r.get("status") in ("optimal", "within tolerance") for r in ok)
+            secs = [r["seconds"] for r in runs]
+            devs = [r["largest_deviation_all_measures"] for r in ok]
+            label = f"main ({MAIN})" if engine == "main" else "this branch"
+            print(f"| {row['case']} | {len(runs)} | {label} | {statistics.median(secs):.2f} s | {max(secs):.2f} s | "
+                  f"{within} of {len(runs)} | {statistics.median(devs):.4f} | {max(devs):.4f} |")
 
 
 def run_old(src: Path, case_file: Path, case: dict[str, Any], n_forms: int, seed: int, limit: float) -> dict[str, Any]:
@@ -299,7 +389,12 @@ def main() -> None:
     parser.add_argument("--old-time-limit", type=float, default=300.0)
     parser.add_argument("--naive-budget", type=float, default=60.0, help="seconds per baseline run")
     parser.add_argument("--skip-old", action="store_true", help="leave out the previous assembler")
+    parser.add_argument("--curves", action="store_true", help="curve parity, this tree beside main (MAIN)")
+    parser.add_argument("--difficulty-only", action="store_true", help="with --curves: the same cases without curves")
     args = parser.parse_args()
+    if args.curves:
+        curves_main(args)
+        return
     cases: list[tuple[str, int, dict[str, Any], bool]] = [("10 x 30 from 1,000", 10, synthetic_case(1000, BLUEPRINT), True)]
     if not args.quick:
         cases += [("20 x 30 from 1,000", 20, synthetic_case(1000, BLUEPRINT), True),

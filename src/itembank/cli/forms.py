@@ -252,6 +252,9 @@ def _parity_lines(parity: dict[str, Any], solver: dict[str, Any]) -> list[str]:
             f"Parity on {what}: spread {m['spread']:.4f} between forms; deviations from the "
             f"target {m['target']:.4f} ({m['target_from']}): {devs}"
         )
+    if parity.get("theta"):
+        at = ", ".join(f"{t:g}" for t in parity["theta"])
+        out.append(f"Curves matched at abilities {at}: {parity['theta_from']}.")
     scope = "" if solver["bound_scope"] == "whole pool" else " (within the candidate sets)"
     out.append(
         f"Largest deviation {solver['objective']:.4f}; the best possible is proven at least "

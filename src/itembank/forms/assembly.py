@@ -37,7 +37,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from itembank.forms.parity import TIE_SHARE, add_parity, parity_report, parity_spec
+from itembank.forms.parity import TIE_SHARE, Cut, add_parity, parity_report, parity_spec
+from itembank.forms.polish import polish
 from itembank.forms.pool import AssemblyError, Pool, supply_conflicts
 from itembank.forms.programme import (
     FAMILIES,
@@ -106,6 +107,7 @@ class Assembly:
         curves = {name: m["deviations"][k] for name, m in measures.items() if name != "difficulty"}
         if curves:
             out["curve_deviations"] = curves
+            out.update(theta=self.parity["theta"], theta_from=self.parity["theta_from"])
         return out
 
     def overlap(self) -> list[dict[str, Any]]:
@@ -209,11 +211,13 @@ def assemble(
     irt: Mapping[str, tuple[float, float]] | None = None,
     tolerance: float | None = None,
     decompose: bool | None = None,
+    cut: Cut | None = None,
 ) -> Assembly:
     """Build n_forms forms as parallel as the bank allows (see itembank.forms.parity); raise
     AssemblyError naming the conflicts if the blueprint is impossible. `irt` (item -> 2PL a, d)
-    adds the curves to what is matched; `tolerance` overrides the blueprint's parity tolerance;
-    `decompose` forces (True) or forbids (False) the candidate-set decomposition."""
+    adds the curves to what is matched, around the pass mark `cut` when the blueprint names no
+    abilities; `tolerance` overrides the blueprint's parity tolerance; `decompose` forces (True)
+    or forbids (False) the candidate-set decomposition."""
     say = progress or (lambda _msg: None)
     if n_forms < 1:
         raise AssemblyError("Ask for at least one form.")
@@ -230,7 +234,7 @@ def assemble(
             "lacks what these constraints need:",
             conflicts + pool.notes,
         )
-    spec = parity_spec(blueprint, pool, irt, tolerance)
+    spec = parity_spec(blueprint, pool, irt, tolerance, cut)
     for note in spec.notes:
         say(note)
     started = time.perf_counter()
@@ -244,11 +248,31 @@ def assemble(
         spec.tolerance / 4,
         [(m.values, m.target) for m in spec.measures[1:]],
     )
+    polished = 0
+    weight = TIE_SHARE * spec.tolerance / _tie_budget(blueprint, n_forms)
     if starts is None:
         say("no greedy start (the greedy rule got stuck): the solver starts cold")
     else:
         first = parity_report(spec, [f.all_items for f in starts])
         say(f"greedy start: feasible, largest deviation {first.largest_deviation:.4f}")
+        # only forms beyond the tolerance: the solver stops at once on a start within it
+        starts, polished = polish(
+            blueprint,
+            pool,
+            starts,
+            spec,
+            seed,
+            spec.tolerance / 2,
+            time_limit / 4,
+            weight,
+            spec.tolerance,
+        )
+        if polished:
+            again = parity_report(spec, [f.all_items for f in starts])
+            say(
+                f"polished {polished} start form(s) one at a time: largest deviation "
+                f"{again.largest_deviation:.4f}"
+            )
     if decompose is None:
         decompose = n_forms * len(pool.items) > FULL_MODEL_LIMIT
     candidates = None
@@ -258,7 +282,6 @@ def assemble(
         say(f"decomposition: each form chooses among {len(candidates[0].items)} candidate item(s)")
     n_general = _overlap_columns(pool, n_forms, candidates)
     pairs: list[tuple[int, int]] | None = None if n_general <= EAGER_OVERLAP_LIMIT else []
-    weight = TIE_SHARE * spec.tolerance / _tie_budget(blueprint, n_forms)
     m = build_programme(blueprint, pool, n_forms, seed, frozenset(), pairs, candidates, weight)
     cols = add_parity(m, spec, n_forms)
     say(
@@ -330,6 +353,7 @@ def assemble(
                 if out.start_objective is not None
                 else "greedy (not taken)"
             ),
+            "start_polished": polished,
             "decomposition": (
                 "none"
                 if candidates is None

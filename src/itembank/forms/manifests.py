@@ -79,6 +79,8 @@ MANIFEST_SOLVER_FIELDS = (
     "deviation",
     "spread",
     "curve_deviations",
+    "theta",
+    "theta_from",
 )
 
 

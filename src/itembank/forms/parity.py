@@ -11,9 +11,12 @@ largest absolute deviation of any form from the target on any measure (minimax, 
 * once every item in the pool has 2PL parameters of its current version (statistics records,
   ``irt.a`` and ``irt.d`` in slope-intercept form), the test characteristic curve (expected
   proportion correct) and the test information (relative to the pool's average item, so 0.01
-  is 1% of the information of a typical form) at a few abilities around the pass mark
-  (blueprint ``parity.theta``; default -0.5, 0 and 0.5 logits), each against its own free
-  centre ``mu``.
+  is 1% of the information of a typical form) at a few abilities around the pass mark, each
+  against its own free centre ``mu``. The abilities are the blueprint's ``parity.theta``; else,
+  when a pass mark is known, theta_cut - 0.5, theta_cut and theta_cut + 0.5, where theta_cut is
+  the ability whose expected score is the pass mark (`theta_cut`: the characteristic curve of
+  the form the mark was adopted on, else the pool's average item, inverted at the cut); else
+  -0.5, 0 and 0.5 logits.
 
 All measures are proportions, so one ``t`` bounds them all. Seeded randomisation is only a tie
 breaker: a random cost on every item column, weighted so that all of it together is worth at
@@ -41,7 +44,22 @@ DEFAULT_TOLERANCE = 0.002
 #: the share of the tolerance that all the seeded tie-break costs together may be worth
 TIE_SHARE = 0.05
 #: default abilities (logits) at which the curves are matched when the blueprint names none
+#: and no pass mark is known
 DEFAULT_THETA = (-0.5, 0.0, 0.5)
+#: the abilities around theta_cut: where a pass/fail decision needs its precision
+AROUND_CUT = (-0.5, 0.0, 0.5)
+#: the ability range a blueprint may name (schemas/blueprint.schema.json), and theta_cut's
+THETA_RANGE = (-4.0, 4.0)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A pass mark as a proportion of the form's marks, where it came from, and the items of
+    the form it was set on (None: a planning figure, not tied to a form)."""
+
+    proportion: float
+    source: str
+    items: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,7 @@ class ParitySpec:
     tolerance: float
     theta: tuple[float, ...] = ()
     notes: tuple[str, ...] = ()
+    theta_from: str = ""
 
 
 @dataclass
@@ -104,37 +123,116 @@ def _curves(a: float, d: float, theta: float) -> tuple[float, float]:
     return p, a * a * p * (1.0 - p)
 
 
+def pass_mark_cut(
+    blueprint: Mapping[str, Any],
+    adoptions: Iterable[Mapping[str, Any]],
+    forms: Iterable[Mapping[str, Any]],
+) -> Cut | None:
+    """The pass mark the curves are matched around: the newest adopted for a form of this
+    blueprint (adoption records, form manifests), else the blueprint's `parity.pass_mark` (a
+    proportion of the marks), else None."""
+    mine = {str(f["id"]): f for f in forms if str(f.get("blueprint")) == str(blueprint.get("id"))}
+    adopted = [a for a in adoptions if str(a.get("form")) in mine]
+    if adopted:
+        a = max(adopted, key=lambda r: (str(r.get("date", "")), str(r.get("form"))))
+        form = mine[str(a["form"])]
+        items = tuple(str(e["id"]) for s in form.get("sections", []) for e in s.get("items", []))
+        return Cut(
+            float(a["pass_mark"]) / float(a["max_score"]),
+            f"the pass mark {float(a['pass_mark']):g} of {float(a['max_score']):g} adopted for "
+            f"{a['form']} (exercise {a.get('exercise')}, {a.get('method')})",
+            items,
+        )
+    own = blueprint.get("parity", {}).get("pass_mark")
+    if own is not None:
+        return Cut(float(own), f"the blueprint's pass mark ({float(own):g} of the marks)")
+    return None
+
+
+def theta_cut(params: Sequence[tuple[float, float]], proportion: float) -> float:
+    """The ability at which the expected proportion correct on these items (their test
+    characteristic curve) equals `proportion`, by bisection (the curve rises with ability);
+    clipped to THETA_RANGE."""
+    low, high = THETA_RANGE
+
+    def expected(theta: float) -> float:
+        return sum(_curves(a, d, theta)[0] for a, d in params) / len(params)
+
+    if proportion <= expected(low):
+        return low
+    if proportion >= expected(high):
+        return high
+    for _ in range(60):
+        mid = (low + high) / 2
+        if expected(mid) < proportion:
+            low = mid
+        else:
+            high = mid
+    return (low + high) / 2
+
+
+def _abilities(
+    options: Mapping[str, Any],
+    pool: Pool,
+    irt: Mapping[str, tuple[float, float]],
+    cut: Cut | None,
+) -> tuple[tuple[float, ...], str]:
+    """The abilities the curves are matched at and where they came from (see the module)."""
+    if "theta" in options:
+        return tuple(float(t) for t in options["theta"]), "the blueprint (parity.theta)"
+    if cut is None:
+        return DEFAULT_THETA, "the default (no pass mark is known for this blueprint)"
+    # the cut is on the scale of the form it was set on; a planning figure (or a form whose
+    # items lack parameters of their current version) falls back on the pool's average item
+    on_form = bool(cut.items) and all(i in irt for i in cut.items or ())
+    ids = list(cut.items or ()) if on_form else list(pool.items)
+    centre = round(theta_cut([irt[i] for i in ids], cut.proportion), 2)
+    curve = (
+        f"the characteristic curve of that form's {len(ids)} items"
+        if on_form
+        else f"the pool's average characteristic curve ({len(ids)} items)"
+    )
+    low, high = THETA_RANGE
+    theta = tuple(round(min(high, max(low, centre + k)), 2) for k in AROUND_CUT)
+    return theta, f"theta_cut {centre:g} from {cut.source}, inverted on {curve}"
+
+
 def parity_spec(
     blueprint: Mapping[str, Any],
     pool: Pool,
     irt: Mapping[str, tuple[float, float]] | None = None,
     tolerance: float | None = None,
+    cut: Cut | None = None,
 ) -> ParitySpec:
     """The measures for this blueprint and pool: difficulty always; the curves at the blueprint's
-    abilities when every pool item has parameters (a form's curve needs all of its items')."""
+    abilities (else around the pass mark `cut`, else the defaults) when every pool item has
+    parameters (a form's curve needs all of its items')."""
     options = blueprint.get("parity", {})
     tol = float(tolerance if tolerance is not None else options.get("tolerance", DEFAULT_TOLERANCE))
     difficulty = blueprint.get("difficulty") or {}
     target = float(difficulty["target"]) if "target" in difficulty else None
     measures = [Measure("difficulty", {i: c.difficulty for i, c in pool.items.items()}, target)]
-    theta = tuple(float(t) for t in options.get("theta", DEFAULT_THETA))
     notes: list[str] = []
     irt = irt or {}
     missing = [i for i in pool.items if i not in irt]
+    theta: tuple[float, ...] = ()
+    source = ""
     if irt and not missing and options.get("curves", True):
+        theta, source = _abilities(options, pool, irt, cut)
         for k in theta:
             p = {i: _curves(*irt[i], k)[0] for i in pool.items}
             info = {i: _curves(*irt[i], k)[1] for i in pool.items}
             scale = float(np.mean(list(info.values()))) or 1.0
             measures.append(Measure(f"tcc@{k:g}", p, None))
             measures.append(Measure(f"tif@{k:g}", {i: v / scale for i, v in info.items()}, None))
+        notes.append(f"curves matched at abilities {', '.join(f'{k:g}' for k in theta)}: {source}")
     elif irt and missing:
         notes.append(
             f"parity on difficulty only: {len(missing)} pool item(s) have no 2PL parameters of "
             f"their current version (e.g. {', '.join(sorted(missing)[:5])}), so the forms' "
             "characteristic and information curves cannot be compared"
         )
-    return ParitySpec(tuple(measures), tol, theta if len(measures) > 1 else (), tuple(notes))
+    return ParitySpec(tuple(measures), tol, theta, tuple(notes), source)
 
 
 def add_parity(m: Programme, spec: ParitySpec, n: int) -> ParityColumns:
@@ -171,9 +269,17 @@ class ParityReport:
 
     measures: dict[str, dict[str, Any]]
     largest_deviation: float
+    theta: tuple[float, ...] = ()
+    theta_from: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"largest_deviation": self.largest_deviation, "measures": self.measures}
+        out: dict[str, Any] = {
+            "largest_deviation": self.largest_deviation,
+            "measures": self.measures,
+        }
+        if self.theta:
+            out.update(theta=list(self.theta), theta_from=self.theta_from)
+        return out
 
 
 def parity_report(spec: ParitySpec, forms: Sequence[Sequence[str]]) -> ParityReport:
@@ -192,13 +298,16 @@ def parity_report(spec: ParitySpec, forms: Sequence[Sequence[str]]) -> ParityRep
             "deviations": [round(v, 6) for v in deviations],
             "spread": round(max(means) - min(means), 6),
         }
-    return ParityReport(out, round(worst, 6))
+    return ParityReport(out, round(worst, 6), spec.theta, spec.theta_from)
 
 
 __all__ = [
+    "AROUND_CUT",
     "DEFAULT_THETA",
     "DEFAULT_TOLERANCE",
+    "THETA_RANGE",
     "TIE_SHARE",
+    "Cut",
     "Measure",
     "ParityColumns",
     "ParityReport",
@@ -207,4 +316,6 @@ __all__ = [
     "irt_parameters",
     "parity_report",
     "parity_spec",
+    "pass_mark_cut",
+    "theta_cut",
 ]

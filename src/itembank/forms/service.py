@@ -44,7 +44,7 @@ from itembank.forms.manifests import (
     form_ids,
     manifest_ids,
 )
-from itembank.forms.parity import irt_parameters
+from itembank.forms.parity import irt_parameters, pass_mark_cut
 from itembank.forms.pool import (
     EMPIRICAL_MIN_N,
     AssemblyError,
@@ -295,9 +295,9 @@ class Forms:
                 [f"{i}: {why}" for i, why in sorted(verdicts.items())],
             )
         irt = irt_parameters(self._bank.items(), self._bank.records("statistics"))
-        result = assemble(
-            blueprint, pool, n_forms, seed, time_limit, progress, irt=irt, tolerance=tolerance
-        )
+        cut = pass_mark_cut(blueprint, self._bank.records("adoption"), self.committed())
+        plan = (blueprint, pool, n_forms, seed, time_limit, progress)
+        result = assemble(*plan, irt=irt, tolerance=tolerance, cut=cut)
         items = {str(r["id"]): r for r in self._bank.items()}
         stimuli = {str(r["id"]): r for r in self._bank.records("stimulus")}
         difficulty = {i: c.difficulty for i, c in pool.items.items()}
