@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from itembank.checks.currency import TermMatcher, status_on, term_findings
+from itembank.checks.currency import TermMatcher, may_flag, status_on, term_findings
 from itembank.checks.learningrules import learning_point_facts, learning_point_rules
 from itembank.checks.passmarkrules import (
     adoption_facts,
@@ -111,7 +111,7 @@ def analyse_file(relpath: str, data: bytes, matcher: TermMatcher) -> FileResult:
         if rule:
             result.findings.extend(rule(relpath, record))
         facts.update(FACTS[loc.kind](record))
-        if loc.kind in CONTENT_KINDS:
+        if loc.kind in CONTENT_KINDS and may_flag(matcher, data):
             result.findings.extend(term_findings(relpath, record, matcher))
     result.facts = facts
     return result

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import marshal
+import os
 import sqlite3
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -291,8 +293,7 @@ def _load(value: bytes | None) -> Any:
 
 
 def read_or_why(root: str, limit: int, relpath: str) -> bytes | tuple[str, str]:
-    """A bank file's bytes, or (finding code, advice) saying why it was not read: what an
-    analysis worker calls to read its own files (module-level, so a worker can be handed it)."""
+    """A bank file's bytes, or (finding code, advice) saying why it was not read."""
     from itembank.storage.files import UnreadableFileError, read_regular
 
     try:
@@ -301,3 +302,86 @@ def read_or_why(root: str, limit: int, relpath: str) -> bytes | tuple[str, str]:
         return exc.code, exc.advice
     except FileNotFoundError:  # removed since listed: said as for any missing file
         return "missing-file", "The file was removed while the bank was checked."
+
+
+_FILE_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
+_FOLDER_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_DIRECTORY
+
+
+class FileReader:
+    """read_or_why for many files of one bank, as an analysis worker reads its own files: each
+    folder is opened once (without following links, as read_regular does) and kept open, and a
+    file in it is read only after it is seen to be a regular file within the limit (before and
+    after opening). Anything else (a link, a FIFO, a large or vanished file, a folder that is
+    not one) is left to read_or_why, which says exactly what it is. Picklable; the open folders
+    belong to the process that opened them and go with close() or the process."""
+
+    def __init__(self, root: str, limit: int) -> None:
+        self.root = root
+        self.limit = limit
+        self._folders: dict[str, int | None] = {}
+        self._pid = os.getpid()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"root": self.root, "limit": self.limit, "_folders": {}, "_pid": 0}
+
+    def __call__(self, relpath: str) -> bytes | tuple[str, str]:
+        folder, _, name = relpath.rpartition("/")
+        fd = self._folder(folder)
+        if fd is not None and name not in ("", ".", ".."):
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                    data = self._read(name, fd)
+                    if data is not None:
+                        return data
+        return read_or_why(self.root, self.limit, relpath)
+
+    def _read(self, name: str, folder: int) -> bytes | None:
+        handle = os.open(name, _FILE_FLAGS, dir_fd=folder)
+        try:
+            opened = os.fstat(handle)
+            if not stat.S_ISREG(opened.st_mode) or opened.st_size > self.limit:
+                return None
+            data = os.read(handle, opened.st_size + 1)
+            while len(data) <= self.limit:  # until the end (the file may grow meanwhile)
+                more = os.read(handle, min(1 << 16, self.limit + 1 - len(data)))
+                if not more:
+                    return data
+                data += more
+            return None  # over the limit now: read_or_why says so
+        finally:
+            os.close(handle)
+
+    def _folder(self, folder: str) -> int | None:
+        if self._pid != os.getpid():  # inherited by a forked worker: its own descriptors
+            self._folders, self._pid = {}, os.getpid()
+        if folder not in self._folders:
+            self._folders[folder] = self._open_folder(folder)
+        return self._folders[folder]
+
+    def _open_folder(self, folder: str) -> int | None:
+        parts = folder.split("/") if folder else []
+        if any(part in ("", ".", "..") for part in parts):
+            return None
+        try:
+            fd = os.open(self.root, _FOLDER_FLAGS & ~os.O_NOFOLLOW)
+        except OSError:
+            return None
+        for part in parts:
+            try:
+                inner = os.open(part, _FOLDER_FLAGS, dir_fd=fd)
+            except OSError:
+                inner = None
+            os.close(fd)
+            if inner is None:
+                return None
+            fd = inner
+        return fd
+
+    def close(self) -> None:
+        if self._pid == os.getpid():
+            for fd in self._folders.values():
+                if fd is not None:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+        self._folders = {}
