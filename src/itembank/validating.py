@@ -125,7 +125,7 @@ class Validation:
         for path in removed:
             own.pop(path, None)
             live.pop(path, None)
-        for path, (findings, _, is_live_, *_) in fresh.items():
+        for path, (findings, _, _, is_live_, *_) in fresh.items():
             own.pop(path, None)
             if findings:
                 own[path] = findings
@@ -209,7 +209,7 @@ class Validation:
         kept: list[tuple[str, bool, int, int, list[Any]]],
         touched: set[str] | None,
     ) -> bool:
-        rows: list[Row] = [(p, fingerprints.get(p), *r) for p, r in fresh.items()]
+        rows: list[Row] = [(p, fingerprints.get(p), r[0], *r[2:]) for p, r in fresh.items()]
         return db.save(rows, removed, kept, touched)
 
     def duplicates(self, live: list[str], blobs: dict[str, str]) -> list[Finding]:

@@ -44,8 +44,8 @@ CREATE TABLE IF NOT EXISTS bank (
 CREATE INDEX IF NOT EXISTS bank_by_path ON bank (path);
 """
 
-#: path, blob, findings, facts, live, global, keys, coverage tally rows
-Row = tuple[str, "str | None", "list[Any] | None", "Any", bool, bool, list[str], list[Any]]
+#: path, blob, findings, facts (marshalled), live, global, keys, coverage tally rows
+Row = tuple[str, "str | None", "list[Any] | None", "bytes | None", bool, bool, list[str], list[Any]]
 
 
 class FactStore:
@@ -219,7 +219,7 @@ class FactStore:
         self.db.executemany(
             "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (p, b, marshal.dumps(fs) if fs else None, _dump(facts), int(lv), int(gl))
+                (p, b, marshal.dumps(fs) if fs else None, facts, int(lv), int(gl))
                 for p, b, fs, facts, lv, gl, _, _ in rows
             ],
         )
@@ -282,10 +282,6 @@ class FactStore:
 def _chunks(values: list[str]) -> Iterator[list[str]]:
     for i in range(0, len(values), _CHUNK):
         yield values[i : i + _CHUNK]
-
-
-def _dump(value: Any) -> bytes | None:
-    return None if value is None else marshal.dumps(value)
 
 
 def _load(value: bytes | None) -> Any:
