@@ -276,8 +276,7 @@ class Validation:
         if any(p not in fingerprints for p in files):
             return None
         digest = hashlib.sha256(self._header()[1].encode())
-        for relpath in files:
-            digest.update(f"{relpath}\0{fingerprints[relpath]}\n".encode())
+        digest.update("".join([f"{p}\0{fingerprints[p]}\n" for p in files]).encode())
         return digest.hexdigest()
 
     def validate(self, snapshot: Snapshot, progress: Progress | None = None) -> Report:

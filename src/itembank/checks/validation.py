@@ -165,7 +165,7 @@ def analyse_paths(
             if progress and done % 500 == 0:
                 progress(done, total)
         return out
-    size = max(200, total // (workers * 8))
+    size = max(200, total // (workers * 16))  # small chunks: the last one keeps one worker alone
     chunks = [list(paths[i : i + size]) for i in range(0, total, size)]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
