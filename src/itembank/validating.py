@@ -34,7 +34,7 @@ from itembank.checks.validation import (
 from itembank.core.errors import ItembankError
 from itembank.core.findings import Finding, Report
 from itembank.storage import GitStore
-from itembank.storage.factstore import FactStore, FileReader, Row
+from itembank.storage.factstore import FactStore, FileReader
 
 Record = dict[str, Any]
 Snapshot = tuple[list[str], dict[str, str]]
@@ -115,8 +115,12 @@ class Validation:
         todo = [p for p in files if p not in fingerprints or stored.get(p) != fingerprints[p]]
         removed = [p for p in stored if p not in listed]
         reader = FileReader(str(self.store.root), self.store.record_limit())
+
+        def stage(batch: list[tuple[str, Analysed]]) -> None:  # the cache's rows, in advance
+            db.stage([(p, fingerprints.get(p), r[0], *r[2:]) for p, r in batch])
+
         try:
-            fresh: dict[str, Analysed] = analyse_paths(todo, reader, references, progress)
+            fresh: dict[str, Analysed] = analyse_paths(todo, reader, references, progress, stage)
         finally:
             reader.close()
         old = {p: f for p, (_, f) in db.entries([*todo, *removed]).items()} if stored else {}
@@ -164,7 +168,7 @@ class Validation:
         analysis.facts = all_facts
         saved = True
         if fresh or removed or not complete:
-            saved = self._save(db, fresh, removed, fingerprints, kept, touched)
+            saved = db.save([], removed, kept, touched)  # the files' rows were staged
         if want_tallies:
             if saved:  # the cache now holds exactly this run's view
                 analysis.tallies = db.tallies()
@@ -199,18 +203,6 @@ class Validation:
         context = {p: facts for p, (_, facts) in db.entries(wanted).items() if facts is not None}
         context.update({p: f for p, f in new.items() if f is not None and p in context_paths})
         return touched | changed, context
-
-    def _save(
-        self,
-        db: FactStore,
-        fresh: dict[str, Analysed],
-        removed: list[str],
-        fingerprints: dict[str, str],
-        kept: list[tuple[str, bool, int, int, list[Any]]],
-        touched: set[str] | None,
-    ) -> bool:
-        rows: list[Row] = [(p, fingerprints.get(p), r[0], *r[2:]) for p, r in fresh.items()]
-        return db.save(rows, removed, kept, touched)
 
     def duplicates(self, live: list[str], blobs: dict[str, str]) -> list[Finding]:
         """Near-duplicates among live items that are not enemies (needs the items' texts);

@@ -151,10 +151,12 @@ def analyse_paths(
     reader: Reader,
     references: list[dict[str, Any]],
     progress: Progress | None = None,
+    arrived: Callable[[list[tuple[str, Analysed]]], None] | None = None,
 ) -> dict[str, Analysed]:
     """Read and analyse many files: the workers read their own files (`reader` gives a file's
     bytes, or the finding code and advice saying why it was not read), so the parent neither
-    reads nor ships the bytes."""
+    reads nor ships the bytes. `arrived` is given each batch of results as it comes in (the
+    parent's work on it overlaps the workers' on the next)."""
     total = len(paths)
     workers = min(os.cpu_count() or 1, 8)
     if total < PARALLEL_THRESHOLD or workers < 2:
@@ -164,6 +166,8 @@ def analyse_paths(
             out[path] = _read_and_analyse(path, reader, matcher)
             if progress and done % 500 == 0:
                 progress(done, total)
+        if arrived:
+            arrived(list(out.items()))
         return out
     size = max(200, total // (workers * 16))  # small chunks: the last one keeps one worker alone
     chunks = [list(paths[i : i + size]) for i in range(0, total, size)]
@@ -174,7 +178,10 @@ def analyse_paths(
         workers, mp_context=context, initializer=_init_reader, initargs=(references, reader)
     ) as pool:
         for results in pool.map(_analyse_paths_chunk, chunks):
-            out.update(marshal.loads(results))
+            batch = marshal.loads(results)
+            out.update(batch)
+            if arrived:
+                arrived(batch)
             if progress:
                 progress(len(out), total)
     return out

@@ -44,6 +44,19 @@ CREATE TABLE IF NOT EXISTS bank (
 CREATE INDEX IF NOT EXISTS bank_by_path ON bank (path);
 """
 
+#: The temporary tables rows are staged in before a save (as files, keys and tally).
+_STAGING = (
+    (
+        "staged_files",
+        "path TEXT, blob TEXT, findings BLOB, facts BLOB, live INTEGER, global INTEGER",
+    ),
+    ("staged_keys", "key TEXT, path TEXT"),
+    (
+        "staged_tally",
+        "path TEXT, fw TEXT, statement TEXT, roles TEXT, section TEXT, format TEXT, status TEXT",
+    ),
+)
+
 #: path, blob, findings, facts (marshalled), live, global, keys, coverage tally rows
 Row = tuple[str, "str | None", "list[Any] | None", "bytes | None", bool, bool, list[str], list[Any]]
 
@@ -56,6 +69,7 @@ class FactStore:
         self.path = path
         self.note: str | None = None  # why the cache was rebuilt, if it was
         self.generation = 0
+        self._staged: bool | None = False  # rows staged for save(); None: staging failed
         path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(OSError):  # the marshalled cache of earlier versions
             (path.parent / "validation.cache").unlink(missing_ok=True)
@@ -202,6 +216,59 @@ class FactStore:
         """path -> blob of the files marked live (items a near-duplicate check compares)."""
         return dict(self.db.execute("SELECT path, blob FROM files WHERE live = 1").fetchall())
 
+    # ---- staging (before the write transaction, no lock taken) -------------------------------
+
+    def stage(self, rows: Iterable[Row]) -> None:
+        """Keep rows for the next save() in temporary tables of this connection, which take no
+        lock on the cache: a run stages each chunk of results while the workers analyse the
+        next, so its write transaction only copies them within SQLite. A failure here is not
+        an error of the run: save() then writes nothing (the next run rebuilds)."""
+        if self._staged is None:
+            return
+        rows = list(rows)
+        try:
+            if not self._staged:
+                self.db.execute("PRAGMA temp_store = MEMORY")
+                for table, columns in _STAGING:
+                    self.db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({columns})")
+                    self.db.execute(f"DELETE FROM temp.{table}")
+                self._staged = True
+            self.db.executemany(
+                "INSERT INTO temp.staged_files VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (p, b, marshal.dumps(fs) if fs else None, facts, int(lv), int(gl))
+                    for p, b, fs, facts, lv, gl, _, _ in rows
+                ],
+            )
+            self.db.executemany(
+                "INSERT INTO temp.staged_keys VALUES (?, ?)",
+                [(k, r[0]) for r in rows for k in set(r[6])],
+            )
+            self.db.executemany(
+                "INSERT INTO temp.staged_tally VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(r[0], *t) for r in rows for t in r[7]],
+            )
+        except (sqlite3.Error, OSError):
+            self._staged = None
+
+    def _put_staged(self) -> None:
+        """Move the staged rows into the cache (inside `transaction`)."""
+        if not self._staged:
+            return
+        staged = "SELECT path FROM temp.staged_files"
+        self.db.execute(f"DELETE FROM keys WHERE path IN ({staged})")
+        self.db.execute(f"DELETE FROM tally WHERE path IN ({staged})")
+        self.db.execute("INSERT OR REPLACE INTO files SELECT * FROM temp.staged_files")
+        self.db.execute("INSERT INTO keys SELECT * FROM temp.staged_keys")
+        self.db.execute("INSERT INTO tally SELECT * FROM temp.staged_tally")
+
+    def _drop_staged(self) -> None:
+        if self._staged:
+            with contextlib.suppress(sqlite3.Error):
+                for table, _ in _STAGING:
+                    self.db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        self._staged = False
+
     # ---- writing (inside `transaction`) ----------------------------------------------------
 
     def put_files(self, rows: Iterable[Row], removed: Iterable[str]) -> None:
@@ -230,6 +297,7 @@ class FactStore:
             "INSERT INTO tally VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(r[0], *t) for r in rows for t in r[7]],
         )
+        self._put_staged()
 
     def replace_bank_findings(
         self, rows: Iterable[tuple[str, bool, int, int, list[Any]]], paths: Iterable[str] | None
@@ -255,10 +323,13 @@ class FactStore:
         bank: list[tuple[str, bool, int, int, list[Any]]],
         touched: set[str] | None,
     ) -> bool:
-        """Write one run's results in one transaction, unless another process wrote since this
-        one read (its state stands; this run's report is still its own). False if not written
-        (that, or the disk refused: the next run rebuilds what is missing)."""
+        """Write one run's results (these rows and the staged ones) in one transaction, unless
+        another process wrote since this one read (its state stands; this run's report is
+        still its own). False if not written (that, or the disk refused, or staging failed:
+        the next run rebuilds what is missing)."""
         try:
+            if self._staged is None:
+                return False
             with self.transaction():
                 if self.current_generation() != self.generation:
                     return False
@@ -268,6 +339,8 @@ class FactStore:
                 self.bump()
         except (sqlite3.Error, OSError):
             return False
+        finally:
+            self._drop_staged()
         return True
 
     def bump(self) -> None:
