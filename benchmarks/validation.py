@@ -10,6 +10,13 @@ generation takes minutes on a loaded machine); it is edited (committed) by the r
 the medians, with the machine's load average before and after.
 
     python benchmarks/validation.py --one TREE BANK REPEAT    (what each process runs)
+
+    python benchmarks/validation.py --cold OLD_TREE BANK [REPEAT]
+
+The cold row against the floor, interleaved so that each round sees the same load: per round
+the floor, the previous tree's cold run and this tree's, each in a fresh process (caches but
+stat.cache dropped first). Prints each run's wall time and the CPU seconds of its process tree,
+the medians, the ratios to the floor and the load average.
 """
 
 from __future__ import annotations
@@ -94,12 +101,76 @@ def one(tree: Path, bank: Path, repeat: int) -> dict[str, list[float]]:
     return rows
 
 
+def cold_once(tree: Path, bank: Path) -> float:
+    """One cold validation with this tree's code (run in its own process): its seconds."""
+    sys.path.insert(0, str(tree / "src"))
+    import itembank
+
+    assert Path(itembank.__file__).resolve().is_relative_to(tree.resolve()), itembank.__file__
+    state = Path(subprocess.run(["git", "rev-parse", "--absolute-git-dir"], cwd=bank,
+                                capture_output=True, text=True, check=True).stdout.strip())
+    for cache in (state / "itembank").glob("*"):
+        if cache.is_file() and cache.name != "stat.cache":
+            cache.unlink()
+    start = time.perf_counter()
+    report = itembank.open_bank(bank).validate()
+    seconds = time.perf_counter() - start
+    assert not report.errors, report.errors[:3]
+    return seconds
+
+
+def timed_process(command: list[str]) -> tuple[str, float]:
+    """A command's output and the CPU seconds (user + system) of its whole process tree."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return out, cpu
+
+
+def cold_rounds(old: Path, bank: Path, repeat: int) -> None:
+    """Floor, previous cold and new cold, interleaved round by round (see the docstring)."""
+    runs: dict[str, list[tuple[float, float]]] = {"floor": [], "previous": [], "new": []}
+    load_before = os.getloadavg()
+    for round_ in range(repeat):
+        out, cpu = timed_process([sys.executable, str(HERE / "validate_floor.py"), str(bank), "1"])
+        runs["floor"].append((json.loads(out)["floor_median_s"], cpu))
+        for name, tree in (("previous", old), ("new", HERE.parent)):
+            out, cpu = timed_process([sys.executable, str(HERE / "validation.py"), "--cold-once",
+                                      str(tree), str(bank)])
+            runs[name].append((float(out.strip().splitlines()[-1]), cpu))
+        print(json.dumps({"round": round_ + 1, "load": os.getloadavg()[0],
+                          **{k: v[-1] for k, v in runs.items()}}), flush=True)
+    load_after = os.getloadavg()
+    floor_s = statistics.median(w for w, _ in runs["floor"])
+    floor_cpu = statistics.median(c for _, c in runs["floor"])
+    print("\n| measure (cold, 50,000 items) | wall, median | CPU s, median | wall / floor |")
+    print("|---|---:|---:|---:|")
+    for name in runs:
+        wall = statistics.median(w for w, _ in runs[name])
+        cpu = statistics.median(c for _, c in runs[name])
+        walls = ", ".join(f"{w:.2f}" for w, _ in runs[name])
+        print(f"| {name} ({walls}) | {wall:.2f} s | {cpu:.1f} | {wall / floor_s:.2f} x |")
+    print(f"\nCPU / floor CPU: previous "
+          f"{statistics.median(c for _, c in runs['previous']) / floor_cpu:.2f}, new "
+          f"{statistics.median(c for _, c in runs['new']) / floor_cpu:.2f}")
+    print(f"load average before {load_before}, after {load_after}")
+
+
 def main() -> None:
     args = sys.argv[1:]
     if not args or args[0] in ("-h", "--help"):
         sys.exit(__doc__)
     if args[0] == "--one":
         print(json.dumps(one(Path(args[1]), Path(args[2]), int(args[3]))))
+        return
+    if args[0] == "--cold-once":
+        print(cold_once(Path(args[1]).resolve(), Path(args[2])))
+        return
+    if args[0] == "--cold":
+        cold_rounds(Path(args[1]).resolve(), Path(args[2]), int(args[3]) if len(args) > 3 else 3)
         return
     old, new = Path(args[0]).resolve(), HERE.parent
     size = int(args[1]) if len(args) > 1 else 50000

@@ -8,29 +8,33 @@ by rule and file for the bank-wide ones (check_bank_numbered), then the near-dup
 from __future__ import annotations
 
 import contextlib
-import functools
+import gc
 import hashlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from itembank.checks.analysis import FileResult
 from itembank.checks.bankrules import check_bank_numbered
 from itembank.checks.coverage import Coverage, coverage_of, tally_of
 from itembank.checks.currency import build_matcher
 from itembank.checks.incremental import (
     changed_facts,
     is_global,
-    is_live,
     is_local_path,
     keys_of,
 )
-from itembank.checks.validation import Progress, analyse_paths, cache_header, references_of
+from itembank.checks.validation import (
+    Analysed,
+    Progress,
+    analyse_paths,
+    cache_header,
+    references_of,
+)
 from itembank.core.errors import ItembankError
 from itembank.core.findings import Finding, Report
 from itembank.storage import GitStore
-from itembank.storage.factstore import FactStore, Row, read_or_why
+from itembank.storage.factstore import FactStore, FileReader
 
 Record = dict[str, Any]
 Snapshot = tuple[list[str], dict[str, str]]
@@ -82,9 +86,10 @@ class Validation:
         references, header = self._header()
         db = FactStore(self.store.state_dir / CACHE_FILE, header)
         try:
-            return self._analyse(
-                db, files, fingerprints, references, progress, want_facts, want_tallies
-            )
+            with _collector_paused():
+                return self._analyse(
+                    db, files, fingerprints, references, progress, want_facts, want_tallies
+                )
         finally:
             if db.note:
                 self.notes.append(db.note)
@@ -109,20 +114,27 @@ class Validation:
             live = db.live()
         todo = [p for p in files if p not in fingerprints or stored.get(p) != fingerprints[p]]
         removed = [p for p in stored if p not in listed]
-        reader = functools.partial(read_or_why, str(self.store.root), self.store.record_limit())
-        fresh: dict[str, FileResult] = analyse_paths(todo, reader, references, progress)
-        old = {p: facts for p, (_, facts) in db.entries([*todo, *removed]).items()}
-        new = {p: r.facts for p, r in fresh.items()}
+        reader = FileReader(str(self.store.root), self.store.record_limit())
+
+        def stage(batch: list[tuple[str, Analysed]]) -> None:  # the cache's rows, in advance
+            db.stage([(p, fingerprints.get(p), r[0], *r[2:]) for p, r in batch])
+
+        try:
+            fresh: dict[str, Analysed] = analyse_paths(todo, reader, references, progress, stage)
+        finally:
+            reader.close()
+        old = {p: f for p, (_, f) in db.entries([*todo, *removed]).items()} if stored else {}
+        new = {p: r[1] for p, r in fresh.items()}
         changed = changed_facts(old, new, removed)
         for path in removed:
             own.pop(path, None)
             live.pop(path, None)
-        for path, result in fresh.items():
+        for path, (findings, _, _, is_live_, *_) in fresh.items():
             own.pop(path, None)
-            if result.findings:
-                own[path] = [_row(f) for f in result.findings]
+            if findings:
+                own[path] = findings
             live.pop(path, None)
-            if is_live(result.facts):
+            if is_live_:
                 live[path] = fingerprints.get(path)
         analysis = Analysis(len(files), {p: [Finding(*f) for f in fs] for p, fs in own.items()})
         analysis.live = sorted(live)
@@ -156,7 +168,7 @@ class Validation:
         analysis.facts = all_facts
         saved = True
         if fresh or removed or not complete:
-            saved = self._save(db, fresh, removed, fingerprints, kept, touched)
+            saved = db.save([], removed, kept, touched)  # the files' rows were staged
         if want_tallies:
             if saved:  # the cache now holds exactly this run's view
                 analysis.tallies = db.tallies()
@@ -191,30 +203,6 @@ class Validation:
         context = {p: facts for p, (_, facts) in db.entries(wanted).items() if facts is not None}
         context.update({p: f for p, f in new.items() if f is not None and p in context_paths})
         return touched | changed, context
-
-    def _save(
-        self,
-        db: FactStore,
-        fresh: dict[str, FileResult],
-        removed: list[str],
-        fingerprints: dict[str, str],
-        kept: list[tuple[str, bool, int, int, list[Any]]],
-        touched: set[str] | None,
-    ) -> bool:
-        rows: list[Row] = [
-            (
-                p,
-                fingerprints.get(p),
-                [_row(f) for f in r.findings],
-                r.facts,
-                is_live(r.facts),
-                is_global(r.facts),
-                keys_of(r.facts),
-                tally_of(r.facts),
-            )
-            for p, r in fresh.items()
-        ]
-        return db.save(rows, removed, kept, touched)
 
     def duplicates(self, live: list[str], blobs: dict[str, str]) -> list[Finding]:
         """Near-duplicates among live items that are not enemies (needs the items' texts);
@@ -292,10 +280,11 @@ class Validation:
             cached = self.store.read_cache("report")
             if cached and cached.get("signature") == signature:
                 return Report(cached["files_checked"], [Finding(*f) for f in cached["findings"]])
-        analysis = self.analyse(snapshot, progress)
-        report = analysis.report(
-            self.duplicates(analysis.live, snapshot[1]) + self.item_text(snapshot)
-        )
+        with _collector_paused():
+            analysis = self.analyse(snapshot, progress)
+            report = analysis.report(
+                self.duplicates(analysis.live, snapshot[1]) + self.item_text(snapshot)
+            )
         if signature is not None:
             self.store.write_cache(
                 {
@@ -321,6 +310,22 @@ class Validation:
             f["file_id"]: f for f in facts.values() if f["kind"] == "framework" and f["valid"]
         }
         return coverage_of(analysis.tallies, frameworks)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a run builds its facts and rows: they hold no
+    cycles (refcounting frees them), yet each collection walks every object made so far, which
+    on a 50,000-file bank took more time than the rules themselves (the workers start with it
+    running again, see checks/validation.py)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _row(f: Finding) -> tuple[str, str, str, str, str]:

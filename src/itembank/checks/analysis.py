@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from itembank.checks.currency import TermMatcher, status_on, term_findings
+from itembank.checks.currency import TermMatcher, may_flag, status_on, term_findings
 from itembank.checks.learningrules import learning_point_facts, learning_point_rules
 from itembank.checks.passmarkrules import (
     adoption_facts,
@@ -28,6 +28,7 @@ from itembank.core.errors import InvalidIdError
 from itembank.core.findings import Finding, error, pointer, warning
 from itembank.core.layout import CONTENT_KINDS, Location, locate
 from itembank.core.parsing import parse_record
+from itembank.core.schemas import is_valid
 from itembank.core.workflow import content_hash
 
 Facts = dict[str, Any]
@@ -71,7 +72,8 @@ def analyse_file(relpath: str, data: bytes, matcher: TermMatcher) -> FileResult:
     record, findings = parse_record(relpath, data)
     if record is None:
         return FileResult(findings, {"kind": loc.kind, "file_id": loc.id, "valid": False})
-    result = FileResult(structural_findings(relpath, loc.kind, record))
+    valid = is_valid(loc.kind, record)  # the usual case, without building any message
+    result = FileResult([] if valid else structural_findings(relpath, loc.kind, record))
     valid = not result.findings
     declared = record.get("id") if isinstance(record, dict) else None
     if loc.id and isinstance(declared, str) and declared != loc.id:
@@ -111,7 +113,7 @@ def analyse_file(relpath: str, data: bytes, matcher: TermMatcher) -> FileResult:
         if rule:
             result.findings.extend(rule(relpath, record))
         facts.update(FACTS[loc.kind](record))
-        if loc.kind in CONTENT_KINDS:
+        if loc.kind in CONTENT_KINDS and may_flag(matcher, data):
             result.findings.extend(term_findings(relpath, record, matcher))
     result.facts = facts
     return result
@@ -198,8 +200,10 @@ def item_rules(path: str, item: dict[str, Any]) -> Iterator[Finding]:
         )
     # one primary per framework: an item for two roles has a main statement in each role's
     # framework (and may have one in each version of a framework)
-    primaries = Counter(m["framework"] for m in item["standards"] if m.get("primary"))
-    for fw, n in sorted(primaries.items()):
+    primaries = [m["framework"] for m in item["standards"] if m.get("primary")]
+    if len(primaries) < 2:  # the usual case, without counting
+        return
+    for fw, n in sorted(Counter(primaries).items()):
         if n > 1:
             yield warning(
                 path,

@@ -27,7 +27,6 @@ from itembank.checks.releaserules import release_links
 from itembank.checks.standardrules import standard_roles
 from itembank.checks.statsrules import statistics_links
 from itembank.core.findings import Finding, error, pointer
-from itembank.core.layout import CONTENT_KINDS
 
 
 def check_bank(facts: Mapping[str, Facts | None]) -> list[Finding]:
@@ -70,8 +69,10 @@ def citations(index: BankIndex) -> Iterator[Finding]:
     if not index.reference_entries:
         return
     matcher = build_matcher(index.reference_entries)
-    for path, f in sorted(index.facts.items()):
-        if f["kind"] in CONTENT_KINDS and f["valid"]:
+    # only a citation of an entry that is not current is a finding (see citation_findings)
+    flagged = {i for i, r in matcher.by_id.items() if r.get("status") != "current"}
+    for path, f in index.content_facts:
+        if not flagged.isdisjoint(f["refs"]):
             yield from citation_findings(path, f["refs"], matcher)
 
 

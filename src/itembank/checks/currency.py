@@ -54,6 +54,7 @@ class TermMatcher:
     owner: Mapping[str, Mapping[str, Any]]  # lower-case term -> reference entry
     by_id: Mapping[str, Mapping[str, Any]]  # reference id -> reference entry
     fingerprint: str
+    ascii_terms: tuple[bytes, ...] | None = None  # the lower-case terms, if all are ASCII
 
 
 def build_matcher(references: Sequence[Mapping[str, Any]]) -> TermMatcher:
@@ -71,7 +72,21 @@ def build_matcher(references: Sequence[Mapping[str, Any]]) -> TermMatcher:
         else None
     )
     by_id = {str(r.get("id")): r for r in references}
-    return TermMatcher(regex, owner, by_id, sha256_of([list(references)]))
+    ascii_terms = tuple(t.encode() for t in terms) if all(t.isascii() for t in terms) else None
+    return TermMatcher(regex, owner, by_id, sha256_of([list(references)]), ascii_terms)
+
+
+def may_flag(matcher: TermMatcher, data: bytes) -> bool:
+    """False only when no flag term can be in a file's prose, told from its bytes alone: when
+    they are ASCII without a backslash, every string of the record is in them verbatim and a
+    case-insensitive match is a lower-case substring, so most files skip the term search (which
+    walks the record and runs one regex over all its prose)."""
+    if matcher.regex is None:
+        return False
+    if matcher.ascii_terms is None or not data.isascii() or b"\\" in data:
+        return True
+    lowered = data.lower()
+    return any(term in lowered for term in matcher.ascii_terms)
 
 
 def replacement_text(ref: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]]) -> str:

@@ -37,10 +37,15 @@ def content_links(index: BankIndex) -> Iterator[Finding]:
     frameworks = set(index.settings["frameworks"]) if index.settings else set()
     refs = {r["id"] for r in index.reference_entries}
     items = index.ids("item")
-    for path, f in sorted(index.facts.items()):
-        if f["kind"] not in CONTENT_KINDS or not f["valid"]:
-            continue
-        yield from _standard_links(index, path, "/standards", f["std"], frameworks)
+    statements = index.statements
+    for path, f in index.content_facts:
+        if any(
+            fw not in statements
+            or st not in statements[fw]
+            or (frameworks and fw not in frameworks)
+            for fw, st in f["std"]
+        ):
+            yield from _standard_links(index, path, "/standards", f["std"], frameworks)
         if f["kind"] == "scenario":
             yield from _standard_links(index, path, "/marking_scheme", f["marking_std"], frameworks)
         if roles is not None:
@@ -55,7 +60,7 @@ def content_links(index: BankIndex) -> Iterator[Finding]:
                         f"{', '.join(sorted(roles))}).",
                     )
         for i, ref in enumerate(f["refs"]):
-            if index.reference_entries and ref not in refs:
+            if ref not in refs and index.reference_entries:
                 yield error(
                     path,
                     pointer("references", i),
@@ -133,8 +138,8 @@ def _standard_links(
 def stimulus_sets(index: BankIndex) -> Iterator[Finding]:
     """A case and its questions point at each other."""
     items = index.ids("item")
-    for path, f in sorted(index.facts.items()):
-        if f["kind"] == "stimulus" and f["valid"]:
+    for path, f in index.valid_of("stimulus", "item"):
+        if f["kind"] == "stimulus":
             for i, item_id in enumerate(f["items"]):
                 item_path = items.get(item_id)
                 if item_path is None:
@@ -154,7 +159,7 @@ def stimulus_sets(index: BankIndex) -> Iterator[Finding]:
                         f"The case lists {item_id}, but {item_id} belongs to "
                         f"{item['stim'] or 'no case'}. Make them agree.",
                     )
-        elif f["kind"] == "item" and f["valid"] and f["stim"]:
+        elif f["stim"]:
             stim_path = index.ids("stimulus").get(f["stim"])
             stim = index.facts.get(stim_path or "")
             if stim and stim["valid"] and f["id"] not in stim["items"]:
@@ -170,8 +175,8 @@ def stimulus_sets(index: BankIndex) -> Iterator[Finding]:
 def blueprint_links(index: BankIndex) -> Iterator[Finding]:
     """A blueprint's role, standards and included or excluded content, and a form's items, exist."""
     roles = set(index.settings["roles"]) if index.settings else None
-    for path, f in sorted(index.facts.items()):
-        if f["kind"] == "blueprint" and f["valid"]:
+    for path, f in index.valid_of("blueprint", "form"):
+        if f["kind"] == "blueprint":
             bp = f["record"]
             if roles is not None and bp["role"] not in roles:
                 yield error(
@@ -212,9 +217,7 @@ def blueprint_links(index: BankIndex) -> Iterator[Finding]:
 def framework_links(index: BankIndex) -> Iterator[Finding]:
     """A framework's role is declared and its crosswalk maps statements that exist."""
     roles = set(index.settings["roles"]) if index.settings else None
-    for path, f in sorted(index.facts.items()):
-        if f["kind"] != "framework" or not f["valid"]:
-            continue
+    for path, f in index.valid_of("framework"):
         if roles is not None and f["role"] not in roles:
             yield error(
                 path,

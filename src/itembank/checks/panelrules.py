@@ -9,7 +9,6 @@ from typing import Any
 
 from itembank.checks.bankindex import BankIndex
 from itembank.core.findings import Finding, error, pointer, warning
-from itembank.core.layout import CONTENT_KINDS
 from itembank.core.workflow import verdict_for
 
 
@@ -64,11 +63,10 @@ def blind_answers(index: BankIndex) -> Iterator[Finding]:
 def workflow_states(index: BankIndex) -> Iterator[Finding]:
     """A record's status must be backed by its reviews under the bank's policy."""
     policy: dict[str, Any] = index.settings["policy"] if index.settings else {}
-    for path, f in sorted(index.facts.items()):
-        if f["kind"] not in CONTENT_KINDS or not f["valid"]:
-            continue
+    unreviewed = verdict_for("", "", [], policy)  # the same for any author and content
+    for path, f in index.content_facts:
         reviews = [(r["file_id"], r) for _, r in index.reviews.get(f["id"] or "", [])]
-        verdict = verdict_for(f["author"], f["hash"], reviews, policy)
+        verdict = verdict_for(f["author"], f["hash"], reviews, policy) if reviews else unreviewed
         for review_id in verdict.self_reviews:
             yield error(
                 f"reviews/{f['id']}/{review_id}.json",
@@ -129,9 +127,7 @@ def standard_setting_links(index: BankIndex) -> Iterator[Finding]:
     together."""
     panels = index.settings["panels"] if index.settings else {}
     exercises = index.ids("exercise")
-    for path, f in sorted(index.facts.items()):
-        if not f["valid"]:
-            continue
+    for path, f in index.valid_of("exercise", "rating", "ranges"):
         if f["kind"] == "exercise":
             for i, item in enumerate(f["items"]):
                 if item not in index.ids("item"):

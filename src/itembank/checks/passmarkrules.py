@@ -137,9 +137,7 @@ def passmark_links(index: BankIndex) -> Iterator[Finding]:
     """Adoptions of a committed form by the exercise's facilitator, its chair, in an exercise
     that exists (a judge's ranges are checked with the ratings, in panelrules)."""
     exercises = index.ids("exercise")
-    for path, f in sorted(index.facts.items()):
-        if not f["valid"] or f["kind"] != "adoption":
-            continue
+    for path, f in index.valid_of("adoption"):
         ex_path = exercises.get(f["exercise"])
         if ex_path is None:
             yield error(

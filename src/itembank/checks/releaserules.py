@@ -70,9 +70,7 @@ def release_facts(record: dict[str, Any]) -> Facts:
 def release_links(index: BankIndex) -> Iterator[Finding]:
     """The form a release names is a committed form of this bank."""
     forms = index.ids("form")
-    for path, f in sorted(index.facts.items()):
-        if f["kind"] != "release" or not f["valid"]:
-            continue
+    for path, f in index.valid_of("release"):
         if f["form"] not in forms:
             yield error(
                 path,

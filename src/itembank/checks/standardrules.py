@@ -19,7 +19,6 @@ from typing import Any
 
 from itembank.checks.bankindex import BankIndex, Facts
 from itembank.core.findings import Finding, error, pointer
-from itembank.core.layout import CONTENT_KINDS
 
 KIND_NAMES = {
     "item": "item",
@@ -47,9 +46,7 @@ def standard_roles(index: BankIndex) -> Iterator[Finding]:
     }
     declared = set(index.settings["roles"]) if index.settings else None
     role_of = {fid: fw["role"] for fid, fw in frameworks.items()}
-    for path, f in sorted(index.facts.items()):
-        if f["kind"] not in CONTENT_KINDS or not f["valid"]:
-            continue
+    for path, f in index.content_facts:
         roles: list[str] = f["roles"]
         std: list[list[str]] = f["std"]
         mappings = std + f["marking_std"] if f["kind"] == "scenario" else std

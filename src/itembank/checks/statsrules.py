@@ -83,9 +83,7 @@ def statistics_links(index: BankIndex) -> Iterator[Finding]:
     version that form delivered (a version of the item, checked when the form was verified)."""
     items = index.ids("item")
     forms = index.ids("form")
-    for path, f in sorted(index.facts.items()):
-        if f["kind"] != "statistics" or not f["valid"]:
-            continue
+    for path, f in index.valid_of("statistics"):
         item, form = f["item"], f["form"]
         if item not in items:
             yield error(

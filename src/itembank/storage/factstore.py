@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import marshal
+import os
 import sqlite3
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -42,8 +44,21 @@ CREATE TABLE IF NOT EXISTS bank (
 CREATE INDEX IF NOT EXISTS bank_by_path ON bank (path);
 """
 
-#: path, blob, findings, facts, live, global, keys, coverage tally rows
-Row = tuple[str, "str | None", "list[Any] | None", "Any", bool, bool, list[str], list[Any]]
+#: The temporary tables rows are staged in before a save (as files, keys and tally).
+_STAGING = (
+    (
+        "staged_files",
+        "path TEXT, blob TEXT, findings BLOB, facts BLOB, live INTEGER, global INTEGER",
+    ),
+    ("staged_keys", "key TEXT, path TEXT"),
+    (
+        "staged_tally",
+        "path TEXT, fw TEXT, statement TEXT, roles TEXT, section TEXT, format TEXT, status TEXT",
+    ),
+)
+
+#: path, blob, findings, facts (marshalled), live, global, keys, coverage tally rows
+Row = tuple[str, "str | None", "list[Any] | None", "bytes | None", bool, bool, list[str], list[Any]]
 
 
 class FactStore:
@@ -54,6 +69,7 @@ class FactStore:
         self.path = path
         self.note: str | None = None  # why the cache was rebuilt, if it was
         self.generation = 0
+        self._staged: bool | None = False  # rows staged for save(); None: staging failed
         path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(OSError):  # the marshalled cache of earlier versions
             (path.parent / "validation.cache").unlink(missing_ok=True)
@@ -200,6 +216,59 @@ class FactStore:
         """path -> blob of the files marked live (items a near-duplicate check compares)."""
         return dict(self.db.execute("SELECT path, blob FROM files WHERE live = 1").fetchall())
 
+    # ---- staging (before the write transaction, no lock taken) -------------------------------
+
+    def stage(self, rows: Iterable[Row]) -> None:
+        """Keep rows for the next save() in temporary tables of this connection, which take no
+        lock on the cache: a run stages each chunk of results while the workers analyse the
+        next, so its write transaction only copies them within SQLite. A failure here is not
+        an error of the run: save() then writes nothing (the next run rebuilds)."""
+        if self._staged is None:
+            return
+        rows = list(rows)
+        try:
+            if not self._staged:
+                self.db.execute("PRAGMA temp_store = MEMORY")
+                for table, columns in _STAGING:
+                    self.db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} ({columns})")
+                    self.db.execute(f"DELETE FROM temp.{table}")
+                self._staged = True
+            self.db.executemany(
+                "INSERT INTO temp.staged_files VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (p, b, marshal.dumps(fs) if fs else None, facts, int(lv), int(gl))
+                    for p, b, fs, facts, lv, gl, _, _ in rows
+                ],
+            )
+            self.db.executemany(
+                "INSERT INTO temp.staged_keys VALUES (?, ?)",
+                [(k, r[0]) for r in rows for k in set(r[6])],
+            )
+            self.db.executemany(
+                "INSERT INTO temp.staged_tally VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(r[0], *t) for r in rows for t in r[7]],
+            )
+        except (sqlite3.Error, OSError):
+            self._staged = None
+
+    def _put_staged(self) -> None:
+        """Move the staged rows into the cache (inside `transaction`)."""
+        if not self._staged:
+            return
+        staged = "SELECT path FROM temp.staged_files"
+        self.db.execute(f"DELETE FROM keys WHERE path IN ({staged})")
+        self.db.execute(f"DELETE FROM tally WHERE path IN ({staged})")
+        self.db.execute("INSERT OR REPLACE INTO files SELECT * FROM temp.staged_files")
+        self.db.execute("INSERT INTO keys SELECT * FROM temp.staged_keys")
+        self.db.execute("INSERT INTO tally SELECT * FROM temp.staged_tally")
+
+    def _drop_staged(self) -> None:
+        if self._staged:
+            with contextlib.suppress(sqlite3.Error):
+                for table, _ in _STAGING:
+                    self.db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        self._staged = False
+
     # ---- writing (inside `transaction`) ----------------------------------------------------
 
     def put_files(self, rows: Iterable[Row], removed: Iterable[str]) -> None:
@@ -217,7 +286,7 @@ class FactStore:
         self.db.executemany(
             "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (p, b, marshal.dumps(fs) if fs else None, _dump(facts), int(lv), int(gl))
+                (p, b, marshal.dumps(fs) if fs else None, facts, int(lv), int(gl))
                 for p, b, fs, facts, lv, gl, _, _ in rows
             ],
         )
@@ -228,6 +297,7 @@ class FactStore:
             "INSERT INTO tally VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(r[0], *t) for r in rows for t in r[7]],
         )
+        self._put_staged()
 
     def replace_bank_findings(
         self, rows: Iterable[tuple[str, bool, int, int, list[Any]]], paths: Iterable[str] | None
@@ -253,10 +323,13 @@ class FactStore:
         bank: list[tuple[str, bool, int, int, list[Any]]],
         touched: set[str] | None,
     ) -> bool:
-        """Write one run's results in one transaction, unless another process wrote since this
-        one read (its state stands; this run's report is still its own). False if not written
-        (that, or the disk refused: the next run rebuilds what is missing)."""
+        """Write one run's results (these rows and the staged ones) in one transaction, unless
+        another process wrote since this one read (its state stands; this run's report is
+        still its own). False if not written (that, or the disk refused, or staging failed:
+        the next run rebuilds what is missing)."""
         try:
+            if self._staged is None:
+                return False
             with self.transaction():
                 if self.current_generation() != self.generation:
                     return False
@@ -266,6 +339,8 @@ class FactStore:
                 self.bump()
         except (sqlite3.Error, OSError):
             return False
+        finally:
+            self._drop_staged()
         return True
 
     def bump(self) -> None:
@@ -282,17 +357,12 @@ def _chunks(values: list[str]) -> Iterator[list[str]]:
         yield values[i : i + _CHUNK]
 
 
-def _dump(value: Any) -> bytes | None:
-    return None if value is None else marshal.dumps(value)
-
-
 def _load(value: bytes | None) -> Any:
     return None if value is None else marshal.loads(value)
 
 
 def read_or_why(root: str, limit: int, relpath: str) -> bytes | tuple[str, str]:
-    """A bank file's bytes, or (finding code, advice) saying why it was not read: what an
-    analysis worker calls to read its own files (module-level, so a worker can be handed it)."""
+    """A bank file's bytes, or (finding code, advice) saying why it was not read."""
     from itembank.storage.files import UnreadableFileError, read_regular
 
     try:
@@ -301,3 +371,86 @@ def read_or_why(root: str, limit: int, relpath: str) -> bytes | tuple[str, str]:
         return exc.code, exc.advice
     except FileNotFoundError:  # removed since listed: said as for any missing file
         return "missing-file", "The file was removed while the bank was checked."
+
+
+_FILE_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
+_FOLDER_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_DIRECTORY
+
+
+class FileReader:
+    """read_or_why for many files of one bank, as an analysis worker reads its own files: each
+    folder is opened once (without following links, as read_regular does) and kept open, and a
+    file in it is read only after it is seen to be a regular file within the limit (before and
+    after opening). Anything else (a link, a FIFO, a large or vanished file, a folder that is
+    not one) is left to read_or_why, which says exactly what it is. Picklable; the open folders
+    belong to the process that opened them and go with close() or the process."""
+
+    def __init__(self, root: str, limit: int) -> None:
+        self.root = root
+        self.limit = limit
+        self._folders: dict[str, int | None] = {}
+        self._pid = os.getpid()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"root": self.root, "limit": self.limit, "_folders": {}, "_pid": 0}
+
+    def __call__(self, relpath: str) -> bytes | tuple[str, str]:
+        folder, _, name = relpath.rpartition("/")
+        fd = self._folder(folder)
+        if fd is not None and name not in ("", ".", ".."):
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                    data = self._read(name, fd)
+                    if data is not None:
+                        return data
+        return read_or_why(self.root, self.limit, relpath)
+
+    def _read(self, name: str, folder: int) -> bytes | None:
+        handle = os.open(name, _FILE_FLAGS, dir_fd=folder)
+        try:
+            opened = os.fstat(handle)
+            if not stat.S_ISREG(opened.st_mode) or opened.st_size > self.limit:
+                return None
+            data = os.read(handle, opened.st_size + 1)
+            while len(data) <= self.limit:  # until the end (the file may grow meanwhile)
+                more = os.read(handle, min(1 << 16, self.limit + 1 - len(data)))
+                if not more:
+                    return data
+                data += more
+            return None  # over the limit now: read_or_why says so
+        finally:
+            os.close(handle)
+
+    def _folder(self, folder: str) -> int | None:
+        if self._pid != os.getpid():  # inherited by a forked worker: its own descriptors
+            self._folders, self._pid = {}, os.getpid()
+        if folder not in self._folders:
+            self._folders[folder] = self._open_folder(folder)
+        return self._folders[folder]
+
+    def _open_folder(self, folder: str) -> int | None:
+        parts = folder.split("/") if folder else []
+        if any(part in ("", ".", "..") for part in parts):
+            return None
+        try:
+            fd = os.open(self.root, _FOLDER_FLAGS & ~os.O_NOFOLLOW)
+        except OSError:
+            return None
+        for part in parts:
+            try:
+                inner = os.open(part, _FOLDER_FLAGS, dir_fd=fd)
+            except OSError:
+                inner = None
+            os.close(fd)
+            if inner is None:
+                return None
+            fd = inner
+        return fd
+
+    def close(self) -> None:
+        if self._pid == os.getpid():
+            for fd in self._folders.values():
+                if fd is not None:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+        self._folders = {}
