@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ DATA = Path(__file__).parent / "data"
 VALID_BANK = DATA / "valid" / "bank"
 SAMPLE_BANK = ROOT / "item_bank"
 SHARED = ROOT.parent / "shared"
+SAMPLE_RESULTS = ROOT / "sample_results"
+FORM1 = "practitioner-knowledge-live-2026-1"
+FORM2 = "practitioner-knowledge-live-2026-2"
 TESTER = "Test Runner <tester@example.org>"
 
 
@@ -66,6 +70,51 @@ def sample_bank_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def sample_bank_rw(tmp_path: Path) -> Path:
     """A copy of the sample bank that a test may change."""
     return make_repo(tmp_path, SAMPLE_BANK, "item_bank")
+
+
+@pytest.fixture(scope="session")
+def sample_repo_ro(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sample_repo once per session, for tests that only read the bank (results stores they
+    write go outside its repository)."""
+    return sample_repo(tmp_path_factory.mktemp("sample-repo"))
+
+
+@dataclass(frozen=True)
+class ImportedSample:
+    """The whole sample administration imported once per session (an import of 2,000
+    candidates is the slow part of many tests). The folders are read-only: a test that writes
+    to a results folder takes its own copy with `results_copy`."""
+
+    bank: Path  # sample_repo_ro: the bank the imports were scored against
+    form1: Path  # a results folder holding form 1's responses only
+    both: Path  # form 1's, then form 2's responses (the same form 1 files as `form1`)
+    outcomes: dict[str, Any]  # form -> its ImportOutcome (form 2's into `both`)
+
+
+@pytest.fixture(scope="session")
+def imported_sample(sample_repo_ro: Path, tmp_path_factory: pytest.TempPathFactory) -> ImportedSample:
+    """sample_results/ (responses and candidates of both forms) imported as `make
+    sample-results` does, without the practice marks: form 1 into an empty folder, then a copy
+    of that folder gets form 2."""
+    from itembank import open_bank
+
+    root = tmp_path_factory.mktemp("imported-sample")
+    service = open_bank(sample_repo_ro).results
+    outcomes = {}
+    form1, both = root / "form1", root / "both"
+    for form, folder in ((FORM1, form1), (FORM2, both)):
+        if form == FORM2:
+            shutil.copytree(form1, both)
+        outcomes[form] = service.import_results(
+            [SAMPLE_RESULTS / form / "responses.csv.gz"], form,
+            SAMPLE_RESULTS / form / "candidates-SIMULATED.csv.gz", folder)
+    return ImportedSample(sample_repo_ro, form1, both, outcomes)
+
+
+def results_copy(source: Path, tmp: Path, name: str = "results") -> Path:
+    """A private copy of a session results folder (a few MB of Parquet: far cheaper than
+    importing again), for a test or module that writes to it."""
+    return Path(shutil.copytree(source, tmp / name))
 
 
 @pytest.fixture(scope="session")
