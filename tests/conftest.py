@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,15 +33,38 @@ def git(cwd: Path, *args: str) -> str:
                           env=env).stdout
 
 
-def make_repo(tmp: Path, source: Path, subdir: str = "bank") -> Path:
-    """A new git repository with a copy of `source` at `subdir`, committed. Returns the bank."""
-    repo = tmp / "repo"
-    bank = repo / subdir
-    shutil.copytree(source, bank)
+def _new_repo(repo: Path, source: Path, subdir: str) -> None:
+    shutil.copytree(source, repo / subdir)
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "initial bank")
-    return bank
+
+
+# The project's own banks, each made into a repository once per process: hashing and writing
+# the sample bank's 682 files as loose objects took most of every sample_bank_rw's set-up.
+_TEMPLATES: dict[tuple[Path, str], Path] = {}
+_FIXED = (SAMPLE_BANK, VALID_BANK)  # tests never write to these: a copy made once stays right
+
+
+def make_repo(tmp: Path, source: Path, subdir: str = "bank") -> Path:
+    """A new git repository with a copy of `source` at `subdir`, committed. Returns the bank.
+    For the project's sample and valid banks it is a copy of a repository made once (objects
+    packed, so the copy is a few files plus the work tree) whose index is then refreshed, so
+    git's view of the work tree is as fresh as a new commit's."""
+    repo = tmp / "repo"
+    if source not in _FIXED:
+        _new_repo(repo, source, subdir)
+        return repo / subdir
+    template = _TEMPLATES.get((source, subdir))
+    if template is None:
+        template = Path(tempfile.mkdtemp(prefix="itembank-tests-")) / "repo"
+        atexit.register(shutil.rmtree, template.parent, True)
+        _new_repo(template, source, subdir)
+        git(template, "repack", "-a", "-d", "-q")
+        _TEMPLATES[(source, subdir)] = template
+    shutil.copytree(template, repo, symlinks=True)
+    git(repo, "update-index", "-q", "--refresh")
+    return repo / subdir
 
 
 def sample_repo(tmp: Path) -> Path:
