@@ -12,23 +12,17 @@ import pytest
 
 from itembank import open_bank
 from itembank.results.subscores import candidate_points
+from tests.conftest import ImportedSample, results_copy
 from tests.test_results_import import FORM1, FORM2, SAMPLE, results_bank  # noqa: F401 (fixture)
 
 WEAK = "law-and-organisation"
 
 
-@pytest.fixture(scope="module")
-def store(results_bank: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
-    folder = tmp_path_factory.mktemp("feedback") / "results"
-    bank = open_bank(results_bank)
-    for form in (FORM1, FORM2):
-        bank.results.import_results(
-            [SAMPLE / form / "responses.csv.gz"],
-            form,
-            SAMPLE / form / "candidates-SIMULATED.csv.gz",
-            folder,
-        )
-    return folder
+@pytest.fixture
+def store(imported_sample: ImportedSample, tmp_path: Path) -> Path:
+    """Both forms' sample administration (imported once per session, conftest.imported_sample)
+    in a folder of this test's own: the letters test adds the practice marks to it."""
+    return results_copy(imported_sample.both, tmp_path)
 
 
 def _planted(form: str) -> set[str]:

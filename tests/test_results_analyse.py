@@ -23,7 +23,7 @@ from itembank.results.administration import FormResults, full_marks
 from itembank.results.matrix import ScoredMatrix
 from itembank.results.records import commit_message
 from itembank.results.report import technical_report
-from tests.conftest import ROOT, git, sample_repo
+from tests.conftest import ROOT, ImportedSample, git, results_copy, sample_repo
 
 FORM1 = "practitioner-knowledge-live-2026-1"
 FORM2 = "practitioner-knowledge-live-2026-2"
@@ -39,22 +39,18 @@ def _parameters(form: str) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def imported(imported_sample: ImportedSample, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(bank, results folder): the sample bank in its own repository without the sample's own
     statistics, its two forms assembled again there (the same items, versions and option
     orders as the committed sample, recording a commit this repository holds), and the
-    simulated administration of both imported into a results folder beside it."""
+    simulated administration of both in a results folder beside it (a copy of the session's
+    import, conftest.imported_sample: the store does not depend on the statistics removed)."""
     root = tmp_path_factory.mktemp("analyse")
     path = sample_repo(root)
     if (path / "statistics").exists():
         git(path.parent, "rm", "-q", "-r", "item_bank/statistics")
         git(path.parent, "commit", "-q", "-m", "no statistics yet")
-    bank = open_bank(path)
-    store = root / "results"
-    for form in FORMS:
-        bank.results.import_results([SAMPLE / form / "responses.csv.gz"], form,
-                                    SAMPLE / form / "candidates-SIMULATED.csv.gz", store)
-    return path, store
+    return path, results_copy(imported_sample.both, root)
 
 
 @pytest.fixture(scope="module")

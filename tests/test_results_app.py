@@ -27,7 +27,7 @@ from itembank.results.matrix import ScoredMatrix
 from itembank.results.reliability import AnalysisInputError
 from itembank.ui.results_app import ResultsApp
 from itembank.ui.results_model import NotSignedInError
-from tests.conftest import ROOT, SAMPLE_BANK, git, sample_repo
+from tests.conftest import ROOT, SAMPLE_BANK, ImportedSample, git, results_copy, sample_repo
 
 FORM = "practitioner-knowledge-live-2026-1"
 SAMPLE = ROOT / "sample_results" / FORM
@@ -48,14 +48,11 @@ def assembled_copy(tmp: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(bank, results folder): the sample administration of form 1 imported outside the repo."""
+def imported(imported_sample: ImportedSample, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(bank, results folder): the sample administration of form 1 outside the repo (a copy of
+    the session's import, conftest.imported_sample, which is the same import of the same files)."""
     tmp = tmp_path_factory.mktemp("results-app")
-    bank = assembled_copy(tmp)
-    folder = tmp / "results"
-    open_bank(bank).results.import_results(
-        [SAMPLE / "responses.csv.gz"], FORM, SAMPLE / "candidates-SIMULATED.csv.gz", folder)
-    return bank, folder
+    return assembled_copy(tmp), results_copy(imported_sample.form1, tmp)
 
 
 def signed_in(bank: Path, folder: Path, who: str = RAHUL) -> ResultsApp:

@@ -18,7 +18,8 @@ from itembank.results.columns import read_columns, read_csv
 from itembank.results.importer import parse_candidates, parse_csv, parse_many
 from itembank.results.matching import match, match_columns
 from itembank.storage.resultstore import ResultStore, read_sources
-from tests.test_results_import import FORM1, SAMPLE, results_bank  # noqa: F401 (fixture)
+from tests.conftest import ImportedSample
+from tests.test_results_import import FORM1, SAMPLE
 
 SBA = {"id": "GK-9001", "format": "single_best_answer",
        "options": [{"id": o, "text": o} for o in "ABCD"], "key": ["B"],
@@ -134,14 +135,17 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.parquet"))}
 
 
-def test_the_sample_stores_the_same_bytes_by_either_path(results_bank: Path, tmp_path: Path) -> None:  # noqa: F811
-    bank = open_bank(results_bank)
+def test_the_sample_stores_the_same_bytes_by_either_path(imported_sample: ImportedSample,
+                                                         tmp_path: Path) -> None:
+    bank = open_bank(imported_sample.bank)
     responses = SAMPLE / FORM1 / "responses.csv.gz"
     candidates = SAMPLE / FORM1 / "candidates-SIMULATED.csv.gz"
     sources = read_sources([responses])
     assert read_columns(sources, "auto") is not None  # the service takes the fast path
-    outcome = bank.results.import_results([responses], FORM1, candidates, tmp_path / "fast")
-    (meta,) = ResultStore(tmp_path / "fast").imports()
+    # the service's import of these files into an empty folder, made once per session
+    outcome = imported_sample.outcomes[FORM1]
+    assert outcome.folder == imported_sample.form1
+    (meta,) = ResultStore(imported_sample.form1).imports()
     # the same import by the row-by-row parser and matcher, stored from Python lists
     manifest, items = bank.results._form_items(FORM1)
     listed = parse_candidates(str(candidates), gzip.decompress(candidates.read_bytes()))
@@ -152,6 +156,6 @@ def test_the_sample_stores_the_same_bytes_by_either_path(results_bank: Path, tmp
     meta = {k: v for k, v in meta.items() if k != "import_id"}
     ResultStore(tmp_path / "rows").add(outcome.import_id, meta, rows.responses, rows.candidates,
                                        rows.characteristics)
-    fast, slow = _snapshot(tmp_path / "fast"), _snapshot(tmp_path / "rows")
+    fast, slow = _snapshot(imported_sample.form1), _snapshot(tmp_path / "rows")
     assert len(fast) == 4 and fast == slow
     assert json.dumps(outcome.to_dict()["responses"]) == "60000"

@@ -25,7 +25,7 @@ from itembank.results.importer import RawResponse, parse_qti
 from itembank.results.matching import match
 from itembank.results.service import ImportConflictError, ResultsImportError
 from itembank.storage.resultstore import ENV, ResultsFolderError, ResultStore
-from tests.conftest import ROOT, git, sample_repo
+from tests.conftest import ROOT, ImportedSample, git
 
 FORM1 = "practitioner-knowledge-live-2026-1"
 FORM2 = "practitioner-knowledge-live-2026-2"
@@ -41,13 +41,13 @@ def _entries(manifest: dict) -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def results_bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def results_bank(sample_repo_ro: Path) -> Path:
     """The sample bank in its own repository, its two forms assembled again there (same
     blueprint, seed and pool, so the same items, versions and option orders, hence the same
-    delivery ids as the committed sample, but recording a commit this repository holds)."""
-    path = sample_repo(tmp_path_factory.mktemp("results"))
-    assert {m["id"] for m in open_bank(path).forms.committed()} == {FORM1, FORM2}
-    return path
+    delivery ids as the committed sample, but recording a commit this repository holds).
+    Shared by the session (conftest.sample_repo_ro): these tests only read the bank."""
+    assert {m["id"] for m in open_bank(sample_repo_ro).forms.committed()} == {FORM1, FORM2}
+    return sample_repo_ro
 
 
 def _subset(tmp: Path, form: str, n: int = 5) -> tuple[Path, Path]:
@@ -333,13 +333,14 @@ def test_the_command_summarises_and_exits_like_the_others(results_bank: Path, tm
 # ---- the sample administration ---------------------------------------------------------------
 
 
-def test_the_sample_administration_imports_with_its_planted_disagreements(results_bank: Path,
-                                                                          tmp_path: Path) -> None:
-    bank = open_bank(results_bank)
-    store = tmp_path / "store"
-    for form, omitted in ((FORM1, 596), (FORM2, 616)):
-        outcome = bank.results.import_results(
-            [SAMPLE / form / "responses.csv.gz"], form, SAMPLE / form / "candidates-SIMULATED.csv.gz", store)
+def test_the_sample_administration_imports_with_its_planted_disagreements(
+        imported_sample: ImportedSample) -> None:
+    """The session's import of both forms (conftest.imported_sample: form 1 into an empty
+    folder, then form 2 beside it, as this test did itself) and what it stored."""
+    bank = open_bank(imported_sample.bank)
+    for form, omitted, store in ((FORM1, 596, imported_sample.form1), (FORM2, 616, imported_sample.both)):
+        outcome = imported_sample.outcomes[form]
+        assert outcome.stored and outcome.folder == store
         assert (outcome.candidates, outcome.responses, outcome.omitted) == (2000, 60000, omitted)
         with (SAMPLE / form / "parameters.csv").open() as handle:
             planted = {r["item"]: int(r["planted_disagreements"]) for r in csv.DictReader(handle)}

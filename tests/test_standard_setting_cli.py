@@ -9,15 +9,13 @@ from pathlib import Path
 import pytest
 
 from itembank import open_bank
-from tests.conftest import ROOT, git, sample_repo
+from tests.conftest import ImportedSample, git, results_copy, sample_repo
 from tests.test_adoption import CHAIR, CLAIRE, FORM, JOANNE, MARCUS, TUNDE, ranges
 from tests.test_cli import run
 
-SAMPLE = ROOT / "sample_results" / FORM
-
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def setup(imported_sample: ImportedSample, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A closed exercise over form 1 (every item rated 0.6: Angoff 18 of 30) with three judges'
     ranges, and form 1's 2,000 simulated candidates imported (the forms assembled again in
     this repository, as tests/test_results_analyse.py does, so their bank commit is in it)."""
@@ -30,11 +28,9 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     for judge, (mark, rate) in {JOANNE: (60, 75), MARCUS: (55, 70), CLAIRE: (65, 80)}.items():
         bank.standard_setting.submit_ranges("pk-2026-1", judge, ranges(mark, rate))
     bank.standard_setting.close("pk-2026-1", CHAIR)
-    results = tmp / "results"
-    out = run("results", "import", str(SAMPLE / "responses.csv.gz"), "--form", FORM, "--candidates",
-              str(SAMPLE / "candidates-SIMULATED.csv.gz"), "--results", str(results), "--bank", str(bank_path))
-    assert out.returncode == 0, out.stderr
-    return bank_path, results
+    # form 1's import, made once per session (conftest.imported_sample; the command that
+    # imports is tested in tests/test_results_import.py), in this module's own folder
+    return bank_path, results_copy(imported_sample.form1, tmp)
 
 
 def args(setup: tuple[Path, Path], action: str, *more: str) -> list[str]:

@@ -12,10 +12,8 @@ import pytest
 from itembank import open_bank
 from itembank.ui.standard_setting_app import StandardSettingApp
 from itembank.ui.standard_setting_compromise import parse_percent, ranges_values
-from tests.conftest import ROOT, git, sample_repo
+from tests.conftest import ImportedSample, git, results_copy, sample_repo
 from tests.test_adoption import CHAIR, FORM, JOANNE
-
-SAMPLE = ROOT / "sample_results"
 
 
 def test_parse_percent_and_pass_rates_become_fail_rates() -> None:
@@ -62,14 +60,10 @@ def test_a_judge_enters_ranges_after_the_last_round(sample_bank_rw: Path) -> Non
 
 
 @pytest.fixture
-def delivered(tmp_path: Path) -> tuple[Path, Path]:
-    """The sample bank (its exercises closed, pass marks adopted) with form 1's results imported."""
-    path = sample_repo(tmp_path)
-    bank = open_bank(path)
-    store = tmp_path / "results"
-    bank.results.import_results([SAMPLE / FORM / "responses.csv.gz"], FORM,
-                                SAMPLE / FORM / "candidates-SIMULATED.csv.gz", store)
-    return path, store
+def delivered(imported_sample: ImportedSample, tmp_path: Path) -> tuple[Path, Path]:
+    """The sample bank (its exercises closed, pass marks adopted) with form 1's results imported
+    (a copy of the session's import of them, conftest.imported_sample)."""
+    return sample_repo(tmp_path), results_copy(imported_sample.form1, tmp_path)
 
 
 def test_the_chair_compares_and_adopts(delivered: tuple[Path, Path]) -> None:

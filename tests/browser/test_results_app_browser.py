@@ -13,25 +13,21 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from itembank import open_bank
-
-from ..conftest import ROOT, sample_repo
+from ..conftest import ImportedSample, results_copy, sample_repo
 from ..voila_server import Server, voila
 from .conftest import offline_page, require_chromium
 
 SHOTS = os.environ.get("ITEMBANK_SCREENSHOTS")  # a folder: save screenshots for the README
 FORM = "practitioner-knowledge-live-2026-1"
-SAMPLE = ROOT / "sample_results" / FORM
 
 
 @pytest.fixture
-def results_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+def results_server(
+    imported_sample: ImportedSample, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Server]:
     require_chromium()
     bank = sample_repo(tmp_path)
-    folder = tmp_path / "results"
-    open_bank(bank).results.import_results(
-        [SAMPLE / "responses.csv.gz"], FORM, SAMPLE / "candidates-SIMULATED.csv.gz", folder
-    )
+    folder = results_copy(imported_sample.form1, tmp_path)  # the session's import of form 1
     monkeypatch.setenv("ITEMBANK_RESULTS", str(folder))  # the servers' environment inherits it
     with voila(bank, tmp_path / "voila.log") as running:
         yield running
