@@ -16,10 +16,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-import numpy as np
-
 from itembank.checks.currency import prose
-from itembank.checks.similarity import words
 from itembank.core.findings import Finding, error
 from itembank.core.workflow import content_hash
 
@@ -73,6 +70,11 @@ class _Names:
     'Working Together to Safeguard Children 2023' is naming a source, not copying an item."""
 
     def __init__(self, names: Iterable[str]) -> None:
+        # similarity (numpy, scipy) is loaded when a learning point is compared, not when
+        # validation starts: a command that checks none starts faster
+        from itembank.checks.similarity import words
+
+        self.words_of = words
         self.by_first: dict[str, list[list[str]]] = {}
         for name in names:
             parts = words(name)
@@ -82,7 +84,7 @@ class _Names:
             found.sort(key=len, reverse=True)
 
     def words(self, text: str) -> list[str]:
-        found = words(text)
+        found = self.words_of(text)
         if self.by_first.keys().isdisjoint(found):  # most texts name nothing: no Python loop
             return found
         out, i = [], 0
@@ -123,6 +125,8 @@ class LiveText:
                 tokens.extend([number(w, len(self._numbers)) for w in self.names.words(text)])
                 tokens.append(-1)  # never a word: no run crosses from one text to the next
         self._words = list(self._numbers)
+        import numpy as np
+
         self._tokens = np.frombuffer(tokens, dtype=np.int32) if tokens else np.zeros(0, np.int32)
         self._starts = np.frombuffer(starts, dtype=np.int64) if starts else np.zeros(0, np.int64)
 
@@ -145,6 +149,8 @@ class LiveText:
         used = [self._numbers[w] for key in index for w in key if w in self._numbers]
         if not index or not len(self._tokens):
             return []
+        import numpy as np
+
         marked = np.concatenate(([False], np.isin(self._tokens, np.unique(used)), [False]))
         edges = np.flatnonzero(np.diff(marked.astype(np.int8)))
         begins, ends = edges[::2], edges[1::2]

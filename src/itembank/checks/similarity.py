@@ -27,12 +27,16 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
 
 from itembank.core.findings import Finding, warning
+
+if (
+    TYPE_CHECKING
+):  # scipy is loaded when an index is built: a CLI that never builds one starts faster
+    from scipy import sparse
 
 DEFAULT_THRESHOLD = 0.47
 #: Bump when the features or weights change, so cached duplicate findings are recomputed.
@@ -197,6 +201,8 @@ class SimilarityIndex:
     items a Python loop per token would take most of a minute."""
 
     def __init__(self, items: Iterable[Mapping[str, Any]]) -> None:
+        from scipy import sparse
+
         self._items = {str(i.get("id")): i for i in items}
         self._ids = list(self._items)
         # a new token takes the next column (defaultdict: no Python call per token)
@@ -259,6 +265,8 @@ class SimilarityIndex:
     def _query(self, item: Mapping[str, Any]) -> sparse.csr_matrix:
         """An item's vector against this index (tokens no indexed item has make its norm
         larger, so its score falls, but cannot match)."""
+        from scipy import sparse
+
         fields, columns, counts = [], [], []
         unseen = np.zeros(len(WEIGHTS))
         for field, tokens in features(item).items():
@@ -348,6 +356,8 @@ class SimilarityIndex:
         """Pairs whose TOP heaviest shared words, of the whole item or of its key alone,
         already give them PARTIAL of the score (either choice alone misses a duplicate the
         other finds: benchmarks/similarity.py --planted)."""
+        from scipy import sparse
+
         shared = np.diff(matrix.tocsc().indptr) > 1
         start, end = int(self._offsets[_FIELDS["key"]]), int(self._offsets[_FIELDS["key"] + 1])
         grams = [c + start for t, c in self._vocab["key"].items() if t.startswith("~")]
@@ -367,6 +377,8 @@ class SimilarityIndex:
     def _best_partners(scores: sparse.csr_matrix) -> sparse.csr_matrix:
         """Each row's PARTNERS best candidates (by partial score), each pair once: what exact
         scoring costs stays linear in the bank's size."""
+        from scipy import sparse
+
         scores = scores.tocsr()
         keep = np.zeros(len(scores.data), dtype=bool)
         for row in range(scores.shape[0]):
@@ -385,6 +397,8 @@ class SimilarityIndex:
     @staticmethod
     def _top(matrix: sparse.csr_matrix, allowed: np.ndarray) -> sparse.csr_matrix:
         """Each row's TOP heaviest entries among the allowed columns."""
+        from scipy import sparse
+
         indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
         keep = np.zeros(len(data), dtype=bool)
         ok = allowed[indices]
