@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -364,3 +365,34 @@ def test_a_record_holding_nan_is_refused_by_save_and_not_written(
     assert (valid_bank / T3).read_bytes() == before
     assert git(valid_bank, "rev-parse", "HEAD") == head
     assert git(valid_bank, "status", "--porcelain") == ""
+
+
+def test_a_first_run_lets_the_workers_hash_and_vouches_only_for_what_git_records(
+    valid_bank: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no stat cache, validation reads every file anyway: fingerprints leaves the hashing
+    to the analysis, which vouches only for bytes equal to git's index."""
+    target = valid_bank / T3
+    target.write_bytes(target.read_bytes().replace(b'"status": "draft"', b'"status": "drafx"'))
+
+    def no_hashing_here(data: bytes) -> str:
+        raise AssertionError("the first run hashed a file before the analysis")
+
+    monkeypatch.setattr("itembank.storage.repo.git_blob_sha", no_hashing_here)
+    bank = open_bank(valid_bank)
+    bank.store.racy_seconds = 0
+    got = findings(bank)
+    assert (T3, "/status", "not-allowed-value", "error") in got
+    assert (T3, "", "uncommitted-change", "warning") in got
+    monkeypatch.undo()
+    committed = git(valid_bank, "ls-files").split()
+    fingerprints = bank.store.fingerprints()  # from the hashes the analysis remembered
+    assert set(fingerprints) == {p.removeprefix("bank/") for p in committed} - {T3}
+    assert all(remembered(bank, p) for p in [*fingerprints, T3])  # T3: its own bytes' hash
+    assert findings(open_bank(valid_bank)) == got
+    # a clean first run is vouched for whole, so its report is kept for the next run
+    git(valid_bank, "checkout", "--", T3)
+    shutil.rmtree(bank.store.state_dir)
+    monkeypatch.setattr("itembank.storage.repo.git_blob_sha", no_hashing_here)
+    assert findings(open_bank(valid_bank)) == []
+    assert open_bank(valid_bank).store.read_cache("report") is not None

@@ -266,9 +266,10 @@ class Bank:
             explicit, *self.store.git_identity(), people=bank_people(self.settings)
         )
 
-    def _snapshot(self) -> tuple[list[str], dict[str, str]]:
-        """The bank's files, and the git blob of each one git knows to be unchanged."""
-        return self.store.list_files(), self.store.fingerprints()
+    def _snapshot(self, defer: bool = False) -> tuple[list[str], dict[str, str]]:
+        """The bank's files, and the git blob of each one git knows to be unchanged (with
+        `defer`, for validation: on a first run the workers hash the files they read)."""
+        return self.store.list_files(), self.store.fingerprints(defer)
 
     @cached_property
     def validation(self) -> Validation:
@@ -282,14 +283,14 @@ class Bank:
         files that differ from the last commit. After a change only the changed files and what
         they touch are checked again; an unchanged bank's last report is reused."""
         uncommitted = self.store.uncommitted_later()  # git looks while validation runs
-        report = self.validation.validate(self._snapshot(), progress)
+        report = self.validation.validate(self._snapshot(defer=True), progress)
         return Report(
             report.files_checked, report.findings + self._uncommitted_findings(uncommitted())
         )
 
     def facts(self) -> dict[str, dict[str, Any]]:
         """The compact summary of every readable record (what coverage and rules use)."""
-        return self.validation.facts(self._snapshot())
+        return self.validation.facts(self._snapshot(defer=True))
 
     def currency(self, on: str | None = None) -> list[Finding]:
         """What is out of date on ``on`` (YYYY-MM-DD, default today): citations and terms of
@@ -310,7 +311,7 @@ class Bank:
     def coverage(self, blueprint: str | None = None) -> Coverage:
         """Item counts per statement x role x section x format x status."""
         if blueprint is None:
-            return self.validation.coverage(self._snapshot())
+            return self.validation.coverage(self._snapshot(defer=True))
         facts = self.facts()
         frameworks = {
             f["file_id"]: f for f in facts.values() if f["kind"] == "framework" and f["valid"]

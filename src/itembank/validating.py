@@ -116,13 +116,20 @@ class Validation:
         removed = [p for p in stored if p not in listed]
         reader = FileReader(str(self.store.root), self.store.record_limit())
 
+        deferred = self.store.deferred  # files whose hash the workers take (GitStore.vouch)
+
+        def blob(path: str, result: Analysed) -> str | None:
+            found = fingerprints.get(path)
+            return found if found or deferred.get(path) != result[7] else result[7]
+
         def stage(batch: list[tuple[str, Analysed]]) -> None:  # the cache's rows, in advance
-            db.stage([(p, fingerprints.get(p), r[0], *r[2:]) for p, r in batch])
+            db.stage([(p, blob(p, r), r[0], *r[2:7]) for p, r in batch])
 
         try:
             fresh: dict[str, Analysed] = analyse_paths(todo, reader, references, progress, stage)
         finally:
             reader.close()
+        fingerprints.update(self.store.vouch({p: r[7] for p, r in fresh.items()}))
         old = {p: f for p, (_, f) in db.entries([*todo, *removed]).items()} if stored else {}
         new = {p: r[1] for p, r in fresh.items()}
         changed = changed_facts(old, new, removed)
@@ -285,6 +292,8 @@ class Validation:
             report = analysis.report(
                 self.duplicates(analysis.live, snapshot[1]) + self.item_text(snapshot)
             )
+        if signature is None:  # a first run's workers may have hashed every file (vouch)
+            signature = self.signature(*snapshot)
         if signature is not None:
             self.store.write_cache(
                 {

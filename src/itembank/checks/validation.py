@@ -17,6 +17,7 @@ from itembank.checks.bankrules import check_bank
 from itembank.checks.coverage import Tally, tally_of
 from itembank.checks.currency import TermMatcher, build_matcher
 from itembank.checks.incremental import is_global, is_live, keys_of
+from itembank.core.canonical import git_blob_sha
 from itembank.core.findings import Finding, Report
 from itembank.core.parsing import parse_record
 from itembank.core.schemas import schema_fingerprint
@@ -112,15 +113,20 @@ FindingRow = tuple[str, str, str, str, str]
 #: as the cache stores them), whether it is live and global, its keys and its coverage tally
 #: rows (see checks/incremental.py). Workers send this, not a FileResult, so the cache's
 #: columns are worked out in parallel rather than by the parent once the workers are done.
-Analysed = tuple[list[FindingRow], Facts | None, bytes | None, bool, bool, list[str], list[Tally]]
+#: Last, the git blob sha of the bytes read (None if not read), for GitStore.vouch.
+Analysed = tuple[
+    list[FindingRow], Facts | None, bytes | None, bool, bool, list[str], list[Tally], str | None
+]
 
 
 def _read_and_analyse(path: str, reader: Reader, matcher: TermMatcher) -> Analysed:
     data = reader(path)
+    blob = None
     if isinstance(data, tuple):  # not read: (code, advice)
         result = unreadable_file(path, *data)
     else:
         result = analyse_file(path, data, matcher)
+        blob = git_blob_sha(data)
     facts = result.facts
     return (
         [(f.path, f.pointer, f.code, f.severity, f.message) for f in result.findings],
@@ -130,6 +136,7 @@ def _read_and_analyse(path: str, reader: Reader, matcher: TermMatcher) -> Analys
         is_global(facts),
         keys_of(facts),
         tally_of(facts),
+        blob,
     )
 
 

@@ -10,7 +10,7 @@ import os
 import stat as stat_module
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,9 @@ class Reading:
         self.state_dir = Path(self.repo.git_dir) / "itembank"
         self._limit_cache: tuple[tuple[int, int, int, int], int] | None = None
         self.racy_seconds = RACY_SECONDS
+        #: files the last fingerprints(defer=True) left for the analysis to hash (see vouch)
+        self.deferred: dict[str, str] = {}
+        self._pending: tuple[list[str], array[int], array[int], list[str | None], int] | None = None
 
     # ---- reading ---------------------------------------------------------------------------------
 
@@ -154,7 +157,7 @@ class Reading:
         self._limit_cache = (key, limit)
         return limit
 
-    def fingerprints(self) -> dict[str, str]:
+    def fingerprints(self, defer: bool = False) -> dict[str, str]:
         """Git blob sha of every bank file whose working copy holds exactly the bytes git's
         index records for it; modified, untracked and non-regular files are left out (they
         must be read and checked again).
@@ -171,12 +174,19 @@ class Reading:
 
         The cache holds three lists in the index's order, so an unchanged bank is one list
         comparison after the stat calls, not a lookup per file (50,000 files: about 0.2 s).
+
+        With `defer`, when there is no stat cache (a first run, e.g. in a new clone) no file is
+        hashed here: each is left out and listed in `deferred` (path -> the index's blob),
+        for a validation that reads every file anyway to hash them in its workers and hand
+        the hashes to `vouch` (hashing 50,000 files here first took seconds, on one core).
         """
         paths, shas = self._index_entries()
         settled = time.time_ns() - int(self.racy_seconds * 1e9)
         keys = self._stat_keys(paths)
         cache = self.read_cache("stat") or {}
         old_keys, old_blobs = _cached_stats(cache, paths)
+        deferring = defer and cache.get("version") != STAT_CACHE_VERSION
+        self.deferred, self._pending = {}, None
         blobs, stored_keys, stored_blobs = old_blobs, old_keys, old_blobs
         changed = _changed_stats(keys, old_keys)
         if changed:
@@ -191,6 +201,9 @@ class Reading:
                 kept[at], blobs[i], stored_blobs[i] = NO_STAT, None, None
                 if key == NO_STAT:
                     continue  # gone, or not a regular file: analysis says which
+                if deferring:
+                    self.deferred[paths[i]] = shas[i]
+                    continue
                 try:
                     blobs[i] = git_blob_sha(self.read(paths[i], limit))
                 except (OSError, ItembankError):
@@ -198,19 +211,44 @@ class Reading:
                 if key[3] < settled and key[4] < settled:
                     kept[at], stored_blobs[i] = key, blobs[i]
             stored_keys = kept.tobytes()
+            if self.deferred:
+                self._pending = (paths, current, kept, stored_blobs, settled)
         if (stored_keys != old_keys or cache.get("paths") != paths) and (
             cache or stored_keys.strip(b"\xff")
         ):
-            self.write_cache(
-                {
-                    "version": STAT_CACHE_VERSION,
-                    "paths": paths,
-                    "keys": stored_keys,
-                    "blobs": stored_blobs,
-                },
-                "stat",
-            )
+            self._write_stats(paths, stored_keys, stored_blobs)
         return {p: sha for p, sha, blob in zip(paths, shas, blobs, strict=True) if blob == sha}
+
+    def vouch(self, blobs: Mapping[str, str | None]) -> dict[str, str]:
+        """The files `fingerprints(defer=True)` left unhashed whose bytes, as read and hashed
+        by the analysis (`blobs`: path -> git blob sha, None if not read), are what git's index
+        records: path -> blob. Their hashes are remembered against the stat taken before they
+        were read, under the same racy rule as fingerprints' own: a change after that stat
+        changes the stat, so a wrong pairing is never reused."""
+        pending, deferred = self._pending, self.deferred
+        self._pending, self.deferred = None, {}
+        if pending is None:
+            return {}
+        paths, current, kept, stored_blobs, settled = pending
+        out: dict[str, str] = {}
+        for i, path in enumerate(paths):
+            sha = deferred.get(path)
+            blob = blobs.get(path) if sha is not None else None
+            if blob is None:
+                continue
+            if blob == sha:
+                out[path] = sha
+            at = slice(i * STAT_WIDTH, (i + 1) * STAT_WIDTH)
+            key = current[at]
+            if key[3] < settled and key[4] < settled:
+                kept[at], stored_blobs[i] = key, blob
+        self._write_stats(paths, kept.tobytes(), stored_blobs)
+        return out
+
+    def _write_stats(self, paths: list[str], keys: bytes, blobs: list[str | None]) -> None:
+        self.write_cache(
+            {"version": STAT_CACHE_VERSION, "paths": paths, "keys": keys, "blobs": blobs}, "stat"
+        )
 
     def _index_entries(self) -> tuple[list[str], list[str]]:
         """The bank's regular files in git's index (paths relative to the bank) and their
