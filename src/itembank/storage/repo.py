@@ -325,9 +325,10 @@ class Reading:
 
     def uncommitted(self) -> list[str]:
         """Bank files (.json, not hidden) whose working copy differs from the last commit:
-        written but never committed (e.g. a save killed half-way), added, or deleted."""
-        if self.head() is None:
-            return []
+        written but never committed (e.g. a save killed half-way), added, or deleted. None
+        before the first commit (git refuses `diff HEAD`). Only git subprocesses: this runs in
+        a thread beside validation (uncommitted_later), and GitPython's object database keeps
+        one cat-file process that two threads must not share."""
         spec = self.prefix or "."
         try:
             changed = self.repo.git.diff("HEAD", "--name-only", "-z", "--", spec).split("\0")
