@@ -178,23 +178,19 @@ class FactStore:
         return [(p, r, s, marshal.loads(f)) for p, r, s, f in rows]
 
     def paths_with_keys(self, keys: Iterable[str]) -> set[str]:
-        out: set[str] = set()
-        for chunk in _chunks(sorted(set(keys))):
-            marks = ",".join("?" * len(chunk))
-            out.update(
-                p
-                for (p,) in self.db.execute(f"SELECT path FROM keys WHERE key IN ({marks})", chunk)
-            )
-        return out
+        return self._keys_table("path", "key", keys)
 
     def keys_of(self, paths: Iterable[str]) -> set[str]:
+        return self._keys_table("key", "path", paths)
+
+    def _keys_table(self, column: str, where: str, values: Iterable[str]) -> set[str]:
+        """`column` of the keys rows whose `where` column is one of `values` (two fixed column
+        names, never user text), asked in chunks of the size SQLite accepts."""
         out: set[str] = set()
-        for chunk in _chunks(sorted(set(paths))):
+        for chunk in _chunks(sorted(set(values))):
             marks = ",".join("?" * len(chunk))
-            out.update(
-                k
-                for (k,) in self.db.execute(f"SELECT key FROM keys WHERE path IN ({marks})", chunk)
-            )
+            query = f"SELECT {column} FROM keys WHERE {where} IN ({marks})"
+            out.update(v for (v,) in self.db.execute(query, chunk))
         return out
 
     def tallies(self) -> list[tuple[Any, int]]:
